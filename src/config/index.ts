@@ -1,0 +1,10 @@
+export { loadConfig, parseConfig, hasAwsCredentialHints } from './load.js';
+export {
+  envSchema,
+  ROLE_NAMES,
+  SES_MAX_MESSAGE_BYTES,
+  type Config,
+  type EnvInput,
+  type Role,
+} from './schema.js';
+export type { Cidr } from './parsers.js';

@@ -1,0 +1,137 @@
+// The configuration schema: every environment variable the gateway reads, its default and what it
+// accepts. README's configuration table mirrors this file.
+import os from 'node:os';
+import { z } from 'zod';
+import { parseBytes, parseCidr, parseDurationMs, splitList, type Cidr } from './parsers.js';
+
+/** SES v2 refuses messages over 40 MB; the gateway never accepts more than it can hand over. */
+export const SES_MAX_MESSAGE_BYTES = 40_000_000;
+
+export const ROLE_NAMES = ['smtp', 'worker', 'http'] as const;
+export type Role = (typeof ROLE_NAMES)[number];
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const duration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((value, ctx) => {
+      const ms = parseDurationMs(value);
+      if (ms === undefined) {
+        ctx.addIssue({ code: 'custom', message: 'expected a duration such as 500ms, 30s, 15m, 2h or 3d' });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
+const integer = (fallback: number, min: number, max: number) =>
+  z.coerce
+    .number({ message: 'expected a whole number' })
+    .int('expected a whole number')
+    .min(min)
+    .max(max)
+    .default(fallback);
+
+const port = (fallback: number) => integer(fallback, 0, 65535);
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
+
+const cidrList = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((value, ctx) => {
+      const cidrs: Cidr[] = [];
+      for (const item of splitList(value)) {
+        const cidr = parseCidr(item);
+        if (!cidr) ctx.addIssue({ code: 'custom', message: `"${item}" is not an IP address or CIDR range` });
+        else cidrs.push(cidr);
+      }
+      return cidrs;
+    });
+
+const senderList = z
+  .string()
+  .default('')
+  .transform((value, ctx) => {
+    const entries = splitList(value).map((item) => item.toLowerCase());
+    for (const entry of entries) {
+      if (!/^[^@\s]*@[^@\s]+$/.test(entry)) {
+        ctx.addIssue({ code: 'custom', message: `"${entry}" is neither an address nor an @domain entry` });
+      }
+    }
+    return entries;
+  });
+
+const roles = z
+  .string()
+  .default(ROLE_NAMES.join(','))
+  .transform((value, ctx) => {
+    const names = splitList(value.toLowerCase());
+    const unknown = names.filter((name) => !(ROLE_NAMES as readonly string[]).includes(name));
+    if (unknown.length > 0 || names.length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected a comma-separated subset of ${ROLE_NAMES.join(',')}`,
+      });
+      return z.NEVER;
+    }
+    return [...new Set(names)] as Role[];
+  });
+
+const isUrl = (value: string) => URL.canParse(value);
+const url = (fallback: string) => z.string().default(fallback).refine(isUrl, 'expected a URL');
+const optionalUrl = optionalString.refine((value) => value === undefined || isUrl(value), 'expected a URL');
+
+export const envSchema = z.object({
+  SMTP_HOST: z.string().default('0.0.0.0'),
+  SMTP_PORT: port(2525),
+  SMTP_NAME: z.string().default(os.hostname()),
+  SMTP_MAX_MESSAGE_BYTES: z
+    .string()
+    .default(String(10 * 1024 * 1024))
+    .transform((value, ctx) => {
+      const bytes = parseBytes(value);
+      if (bytes === undefined || bytes < 1024 || bytes > SES_MAX_MESSAGE_BYTES) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `expected a size from 1KiB to ${SES_MAX_MESSAGE_BYTES} bytes (SES's limit)`,
+        });
+        return z.NEVER;
+      }
+      return bytes;
+    }),
+  SMTP_MAX_RECIPIENTS: integer(1000, 1, 100_000),
+  SMTP_ALLOWED_NETWORKS: cidrList('127.0.0.0/8,::1/128'),
+  SMTP_ALLOWED_SENDERS: senderList,
+  SMTP_SOCKET_TIMEOUT: duration('60s'),
+  SMTP_INTAKE_TIMEOUT: duration('5s'),
+  HTTP_HOST: z.string().default('127.0.0.1'),
+  HTTP_PORT: port(8080),
+  REDIS_URL: url('redis://127.0.0.1:6379'),
+  REDIS_PREFIX: z
+    .string()
+    .default('ses-relay')
+    .refine((value) => /^[A-Za-z0-9_.{}-]+$/.test(value), 'expected letters, digits, _ . - { }'),
+  AWS_REGION: z.string().default('us-east-1'),
+  SES_ENDPOINT: optionalUrl,
+  SES_CONFIGURATION_SET: optionalString,
+  SES_REQUEST_TIMEOUT: duration('30s'),
+  WORKER_CONCURRENCY: integer(16, 1, 1000),
+  SEND_MAX_ATTEMPTS: integer(25, 1, 1000),
+  SEND_RETRY_BASE: duration('2s'),
+  SEND_RETRY_MAX: duration('15m'),
+  QUEUE_MAX_AGE: duration('3d'),
+  COMPLETED_JOB_RETENTION: duration('1d'),
+  FAILED_JOB_RETENTION: duration('7d'),
+  SHUTDOWN_TIMEOUT: duration('30s'),
+  ROLES: roles,
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+});
+
+export type Config = Readonly<z.output<typeof envSchema>>;
+export type EnvInput = Record<string, string | undefined>;

@@ -1,0 +1,67 @@
+// The HTTP role: health endpoints now; the SNS webhook, admin API and metrics mount here too.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import type { Logger } from '../shared/logger.js';
+
+export interface HttpServerOptions {
+  host: string;
+  port: number;
+  logger: Logger;
+  /** Resolves to a list of problems; empty means ready. */
+  readiness(): Promise<string[]>;
+}
+
+export interface HttpServer {
+  start(): Promise<AddressInfo>;
+  stop(): Promise<void>;
+}
+
+export function createHttpServer(options: HttpServerOptions): HttpServer {
+  const app = express();
+  app.disable('x-powered-by');
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+
+  app.get('/readyz', (_req, res, next) => {
+    options
+      .readiness()
+      .then((problems) => {
+        res
+          .status(problems.length === 0 ? 200 : 503)
+          .json({ status: problems.length === 0 ? 'ready' : 'not-ready', problems });
+      })
+      .catch(next);
+  });
+
+  app.use((_req, res) => {
+    res.status(404).json({ error: { code: 'NOT_FOUND', message: 'No such route' } });
+  });
+
+  app.use((err: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    options.logger.error({ err: err.message }, 'http.error');
+    res.status(500).json({ error: { code: 'INTERNAL', message: 'Internal error' } });
+  });
+
+  const server = http.createServer(app);
+
+  return {
+    start() {
+      return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(options.port, options.host, () => {
+          server.off('error', reject);
+          resolve(server.address() as AddressInfo);
+        });
+      });
+    },
+    stop() {
+      return new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+    },
+  };
+}

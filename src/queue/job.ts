@@ -1,0 +1,27 @@
+// What a queued message looks like in BullMQ. The message bytes live in their own Redis key
+// (keys.raw): a 20 KB body in job JSON costs ~25% of intake throughput, a 200 KB one 2.5x.
+import type { EmailTag } from '../mail/prepare.js';
+
+export const SEND_JOB_NAME = 'send';
+
+export interface SendJobData {
+  queueId: string;
+  /** Envelope sender; '' is the null sender. */
+  from: string;
+  /** Envelope recipients (RCPT TO), in order, domains in punycode. */
+  recipients: string[];
+  /** Bytes of the prepared message. */
+  size: number;
+  /** The client's Message-ID, without angle brackets. */
+  messageId: string;
+  configurationSet?: string | undefined;
+  tags: EmailTag[];
+  clientIp: string;
+  helo: string;
+  receivedAt: number;
+}
+
+export interface SendJobResult {
+  /** SES MessageId of each chunk, in chunk order. */
+  sesMessageIds: string[];
+}

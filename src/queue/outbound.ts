@@ -1,0 +1,28 @@
+// The outbound queue as the producer side sees it, with the job options every message gets.
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Keys } from '../shared/keys.js';
+import { OUTBOUND_QUEUE } from '../shared/keys.js';
+import type { SendJobData } from './job.js';
+import { RETRY_BACKOFF_TYPE, type RetryPolicy } from './retry.js';
+
+export interface OutboundQueueOptions {
+  connection: Redis;
+  keys: Keys;
+  retry: RetryPolicy;
+  completedRetentionMs: number;
+  failedRetentionMs: number;
+}
+
+export function createOutboundQueue(options: OutboundQueueOptions): Queue<SendJobData> {
+  return new Queue<SendJobData>(OUTBOUND_QUEUE, {
+    connection: options.connection,
+    prefix: options.keys.bullPrefix,
+    defaultJobOptions: {
+      attempts: options.retry.attempts,
+      backoff: { type: RETRY_BACKOFF_TYPE },
+      removeOnComplete: { age: Math.ceil(options.completedRetentionMs / 1000), count: 100_000 },
+      removeOnFail: { age: Math.ceil(options.failedRetentionMs / 1000) },
+    },
+  });
+}

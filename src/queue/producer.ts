@@ -1,0 +1,55 @@
+// Puts an accepted message into Redis: the bytes first, then the job that points at them. The
+// SMTP 250 is sent only after both writes succeeded. A failure or a timeout removes what was
+// written (best effort) and surfaces as QUEUE_UNAVAILABLE (451). If even the clean-up cannot
+// reach Redis, the bytes carry a TTL and expire on their own.
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { RelayError, errorMessage } from '../shared/errors.js';
+import type { Keys } from '../shared/keys.js';
+import { SEND_JOB_NAME, type SendJobData } from './job.js';
+
+export interface ProducerOptions {
+  queue: Queue<SendJobData>;
+  redis: Redis;
+  keys: Keys;
+  /** How long stored bytes may live: the longest a message can wait plus its failed-job retention. */
+  rawTtlMs: number;
+  /** Upper bound for the whole write, so a slow Redis turns into a prompt 451. */
+  timeoutMs: number;
+}
+
+export interface Producer {
+  enqueue(data: SendJobData, raw: Buffer): Promise<void>;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+export function createProducer(options: ProducerOptions): Producer {
+  const { queue, redis, keys } = options;
+
+  async function write(data: SendJobData, raw: Buffer): Promise<void> {
+    await redis.set(keys.raw(data.queueId), raw, 'PX', options.rawTtlMs);
+    await queue.add(SEND_JOB_NAME, data, { jobId: data.queueId });
+  }
+
+  async function cleanUp(queueId: string): Promise<void> {
+    await Promise.allSettled([redis.del(keys.raw(queueId)), queue.remove(queueId)]);
+  }
+
+  return {
+    async enqueue(data, raw) {
+      try {
+        await withTimeout(write(data, raw), options.timeoutMs, 'queueing the message');
+      } catch (err) {
+        await withTimeout(cleanUp(data.queueId), options.timeoutMs, 'clean-up').catch(() => undefined);
+        throw new RelayError('QUEUE_UNAVAILABLE', `queue unavailable: ${errorMessage(err)}`, { cause: err });
+      }
+    },
+  };
+}

@@ -1,0 +1,45 @@
+// Classifies an SES (or network) error into the one class that decides its handling. Pure and
+// table-tested: keyed on the error name, the HTTP status and the message, because SES uses the
+// same exception for different situations (see the fact sheet, section 5).
+
+export type SesErrorClass = 'throttled' | 'quota' | 'paused' | 'permanent' | 'transient';
+
+export interface SesErrorFacts {
+  name: string;
+  httpStatus: number | undefined;
+  message: string;
+}
+
+const PERMANENT_NAMES = new Set([
+  'MessageRejected',
+  'MailFromDomainNotVerifiedException',
+  'NotFoundException',
+  'BadRequestException',
+  'InvalidParameterValue',
+  'ValidationException',
+]);
+const PAUSED_NAMES = new Set(['SendingPausedException', 'AccountSuspendedException']);
+const THROTTLE_NAMES = new Set(['TooManyRequestsException', 'ThrottlingException', 'Throttling']);
+
+export function classifySesError(facts: SesErrorFacts): SesErrorClass {
+  const message = facts.message.toLowerCase();
+  // The daily quota message can arrive under several names (LimitExceeded, Throttling): message first.
+  if (message.includes('daily message quota exceeded')) return 'quota';
+  if (message.includes('maximum sending rate exceeded')) return 'throttled';
+  if (PAUSED_NAMES.has(facts.name)) return 'paused';
+  if (THROTTLE_NAMES.has(facts.name) || facts.name === 'LimitExceededException') return 'throttled';
+  if (facts.httpStatus === 429) return 'throttled';
+  if (PERMANENT_NAMES.has(facts.name)) return 'permanent';
+  // Any other 4xx is a verdict on the request; 5xx, timeouts and network errors may pass.
+  if (facts.httpStatus !== undefined && facts.httpStatus >= 400 && facts.httpStatus < 500) return 'permanent';
+  return 'transient';
+}
+
+/** Reads the facts off whatever the SDK threw (service exception, network error, timeout). */
+export function sesErrorFacts(err: unknown): SesErrorFacts {
+  if (err instanceof Error) {
+    const meta = (err as { $metadata?: { httpStatusCode?: number } }).$metadata;
+    return { name: err.name, httpStatus: meta?.httpStatusCode, message: err.message };
+  }
+  return { name: 'Unknown', httpStatus: undefined, message: String(err) };
+}

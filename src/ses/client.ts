@@ -1,0 +1,31 @@
+// The only place that creates the SES v2 client. SDK retries are off (maxAttempts: 1): BullMQ owns
+// every retry, so a throttled or failed call is never silently repeated inside one attempt.
+import { Agent } from 'node:https';
+import { Agent as HttpAgent } from 'node:http';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
+
+export interface SesClientOptions {
+  region: string;
+  endpoint?: string | undefined;
+  requestTimeoutMs: number;
+  /** Upper bound for parallel SES connections (the worker's concurrency). */
+  maxSockets: number;
+  /** Fixed credentials (the local sink and tests); otherwise the AWS default provider chain. */
+  credentials?: { accessKeyId: string; secretAccessKey: string } | undefined;
+}
+
+export function createSesClient(options: SesClientOptions): SESv2Client {
+  const agentOptions = { keepAlive: true, maxSockets: options.maxSockets };
+  return new SESv2Client({
+    region: options.region,
+    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    maxAttempts: 1,
+    ...(options.credentials ? { credentials: options.credentials } : {}),
+    requestHandler: {
+      requestTimeout: options.requestTimeoutMs,
+      connectionTimeout: 5000,
+      httpsAgent: new Agent(agentOptions),
+      httpAgent: new HttpAgent(agentOptions),
+    },
+  });
+}

@@ -1,0 +1,103 @@
+// The one error type of the gateway and its catalog of stable codes. Each code says whether a retry
+// can help and, where it crosses a boundary, the SMTP reply or HTTP status it becomes.
+
+export interface SmtpReply {
+  /** Basic SMTP reply code, e.g. 451. */
+  code: number;
+  /** RFC 3463 enhanced status code, e.g. "4.3.0". */
+  enhanced: string;
+}
+
+export interface ErrorSpec {
+  retryable: boolean;
+  smtp?: SmtpReply;
+  http?: number;
+  /** One line for the README's error table. */
+  doc: string;
+}
+
+export const ERROR_CATALOG = {
+  CONFIG_INVALID: { retryable: false, doc: 'A configuration value is missing or malformed; start-up stops.' },
+  SMTP_CLIENT_NOT_ALLOWED: {
+    retryable: false,
+    smtp: { code: 554, enhanced: '5.7.1' },
+    doc: 'The client address is outside SMTP_ALLOWED_NETWORKS; refused at connect.',
+  },
+  SMTP_SENDER_NOT_ALLOWED: {
+    retryable: false,
+    smtp: { code: 553, enhanced: '5.7.1' },
+    doc: 'The envelope sender is not in SMTP_ALLOWED_SENDERS.',
+  },
+  SMTP_NON_ASCII_LOCAL_PART: {
+    retryable: false,
+    smtp: { code: 553, enhanced: '5.6.7' },
+    doc: 'The address has a non-ASCII local part; SES has no SMTPUTF8.',
+  },
+  SMTP_BAD_ADDRESS: {
+    retryable: false,
+    smtp: { code: 553, enhanced: '5.1.3' },
+    doc: 'The address is not a valid mailbox.',
+  },
+  SMTP_TOO_MANY_RECIPIENTS: {
+    retryable: true,
+    smtp: { code: 452, enhanced: '4.5.3' },
+    doc: 'More than SMTP_MAX_RECIPIENTS recipients in one transaction; the client sends the rest later.',
+  },
+  SMTP_MESSAGE_TOO_BIG: {
+    retryable: false,
+    smtp: { code: 552, enhanced: '5.3.4' },
+    doc: 'The message is larger than SMTP_MAX_MESSAGE_BYTES.',
+  },
+  SMTP_SHUTTING_DOWN: {
+    retryable: true,
+    smtp: { code: 421, enhanced: '4.3.2' },
+    doc: 'The gateway is shutting down; the client retries elsewhere or later.',
+  },
+  QUEUE_UNAVAILABLE: {
+    retryable: true,
+    smtp: { code: 451, enhanced: '4.3.0' },
+    http: 503,
+    doc: 'Redis did not take the message in time; nothing was queued, the client retries.',
+  },
+  RAW_MESSAGE_MISSING: {
+    retryable: false,
+    doc: 'A queued job has no stored message bytes (expired or deleted); the job fails.',
+  },
+  SES_PERMANENT: {
+    retryable: false,
+    doc: 'SES refused the message for good; the job fails with the SES error.',
+  },
+  SES_TRANSIENT: { retryable: true, doc: 'SES or the network failed in a way a later retry can fix.' },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOG;
+
+export class RelayError extends Error {
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+  /** smtp-server sends `responseCode` with the message as the reply. */
+  readonly responseCode: number | undefined;
+
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'RelayError';
+    this.code = code;
+    const spec: ErrorSpec = ERROR_CATALOG[code];
+    this.retryable = spec.retryable;
+    this.responseCode = spec.smtp?.code;
+  }
+}
+
+/**
+ * An error for an smtp-server callback: the text starts with the enhanced status code, because the
+ * listener runs with smtp-server's own enhanced codes off (its defaults do not fit our replies).
+ */
+export function smtpError(code: ErrorCode, text: string): RelayError {
+  const spec: ErrorSpec = ERROR_CATALOG[code];
+  if (!spec.smtp) throw new Error(`error code ${code} has no SMTP reply`);
+  return new RelayError(code, `${spec.smtp.enhanced} ${text}`);
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,21 @@
+// Every Redis key and queue name the gateway uses, built in one place under REDIS_PREFIX so that
+// two deployments can share one Redis without seeing each other's data.
+
+export const OUTBOUND_QUEUE = 'outbound';
+
+export interface Keys {
+  /** BullMQ's own prefix; BullMQ adds `:<queue>:<...>`. */
+  readonly bullPrefix: string;
+  /** The message bytes of a queued message, kept outside the job JSON. */
+  raw(queueId: string): string;
+  /** Hash of chunk index → SES MessageId for the chunks already accepted by SES. */
+  sentChunks(queueId: string): string;
+}
+
+export function createKeys(prefix: string): Keys {
+  return {
+    bullPrefix: prefix,
+    raw: (queueId) => `${prefix}:raw:${queueId}`,
+    sentChunks: (queueId) => `${prefix}:sent:${queueId}`,
+  };
+}

@@ -1,0 +1,92 @@
+// End of DATA: read the message (bounded by the size limit), prepare it for SES and queue it. The
+// reply to the client is decided here: 250 with the queue id once Redis holds the message, 552 for
+// an oversized one, 451 when Redis cannot take it.
+import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
+import { prepareMessage } from '../mail/prepare.js';
+import type { Producer } from '../queue/producer.js';
+import type { SendJobData } from '../queue/job.js';
+import { RelayError, smtpError } from '../shared/errors.js';
+import { newQueueId } from '../shared/ids.js';
+import type { Logger } from '../shared/logger.js';
+import { plainIp } from './policy.js';
+
+export interface IntakeOptions {
+  producer: Producer;
+  hostname: string;
+  maxMessageBytes: number;
+  logger: Logger;
+}
+
+/** Collects the DATA stream; once over the limit, keeps draining but stops holding bytes. */
+function readStream(stream: SMTPServerDataStream, limit: number): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let length = 0;
+    stream.on('data', (chunk: Buffer) => {
+      length += chunk.length;
+      if (length <= limit) chunks.push(chunk);
+      else chunks.length = 0;
+    });
+    stream.once('error', reject);
+    stream.once('end', () =>
+      resolve(stream.sizeExceeded || length > limit ? undefined : Buffer.concat(chunks, length)),
+    );
+  });
+}
+
+export function createIntake(options: IntakeOptions) {
+  const { producer, logger } = options;
+
+  return async function handleData(
+    stream: SMTPServerDataStream,
+    session: SMTPServerSession,
+  ): Promise<string> {
+    const raw = await readStream(stream, options.maxMessageBytes);
+    if (raw === undefined) {
+      logger.info({ sid: session.id, bytes: stream.byteLength }, 'smtp.refused.size');
+      throw smtpError(
+        'SMTP_MESSAGE_TOO_BIG',
+        `Message exceeds the size limit of ${options.maxMessageBytes} bytes`,
+      );
+    }
+    const queueId = newQueueId();
+    const prepared = prepareMessage(raw, { queueId, hostname: options.hostname });
+    const envelope = session.envelope;
+    const data: SendJobData = {
+      queueId,
+      from: envelope.mailFrom === false ? '' : envelope.mailFrom.address,
+      recipients: envelope.rcptTo.map((rcpt) => rcpt.address),
+      size: prepared.raw.length,
+      messageId: prepared.messageId,
+      configurationSet: prepared.configurationSet,
+      tags: prepared.tags,
+      clientIp: plainIp(session.remoteAddress),
+      helo: session.hostNameAppearsAs || '',
+      receivedAt: Date.now(),
+    };
+    try {
+      await producer.enqueue(data, prepared.raw);
+    } catch (err) {
+      logger.error({ sid: session.id, queueId, err: (err as Error).message }, 'smtp.queue_failed');
+      if (err instanceof RelayError)
+        throw smtpError(err.code, 'Temporary failure: the queue is unavailable, try again later');
+      throw err;
+    }
+    if (prepared.rejectedTags.length > 0) {
+      logger.warn({ sid: session.id, queueId, dropped: prepared.rejectedTags }, 'smtp.tags_dropped');
+    }
+    logger.info(
+      {
+        sid: session.id,
+        queueId,
+        messageId: prepared.messageId,
+        from: data.from,
+        rcpt: data.recipients.length,
+        size: data.size,
+        client: data.clientIp,
+      },
+      'smtp.accepted',
+    );
+    return `2.0.0 Ok: queued as ${queueId}`;
+  };
+}
