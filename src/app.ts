@@ -113,6 +113,7 @@ export function createApp(config: Config, deps: AppDependencies = {}): App {
           producer,
           hostname: config.SMTP_NAME,
           maxMessageBytes: config.SMTP_MAX_MESSAGE_BYTES,
+          defaultConfigurationSet: config.SES_CONFIGURATION_SET,
           logger,
         }),
       });

@@ -14,6 +14,8 @@ export interface IntakeOptions {
   producer: Producer;
   hostname: string;
   maxMessageBytes: number;
+  /** SES_CONFIGURATION_SET: used when the message names none in X-SES-CONFIGURATION-SET. */
+  defaultConfigurationSet: string | undefined;
   logger: Logger;
 }
 
@@ -58,7 +60,7 @@ export function createIntake(options: IntakeOptions) {
       recipients: envelope.rcptTo.map((rcpt) => rcpt.address),
       size: prepared.raw.length,
       messageId: prepared.messageId,
-      configurationSet: prepared.configurationSet,
+      configurationSet: prepared.configurationSet ?? options.defaultConfigurationSet,
       tags: prepared.tags,
       clientIp: plainIp(session.remoteAddress),
       helo: session.hostNameAppearsAs || '',

@@ -31,12 +31,13 @@ const IDLE_CLOSE_GRACE_MS = 1000;
 const DRAIN_POLL_MS = 25;
 
 function addressError(address: string, reason: 'non-ascii-local-part' | 'invalid') {
+  // Replies stay ASCII: a non-ASCII address is not echoed back.
   return reason === 'non-ascii-local-part'
-    ? smtpError(
-        'SMTP_NON_ASCII_LOCAL_PART',
-        `<${address}>: non-ASCII local parts are not supported (no SMTPUTF8)`,
-      )
-    : smtpError('SMTP_BAD_ADDRESS', `<${address}>: not a valid mailbox address`);
+    ? smtpError('SMTP_NON_ASCII_LOCAL_PART', 'Non-ASCII local parts are not supported (SES has no SMTPUTF8)')
+    : smtpError(
+        'SMTP_BAD_ADDRESS',
+        `<${address.replace(/[^\x20-\x7e]/g, '?')}>: not a valid mailbox address`,
+      );
 }
 
 export function createSmtpListener(options: ListenerOptions): SmtpListener {

@@ -34,8 +34,10 @@ interface SendEmailBody {
 
 export class FakeSes {
   readonly sends: RecordedSend[] = [];
-  /** Every SendEmail call, accepted or answered with an error. */
+  /** Every SendEmail call answered so far, accepted or answered with an error. */
   calls = 0;
+  /** Requests received, including those still waiting out `latencyMs`. */
+  received = 0;
   latencyMs = 0;
   account: Record<string, unknown> = {
     SendQuota: { Max24HourSend: 50000, MaxSendRate: 14, SentLast24Hours: 0 },
@@ -76,6 +78,7 @@ export class FakeSes {
   reset(): void {
     this.sends.length = 0;
     this.calls = 0;
+    this.received = 0;
     this.script = undefined;
     this.latencyMs = 0;
   }
@@ -84,6 +87,7 @@ export class FakeSes {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
+      this.received++;
       const respond = () => this.route(req, Buffer.concat(chunks).toString('utf8'), res);
       if (this.latencyMs > 0) setTimeout(respond, this.latencyMs);
       else respond();

@@ -66,6 +66,7 @@ export async function startGateway(
   const app = createApp(config, { logger, ses: sesClient });
   const addresses = await app.start();
   const redis = new Redis(config.REDIS_URL);
+  redis.on('error', () => undefined);
   let stopped = false;
   return {
     app,

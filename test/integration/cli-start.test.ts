@@ -1,0 +1,77 @@
+import { spawn } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeSes, type FakeSes } from '../helpers/fake-ses.js';
+import { deleteKeys, freePort, TEST_REDIS_URL, uniquePrefix } from '../helpers/redis.js';
+import { sendMail, simpleMessage } from '../helpers/smtp-client.js';
+import { waitFor } from '../helpers/wait.js';
+import { Redis } from 'ioredis';
+
+const CLI = ['--import', 'tsx', 'src/cli/main.ts'];
+
+function run(env: Record<string, string>, args: string[]) {
+  const child = spawn(process.execPath, [...CLI, ...args], {
+    env: { PATH: process.env.PATH ?? '', DOTENV_PATH: '/nonexistent', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, exit, out: () => stdout, err: () => stderr };
+}
+
+describe('ses-relay start (a real process)', () => {
+  let ses: FakeSes;
+  beforeAll(async () => {
+    ses = await startFakeSes();
+  });
+  afterAll(async () => {
+    await ses.stop();
+  });
+
+  it('stops at start-up with one message naming every bad key, exit code 2', async () => {
+    const proc = run({ SMTP_PORT: 'x', ROLES: 'mailer' }, ['start']);
+    expect(await proc.exit).toBe(2);
+    expect(proc.err()).toContain('Invalid configuration:');
+    expect(proc.err()).toContain('SMTP_PORT');
+    expect(proc.err()).toContain('ROLES');
+  });
+
+  it('relays mail and exits 0 on SIGTERM after draining', async () => {
+    const prefix = uniquePrefix('cli');
+    const smtpPort = await freePort();
+    const proc = run(
+      {
+        SMTP_HOST: '127.0.0.1',
+        SMTP_PORT: String(smtpPort),
+        HTTP_PORT: String(await freePort()),
+        REDIS_URL: TEST_REDIS_URL,
+        REDIS_PREFIX: prefix,
+        SES_ENDPOINT: ses.url,
+        AWS_ACCESS_KEY_ID: 'AKIDTEST',
+        AWS_SECRET_ACCESS_KEY: 'test',
+        AWS_REGION: 'eu-west-1',
+      },
+      ['start'],
+    );
+    try {
+      await waitFor(() => proc.out().includes('"msg":"app.started"'), { what: 'the gateway to start' });
+      const result = await sendMail(smtpPort, {
+        from: 'app@example.com',
+        to: ['u@example.net'],
+        message: simpleMessage(),
+      });
+      expect(result.data?.code).toBe(250);
+      await waitFor(() => ses.sends.length === 1);
+      proc.child.kill('SIGTERM');
+      expect(await proc.exit).toBe(0);
+      expect(proc.out()).toContain('"msg":"app.stopped"');
+    } finally {
+      proc.child.kill('SIGKILL');
+      const redis = new Redis(TEST_REDIS_URL);
+      await deleteKeys(redis, prefix);
+      redis.disconnect();
+    }
+  });
+});

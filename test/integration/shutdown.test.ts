@@ -1,0 +1,72 @@
+import { Queue } from 'bullmq';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OUTBOUND_QUEUE } from '../../src/shared/keys.js';
+import { startFakeSes, type FakeSes } from '../helpers/fake-ses.js';
+import { startGateway } from '../helpers/gateway.js';
+import { uniquePrefix } from '../helpers/redis.js';
+import { sendMail, simpleMessage, SmtpClient } from '../helpers/smtp-client.js';
+import { waitFor } from '../helpers/wait.js';
+
+describe('graceful shutdown', () => {
+  let ses: FakeSes;
+  beforeAll(async () => {
+    ses = await startFakeSes();
+  });
+  afterAll(async () => {
+    await ses.stop();
+  });
+
+  it('lets an in-flight SES call finish before stopping, and the message completes', async () => {
+    const gw = await startGateway({}, { ses });
+    ses.latencyMs = 700;
+    const queue = new Queue(OUTBOUND_QUEUE, { connection: gw.redis, prefix: gw.config.REDIS_PREFIX });
+    try {
+      const result = await sendMail(gw.smtpPort, {
+        from: 'app@example.com',
+        to: ['u@example.net'],
+        message: simpleMessage(),
+      });
+      const queueId = /queued as (\w+)/.exec(result.data!.text)![1]!;
+      await waitFor(() => ses.received === 1, { what: 'the SES call to be in flight' });
+      await gw.app.stop();
+      expect(ses.sends).toHaveLength(1);
+      expect(await queue.getJobState(queueId)).toBe('completed');
+    } finally {
+      ses.reset();
+      await queue.close();
+      await gw.stop();
+    }
+  });
+
+  it('refuses new sessions with 421 while a transaction in progress finishes; queued mail survives a restart', async () => {
+    const prefix = uniquePrefix('shutdown');
+    // No worker: the message stays queued across the restart.
+    const first = await startGateway({ ROLES: 'smtp' }, { ses, prefix, cleanup: false });
+    const inProgress = await SmtpClient.connect(first.smtpPort);
+    await inProgress.hello();
+    expect((await inProgress.command('MAIL FROM:<app@example.com>')).code).toBe(250);
+
+    const stopping = first.app.stop();
+    const late = await SmtpClient.connect(first.smtpPort);
+    const refused = await late.read();
+    expect(refused.code).toBe(421);
+    expect(refused.text).toMatch(/^4\.3\.2 .* shutting down/);
+    late.close();
+
+    expect((await inProgress.command('RCPT TO:<u@example.net>')).code).toBe(250);
+    expect((await inProgress.data(simpleMessage({ subject: 'across restart' }))).code).toBe(250);
+    await stopping;
+    inProgress.close();
+    await first.stop();
+
+    const second = await startGateway({ ROLES: 'worker' }, { ses, prefix });
+    try {
+      const send = await waitFor(() =>
+        ses.sends.find((s) => s.raw.toString().includes('Subject: across restart')),
+      );
+      expect(send.to).toEqual(['u@example.net']);
+    } finally {
+      await second.stop();
+    }
+  });
+});

@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { chunkRecipients } from '../../src/ses/chunks.js';
+import { classifySesError, type SesErrorClass } from '../../src/ses/classify.js';
+import { retryDelayMs } from '../../src/queue/retry.js';
+import { ERROR_CATALOG, RelayError, smtpError } from '../../src/shared/errors.js';
+
+describe('SES error classification', () => {
+  const cases: [string, number | undefined, string, SesErrorClass][] = [
+    ['TooManyRequestsException', 429, 'Maximum sending rate exceeded.', 'throttled'],
+    ['Throttling', 400, 'Maximum sending rate exceeded.', 'throttled'],
+    ['LimitExceededException', 400, 'Daily message quota exceeded.', 'quota'],
+    ['Throttling', 400, 'Daily message quota exceeded.', 'quota'],
+    ['LimitExceededException', 400, 'Too many instances', 'throttled'],
+    ['Unknown', 429, '', 'throttled'],
+    ['SendingPausedException', 400, 'Sending is paused for this account.', 'paused'],
+    ['AccountSuspendedException', 400, 'suspended', 'paused'],
+    ['MessageRejected', 400, 'Email address is not verified.', 'permanent'],
+    ['MailFromDomainNotVerifiedException', 400, 'not verified', 'permanent'],
+    ['NotFoundException', 404, 'Configuration set does not exist', 'permanent'],
+    ['BadRequestException', 400, 'bad', 'permanent'],
+    ['SomethingNew', 400, 'unknown verdict', 'permanent'],
+    ['InternalFailure', 500, 'oops', 'transient'],
+    ['ServiceUnavailable', 503, '', 'transient'],
+    ['TimeoutError', undefined, 'socket timed out', 'transient'],
+    ['Error', undefined, 'connect ECONNREFUSED 127.0.0.1:1', 'transient'],
+  ];
+  it.each(cases)('%s (HTTP %s, "%s") → %s', (name, httpStatus, message, expected) => {
+    expect(classifySesError({ name, httpStatus, message })).toBe(expected);
+  });
+});
+
+describe('recipient chunks', () => {
+  it('splits 120 recipients into 50 + 50 + 20 in order', () => {
+    const recipients = Array.from({ length: 120 }, (_, i) => `r${i}@example.com`);
+    const chunks = chunkRecipients(recipients);
+    expect(chunks.map((c) => c.length)).toEqual([50, 50, 20]);
+    expect(chunks.flat()).toEqual(recipients);
+  });
+});
+
+describe('retry delay', () => {
+  const policy = { attempts: 10, baseMs: 1000, maxMs: 60_000, maxAgeMs: 0 };
+  it('grows exponentially, is capped, and jitters within 50–100%', () => {
+    expect(retryDelayMs(1, policy, () => 1)).toBe(1000);
+    expect(retryDelayMs(3, policy, () => 1)).toBe(4000);
+    expect(retryDelayMs(3, policy, () => 0)).toBe(2000);
+    expect(retryDelayMs(20, policy, () => 1)).toBe(60_000);
+  });
+});
+
+describe('error catalog', () => {
+  it('gives every SMTP-mapped code a matching enhanced status class', () => {
+    for (const [code, spec] of Object.entries(ERROR_CATALOG)) {
+      if (!('smtp' in spec)) continue;
+      expect(spec.smtp.enhanced[0], code).toBe(String(spec.smtp.code)[0]);
+      expect(spec.doc.length, code).toBeGreaterThan(10);
+    }
+  });
+
+  it('puts the enhanced code first in SMTP error texts', () => {
+    const err = smtpError('SMTP_TOO_MANY_RECIPIENTS', 'Too many recipients');
+    expect(err).toBeInstanceOf(RelayError);
+    expect(err.responseCode).toBe(452);
+    expect(err.message).toBe('4.5.3 Too many recipients');
+    expect(err.retryable).toBe(true);
+  });
+});
