@@ -1,6 +1,6 @@
 // Process entry for `ses-relay start`: load the configuration, start the roles, stop cleanly on
 // SIGTERM/SIGINT. A second signal, or a shutdown that overruns its budget, exits at once.
-import { createApp, type App } from './app.js';
+import { createApp, type App, type AppDependencies } from './app.js';
 import { loadConfig, type Config } from './config/index.js';
 import { errorMessage } from './shared/errors.js';
 import { createLogger } from './shared/logger.js';
@@ -8,9 +8,9 @@ import { createLogger } from './shared/logger.js';
 /** Extra time over SHUTDOWN_TIMEOUT for the worker and Redis to finish before the process is ended. */
 const SHUTDOWN_MARGIN_MS = 15_000;
 
-export async function runGateway(config: Config, onStarted?: (app: App) => void): Promise<App> {
+export async function runGateway(config: Config, deps: Omit<AppDependencies, 'logger'> = {}): Promise<App> {
   const logger = createLogger(config.LOG_LEVEL);
-  const app = createApp(config, { logger });
+  const app = createApp(config, { ...deps, logger });
 
   let stopping = false;
   const shutdown = (signal: string) => {
@@ -50,7 +50,6 @@ export async function runGateway(config: Config, onStarted?: (app: App) => void)
     await app.stop().catch(() => undefined);
     process.exit(1);
   }
-  onStarted?.(app);
   return app;
 }
 

@@ -130,6 +130,7 @@ export const envSchema = z.object({
   FAILED_JOB_RETENTION: duration('7d'),
   SHUTDOWN_TIMEOUT: duration('30s'),
   ROLES: roles,
+  DEMO_SES_SINK_PORT: port(8005),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
 });
 
