@@ -3,7 +3,7 @@
 import { createApp, type App, type AppDependencies } from './app.js';
 import { loadConfig, type Config } from './config/index.js';
 import { errorMessage } from './shared/errors.js';
-import { createLogger } from './shared/logger.js';
+import { createLogger, flushAndExit } from './shared/logger.js';
 
 /** Extra time over SHUTDOWN_TIMEOUT for the worker and Redis to finish before the process is ended. */
 const SHUTDOWN_MARGIN_MS = 15_000;
@@ -16,19 +16,19 @@ export async function runGateway(config: Config, deps: Omit<AppDependencies, 'lo
   const shutdown = (signal: string) => {
     if (stopping) {
       logger.warn({ signal }, 'app.forced_exit');
-      process.exit(1);
+      flushAndExit(logger, 1);
     }
     stopping = true;
     logger.info({ signal }, 'app.signal');
     setTimeout(() => {
       logger.error('app.shutdown_overrun');
-      process.exit(1);
+      flushAndExit(logger, 1);
     }, config.SHUTDOWN_TIMEOUT + SHUTDOWN_MARGIN_MS).unref();
     app.stop().then(
-      () => process.exit(0),
+      () => flushAndExit(logger, 0),
       (err: unknown) => {
         logger.error({ err: errorMessage(err) }, 'app.stop_failed');
-        process.exit(1);
+        flushAndExit(logger, 1);
       },
     );
   };
@@ -36,11 +36,11 @@ export async function runGateway(config: Config, deps: Omit<AppDependencies, 'lo
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('unhandledRejection', (reason) => {
     logger.fatal({ err: errorMessage(reason) }, 'process.unhandled_rejection');
-    process.exit(1);
+    flushAndExit(logger, 1);
   });
   process.on('uncaughtException', (err) => {
     logger.fatal({ err: err.message, stack: err.stack }, 'process.uncaught_exception');
-    process.exit(1);
+    flushAndExit(logger, 1);
   });
 
   try {
@@ -48,7 +48,7 @@ export async function runGateway(config: Config, deps: Omit<AppDependencies, 'lo
   } catch (err) {
     logger.fatal({ err: errorMessage(err) }, 'app.start_failed');
     await app.stop().catch(() => undefined);
-    process.exit(1);
+    flushAndExit(logger, 1);
   }
   return app;
 }

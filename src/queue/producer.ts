@@ -1,5 +1,5 @@
-// Puts an accepted message into Redis: the bytes first, then the job that points at them. The
-// SMTP 250 is sent only after both writes succeeded. A failure or a timeout removes what was
+// Puts an accepted message into Redis: the bytes and the job that points at them. The SMTP 250 is
+// sent only after both writes succeeded. A failure or a timeout removes what was
 // written (best effort) and surfaces as QUEUE_UNAVAILABLE (451). If even the clean-up cannot
 // reach Redis, the bytes carry a TTL and expire on their own.
 import type { Queue } from 'bullmq';
@@ -34,8 +34,12 @@ export function createProducer(options: ProducerOptions): Producer {
   const { queue, redis, keys } = options;
 
   async function write(data: SendJobData, raw: Buffer): Promise<void> {
-    await redis.set(keys.raw(data.queueId), raw, 'PX', options.rawTtlMs);
-    await queue.add(SEND_JOB_NAME, data, { jobId: data.queueId });
+    // Both writes go out back to back on one connection (one round trip). If either fails, the
+    // caller removes both, so a job never outlives a refused message and vice versa.
+    await Promise.all([
+      redis.set(keys.raw(data.queueId), raw, 'PX', options.rawTtlMs),
+      queue.add(SEND_JOB_NAME, data, { jobId: data.queueId }),
+    ]);
   }
 
   async function cleanUp(queueId: string): Promise<void> {
