@@ -35,6 +35,23 @@ const integer = (fallback: number, min: number, max: number) =>
 
 const port = (fallback: number) => integer(fallback, 0, 65535);
 
+const optionalNumber = (min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === '') return undefined;
+      const number = Number(value);
+      if (!Number.isFinite(number) || number < min || number > max) {
+        ctx.addIssue({ code: 'custom', message: `expected a number from ${min} to ${max}` });
+        return z.NEVER;
+      }
+      return number;
+    });
+
+const fraction = (fallback: number) =>
+  z.coerce.number({ message: 'expected a number' }).gt(0).lte(1).default(fallback);
+
 const optionalString = z
   .string()
   .optional()
@@ -121,7 +138,15 @@ export const envSchema = z.object({
   SES_ENDPOINT: optionalUrl,
   SES_CONFIGURATION_SET: optionalString,
   SES_REQUEST_TIMEOUT: duration('30s'),
-  WORKER_CONCURRENCY: integer(16, 1, 1000),
+  SES_MAX_SEND_RATE: optionalNumber(0.1, 100_000),
+  SES_RATE_FACTOR: fraction(0.9),
+  SES_ACCOUNT_REFRESH: duration('5m'),
+  SES_PAUSE_PROBE_INTERVAL: duration('1m'),
+  DSN_FROM: optionalString.refine(
+    (value) => value === undefined || /^[^@\s]+@[^@\s]+$/.test(value),
+    'expected an email address',
+  ),
+  WORKER_CONCURRENCY: integer(64, 4, 1000),
   SEND_MAX_ATTEMPTS: integer(25, 1, 1000),
   SEND_RETRY_BASE: duration('2s'),
   SEND_RETRY_MAX: duration('15m'),

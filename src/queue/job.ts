@@ -6,6 +6,8 @@ export const SEND_JOB_NAME = 'send';
 
 export interface SendJobData {
   queueId: string;
+  /** 'dsn' for a delivery status notification the gateway wrote itself (never answered by another). */
+  kind?: 'message' | 'dsn';
   /** Envelope sender; '' is the null sender. */
   from: string;
   /** Envelope recipients (RCPT TO), in order, domains in punycode. */

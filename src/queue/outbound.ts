@@ -2,6 +2,7 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Keys } from '../shared/keys.js';
+import type { Logger } from '../shared/logger.js';
 import { OUTBOUND_QUEUE } from '../shared/keys.js';
 import type { SendJobData } from './job.js';
 import { RETRY_BACKOFF_TYPE, type RetryPolicy } from './retry.js';
@@ -12,10 +13,11 @@ export interface OutboundQueueOptions {
   retry: RetryPolicy;
   completedRetentionMs: number;
   failedRetentionMs: number;
+  logger: Logger;
 }
 
 export function createOutboundQueue(options: OutboundQueueOptions): Queue<SendJobData> {
-  return new Queue<SendJobData>(OUTBOUND_QUEUE, {
+  const queue = new Queue<SendJobData>(OUTBOUND_QUEUE, {
     connection: options.connection,
     prefix: options.keys.bullPrefix,
     defaultJobOptions: {
@@ -25,4 +27,7 @@ export function createOutboundQueue(options: OutboundQueueOptions): Queue<SendJo
       removeOnFail: { age: Math.ceil(options.failedRetentionMs / 1000) },
     },
   });
+  // Connection errors are already logged once per distinct error by the Redis factory.
+  queue.on('error', (err) => options.logger.debug({ err: err.message }, 'queue.error'));
+  return queue;
 }

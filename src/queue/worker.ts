@@ -1,15 +1,13 @@
-// Delivers queued messages to SES. One job is one accepted message; it goes out as chunks of at
-// most 50 recipients, and each chunk's SES MessageId is recorded before the next one is sent, so a
-// retry (after an error, a crash or a timeout) resends only chunks with no recorded MessageId.
+// The BullMQ worker around the deliverer: runs jobs with the configured concurrency, removes a
+// delivered message's bytes, keeps a failed one's for FAILED_JOB_RETENTION, and sends a DSN to the
+// envelope sender when a message accepted earlier fails for good.
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { SESv2Client } from '@aws-sdk/client-sesv2';
-import { chunkRecipients } from '../ses/chunks.js';
-import { classifySesError, sesErrorFacts } from '../ses/classify.js';
-import { sendRaw } from '../ses/send.js';
 import type { Keys } from '../shared/keys.js';
 import { OUTBOUND_QUEUE } from '../shared/keys.js';
 import type { Logger } from '../shared/logger.js';
+import type { createDeliverer } from './deliver.js';
+import type { DsnSender } from './dsn-sender.js';
 import type { SendJobData, SendJobResult } from './job.js';
 import { RETRY_BACKOFF_TYPE, retryDelayMs, type RetryPolicy } from './retry.js';
 
@@ -17,10 +15,11 @@ export interface WorkerOptions {
   connection: Redis;
   redis: Redis;
   keys: Keys;
-  ses: SESv2Client;
   logger: Logger;
   concurrency: number;
   retry: RetryPolicy;
+  deliver: ReturnType<typeof createDeliverer>;
+  dsn: DsnSender | undefined;
   /** How long the bytes and chunk records of a finally failed message are kept. */
   failedRetentionMs: number;
 }
@@ -29,81 +28,21 @@ export interface SendWorker {
   start(): Promise<void>;
   /** Waits for in-flight SES calls to finish, then stops. */
   stop(): Promise<void>;
+  setConcurrency(concurrency: number): void;
+}
+
+function isFinalFailure(job: Job, err: Error): boolean {
+  return (
+    err instanceof UnrecoverableError ||
+    err.name === 'UnrecoverableError' ||
+    job.attemptsMade >= (job.opts.attempts ?? 1)
+  );
 }
 
 export function createSendWorker(options: WorkerOptions): SendWorker {
-  const { redis, keys, ses, logger } = options;
+  const { redis, keys, logger } = options;
 
-  async function deliver(job: Job<SendJobData, SendJobResult>): Promise<SendJobResult> {
-    const data = job.data;
-    const log = logger.child({ queueId: data.queueId, messageId: data.messageId });
-    const raw = await redis.getBuffer(keys.raw(data.queueId));
-    if (raw === null) {
-      log.error('ses.raw_missing');
-      throw new UnrecoverableError(
-        'RAW_MESSAGE_MISSING: the stored message bytes are gone (expired or deleted)',
-      );
-    }
-    const recorded = await redis.hgetall(keys.sentChunks(data.queueId));
-    const chunks = chunkRecipients(data.recipients);
-    const sesMessageIds: string[] = [];
-
-    for (const [index, recipients] of chunks.entries()) {
-      const already = recorded[String(index)];
-      if (already !== undefined) {
-        sesMessageIds.push(already);
-        continue;
-      }
-      let sesMessageId: string;
-      const startedAt = Date.now();
-      try {
-        sesMessageId = await sendRaw(ses, {
-          from: data.from,
-          recipients,
-          raw,
-          configurationSet: data.configurationSet,
-          tags: data.tags,
-        });
-      } catch (err) {
-        const facts = sesErrorFacts(err);
-        const errorClass = classifySesError(facts);
-        const evidence = `${facts.name}${facts.httpStatus ? ` (HTTP ${facts.httpStatus})` : ''}: ${facts.message}`;
-        const context = {
-          chunk: index,
-          chunks: chunks.length,
-          rcpt: recipients.length,
-          errorClass,
-          error: evidence,
-        };
-        if (errorClass === 'permanent') {
-          log.error({ ...context, attempt: job.attemptsMade + 1 }, 'ses.rejected');
-          throw new UnrecoverableError(`SES_PERMANENT: ${evidence}`);
-        }
-        log.warn({ ...context, attempt: job.attemptsMade + 1 }, 'ses.retry');
-        throw new Error(`SES_TRANSIENT (${errorClass}): ${evidence}`, { cause: err });
-      }
-      // Recorded before the next chunk: this write is what keeps a retry from sending it twice.
-      await redis
-        .multi()
-        .hset(keys.sentChunks(data.queueId), String(index), sesMessageId)
-        .pexpire(keys.sentChunks(data.queueId), options.failedRetentionMs + options.retry.maxAgeMs)
-        .exec();
-      sesMessageIds.push(sesMessageId);
-      log.info(
-        {
-          sesMessageId,
-          chunk: index,
-          chunks: chunks.length,
-          rcpt: recipients.length,
-          ms: Date.now() - startedAt,
-        },
-        'ses.sent',
-      );
-    }
-    return { sesMessageIds };
-  }
-
-  const worker = new Worker<SendJobData, SendJobResult>(OUTBOUND_QUEUE, deliver, {
+  const worker = new Worker<SendJobData, SendJobResult>(OUTBOUND_QUEUE, options.deliver, {
     connection: options.connection,
     prefix: keys.bullPrefix,
     concurrency: options.concurrency,
@@ -122,9 +61,7 @@ export function createSendWorker(options: WorkerOptions): SendWorker {
   });
 
   worker.on('failed', (job, err) => {
-    if (!job) return;
-    const final = err instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
-    if (!final) return;
+    if (!job || !isFinalFailure(job, err)) return;
     logger.error(
       {
         queueId: job.data.queueId,
@@ -141,6 +78,9 @@ export function createSendWorker(options: WorkerOptions): SendWorker {
       .pexpire(keys.sentChunks(job.data.queueId), options.failedRetentionMs)
       .exec()
       .catch(() => undefined);
+    options.dsn?.send(job.data, err.message).catch((dsnErr: Error) => {
+      logger.error({ queueId: job.data.queueId, err: dsnErr.message }, 'dsn.failed');
+    });
   });
 
   worker.on('error', (err) => logger.error({ err: err.message }, 'worker.error'));
@@ -152,6 +92,9 @@ export function createSendWorker(options: WorkerOptions): SendWorker {
     },
     async stop() {
       await worker.close();
+    },
+    setConcurrency(concurrency) {
+      if (worker.concurrency !== concurrency) worker.concurrency = concurrency;
     },
   };
 }

@@ -10,6 +10,14 @@ export interface Keys {
   raw(queueId: string): string;
   /** Hash of chunk index → SES MessageId for the chunks already accepted by SES. */
   sentChunks(queueId: string): string;
+  /** Rolling 24-hour recipient count (one hash). */
+  readonly dailyQuota: string;
+  /** The global pacer's bookings (one key). */
+  readonly pacer: string;
+  /** Why sending is on hold (hash), while it is. */
+  readonly sendingHold: string;
+  /** Global back-off after a throttling answer (a key with a TTL). */
+  readonly throttle: string;
 }
 
 export function createKeys(prefix: string): Keys {
@@ -17,5 +25,9 @@ export function createKeys(prefix: string): Keys {
     bullPrefix: prefix,
     raw: (queueId) => `${prefix}:raw:${queueId}`,
     sentChunks: (queueId) => `${prefix}:sent:${queueId}`,
+    dailyQuota: `${prefix}:quota:24h`,
+    pacer: `${prefix}:pacer`,
+    sendingHold: `${prefix}:hold`,
+    throttle: `${prefix}:throttle`,
   };
 }

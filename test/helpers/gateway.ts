@@ -45,6 +45,8 @@ export async function startGateway(
     SEND_RETRY_BASE: '50ms',
     SEND_RETRY_MAX: '200ms',
     SHUTDOWN_TIMEOUT: '5s',
+    // Fast enough that pacing never slows a functional test; pacing has tests of its own.
+    SES_MAX_SEND_RATE: '1000',
     LOG_LEVEL: 'debug',
     ...env,
   });

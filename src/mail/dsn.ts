@@ -1,0 +1,88 @@
+// A delivery status notification (RFC 3464 multipart/report) for a message that was accepted
+// with 250 and then failed for good, sent to its envelope sender with the original headers.
+import { randomBytes } from 'node:crypto';
+import { splitMessage } from './headers.js';
+
+export interface DsnInput {
+  reportingHost: string;
+  from: string;
+  to: string;
+  queueId: string;
+  arrivalDate: Date;
+  failedRecipients: string[];
+  /** Why delivery failed, e.g. the SES error text. */
+  diagnostic: string;
+  /** RFC 3463 status of the failure, e.g. "5.0.0". */
+  status: string;
+  original: Buffer;
+  now?: Date;
+}
+
+function rfc5322Date(date: Date): string {
+  return date.toUTCString().replace('GMT', '+0000');
+}
+
+/** Diagnostic text must stay one ASCII line. */
+function oneLine(text: string): string {
+  return text.replace(/[^\x20-\x7e]+/g, ' ').slice(0, 900);
+}
+
+export function buildDsn(input: DsnInput): Buffer {
+  const boundary = `dsn-${randomBytes(12).toString('hex')}`;
+  const now = input.now ?? new Date();
+  const headerText = splitMessage(input.original)
+    .fields.map((field) => field.text)
+    .join('')
+    .replace(/\r?\n/g, '\r\n');
+  const diagnostic = oneLine(input.diagnostic);
+  const perRecipient = input.failedRecipients
+    .map((rcpt) =>
+      [
+        `Final-Recipient: rfc822; ${rcpt}`,
+        'Action: failed',
+        `Status: ${input.status}`,
+        `Diagnostic-Code: X-SES; ${diagnostic}`,
+      ].join('\r\n'),
+    )
+    .join('\r\n\r\n');
+  const lines = [
+    `From: Mail Delivery System <${input.from}>`,
+    `To: <${input.to}>`,
+    'Subject: Undelivered Mail Returned to Sender',
+    `Date: ${rfc5322Date(now)}`,
+    `Message-ID: <${input.queueId}.dsn@${input.reportingHost}>`,
+    // Marks the report as automatic so that well-behaved software never answers it (RFC 3834).
+    'Auto-Submitted: auto-replied',
+    'MIME-Version: 1.0',
+    `Content-Type: multipart/report; report-type=delivery-status; boundary="${boundary}"`,
+    '',
+    `--${boundary}`,
+    'Content-Type: text/plain; charset=us-ascii',
+    '',
+    `This is the mail gateway at ${input.reportingHost}.`,
+    '',
+    'Your message could not be delivered to the following recipients:',
+    '',
+    ...input.failedRecipients.map((rcpt) => `  <${rcpt}>`),
+    '',
+    `Reason: ${diagnostic}`,
+    '',
+    `--${boundary}`,
+    'Content-Type: message/delivery-status',
+    '',
+    `Reporting-MTA: dns; ${input.reportingHost}`,
+    `X-Queue-ID: ${input.queueId}`,
+    `Arrival-Date: ${rfc5322Date(input.arrivalDate)}`,
+    '',
+    perRecipient,
+    '',
+    `--${boundary}`,
+    'Content-Type: text/rfc822-headers',
+    '',
+    headerText.trimEnd(),
+    '',
+    `--${boundary}--`,
+    '',
+  ];
+  return Buffer.from(lines.join('\r\n'), 'latin1');
+}

@@ -1,0 +1,78 @@
+// Queues a delivery status notification for a message that failed after it was accepted. It goes
+// through the same queue as any message, from DSN_FROM (a verified SES identity) to the envelope
+// sender. Never for the null sender, never for a DSN (no loops), never to a suppressed address.
+import { buildDsn } from '../mail/dsn.js';
+import { newQueueId } from '../shared/ids.js';
+import type { Keys } from '../shared/keys.js';
+import type { Logger } from '../shared/logger.js';
+import type { Redis } from 'ioredis';
+import type { SendJobData } from './job.js';
+import type { Producer } from './producer.js';
+
+export interface DsnSender {
+  send(failed: SendJobData, reason: string): Promise<boolean>;
+}
+
+export interface DsnSenderOptions {
+  from: string;
+  hostname: string;
+  producer: Producer;
+  redis: Redis;
+  keys: Keys;
+  logger: Logger;
+  /** Whether an address is on the suppression list (no DSN to a suppressed sender). */
+  isSuppressed?(address: string): Promise<boolean>;
+}
+
+/** Why no DSN is sent, or undefined when one should be. */
+export function dsnSkipReason(failed: SendJobData, dsnFrom: string): string | undefined {
+  if (failed.kind === 'dsn') return 'the failed message is itself a DSN';
+  if (failed.from === '') return 'null sender';
+  if (failed.from.toLowerCase() === dsnFrom.toLowerCase()) return 'sender is DSN_FROM';
+  return undefined;
+}
+
+export function createDsnSender(options: DsnSenderOptions): DsnSender {
+  const { logger } = options;
+  return {
+    async send(failed, reason) {
+      const skip =
+        dsnSkipReason(failed, options.from) ??
+        ((await options.isSuppressed?.(failed.from)) ? 'sender is suppressed' : undefined);
+      if (skip) {
+        logger.info({ queueId: failed.queueId, skip }, 'dsn.skipped');
+        return false;
+      }
+      const original = (await options.redis.getBuffer(options.keys.raw(failed.queueId))) ?? Buffer.alloc(0);
+      const queueId = newQueueId();
+      const raw = buildDsn({
+        reportingHost: options.hostname,
+        from: options.from,
+        to: failed.from,
+        queueId: failed.queueId,
+        arrivalDate: new Date(failed.receivedAt),
+        failedRecipients: failed.recipients,
+        diagnostic: reason,
+        status: reason.startsWith('QUEUE_LIFETIME_EXCEEDED') ? '4.4.7' : '5.0.0',
+        original,
+      });
+      await options.producer.enqueue(
+        {
+          queueId,
+          kind: 'dsn',
+          from: options.from,
+          recipients: [failed.from],
+          size: raw.length,
+          messageId: `${failed.queueId}.dsn@${options.hostname}`,
+          tags: [],
+          clientIp: '',
+          helo: '',
+          receivedAt: Date.now(),
+        },
+        raw,
+      );
+      logger.info({ queueId: failed.queueId, dsnQueueId: queueId, to: failed.from }, 'dsn.queued');
+      return true;
+    },
+  };
+}

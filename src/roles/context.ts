@@ -1,0 +1,22 @@
+// What every role gets from the composition root: configuration, logger, key names and a way to
+// open Redis connections that app.stop() closes at the end.
+import type { Redis } from 'ioredis';
+import type { Config } from '../config/index.js';
+import type { Keys } from '../shared/keys.js';
+import type { Logger } from '../shared/logger.js';
+import type { RedisUse } from '../shared/redis.js';
+import type { RetryPolicy } from '../queue/retry.js';
+
+export interface RoleContext {
+  config: Config;
+  logger: Logger;
+  keys: Keys;
+  retry: RetryPolicy;
+  /** Bytes of a queued message live this long at most: its queue lifetime plus failed retention. */
+  rawTtlMs: number;
+  connect(use: RedisUse, name: string): Redis;
+}
+
+export interface RunningRole {
+  stop(): Promise<void>;
+}

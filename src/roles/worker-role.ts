@@ -1,0 +1,125 @@
+// The worker role: SES delivery with global pacing, the 24-hour quota, account monitoring,
+// holds, retries and DSNs. Any number of worker processes can share one Redis.
+import type { SESv2Client } from '@aws-sdk/client-sesv2';
+import { createPacer } from '../pacing/index.js';
+import { createConcurrencyTracker } from '../pacing/index.js';
+import { createAccountMonitor, type AccountMonitor } from '../queue/account-monitor.js';
+import { createDeliverer } from '../queue/deliver.js';
+import { createDsnSender } from '../queue/dsn-sender.js';
+import { createSendingHolds, type SendingHolds } from '../queue/holds.js';
+import { createOutboundQueue } from '../queue/outbound.js';
+import { createProducer } from '../queue/producer.js';
+import { createDailyQuota } from '../queue/quota.js';
+import { createSendWorker } from '../queue/worker.js';
+import { createSesClient } from '../ses/client.js';
+import type { RoleContext, RunningRole } from './context.js';
+
+/** How often the worker's concurrency is re-fitted to the measured SES latency. */
+const CONCURRENCY_REFIT_MS = 2000;
+/** Fewer slots than this would make a single slow call stall the pacer. */
+const MIN_CONCURRENCY = 4;
+
+export interface WorkerRole extends RunningRole {
+  holds: SendingHolds;
+  monitor: AccountMonitor;
+}
+
+export async function startWorkerRole(ctx: RoleContext, sesClient?: SESv2Client): Promise<WorkerRole> {
+  const { config, logger, keys } = ctx;
+  const ses =
+    sesClient ??
+    createSesClient({
+      region: config.AWS_REGION,
+      endpoint: config.SES_ENDPOINT,
+      requestTimeoutMs: config.SES_REQUEST_TIMEOUT,
+      maxSockets: config.WORKER_CONCURRENCY,
+    });
+  const redis = ctx.connect('worker', 'worker-bookkeeping');
+  const queue = createOutboundQueue({
+    connection: redis,
+    keys,
+    retry: ctx.retry,
+    completedRetentionMs: config.COMPLETED_JOB_RETENTION,
+    failedRetentionMs: config.FAILED_JOB_RETENTION,
+    logger,
+  });
+  const holds = createSendingHolds({ redis, queue, holdKey: keys.sendingHold, throttleKey: keys.throttle });
+  const quota = createDailyQuota(redis, keys.dailyQuota);
+  const pacer = createPacer({ redis: ctx.connect('worker', 'pacer'), key: keys.pacer, ratePerSecond: 1 });
+  const tracker = createConcurrencyTracker({
+    ratePerSecond: 1,
+    min: MIN_CONCURRENCY,
+    max: config.WORKER_CONCURRENCY,
+  });
+  const monitor = createAccountMonitor({
+    ses,
+    holds,
+    logger,
+    rate: { fixedRate: config.SES_MAX_SEND_RATE, factor: config.SES_RATE_FACTOR },
+    refreshMs: config.SES_ACCOUNT_REFRESH,
+    probeMs: config.SES_PAUSE_PROBE_INTERVAL,
+    onRate: (rate) => {
+      pacer.setRate(rate);
+      tracker.setRate(rate);
+    },
+  });
+  const producer = createProducer({
+    queue,
+    redis,
+    keys,
+    rawTtlMs: ctx.rawTtlMs,
+    timeoutMs: config.SMTP_INTAKE_TIMEOUT,
+  });
+  const dsn = config.DSN_FROM
+    ? createDsnSender({ from: config.DSN_FROM, hostname: config.SMTP_NAME, producer, redis, keys, logger })
+    : undefined;
+  const deliver = createDeliverer({
+    redis,
+    keys,
+    ses,
+    logger,
+    pacer,
+    quota,
+    quotaLimit: () => monitor.quotaLimit(),
+    holds,
+    pauseProbeMs: config.SES_PAUSE_PROBE_INTERVAL,
+    maxAgeMs: config.QUEUE_MAX_AGE,
+    chunkRecordTtlMs: config.QUEUE_MAX_AGE + config.FAILED_JOB_RETENTION,
+    observe: (outcome, ms, recipients) => {
+      if (outcome === 'sent') tracker.record(ms, recipients);
+    },
+  });
+  const worker = createSendWorker({
+    connection: ctx.connect('worker', 'worker'),
+    redis,
+    keys,
+    logger,
+    concurrency: tracker.suggested(),
+    retry: ctx.retry,
+    deliver,
+    dsn,
+    failedRetentionMs: config.FAILED_JOB_RETENTION,
+  });
+
+  await monitor.start();
+  worker.setConcurrency(tracker.suggested());
+  const refit = setInterval(() => worker.setConcurrency(tracker.suggested()), CONCURRENCY_REFIT_MS);
+  refit.unref();
+  await worker.start();
+  logger.info(
+    { ratePerSecond: monitor.rate, concurrency: tracker.suggested(), dsn: Boolean(dsn) },
+    'worker.started',
+  );
+
+  return {
+    holds,
+    monitor,
+    async stop() {
+      clearInterval(refit);
+      monitor.stop();
+      await worker.stop();
+      await pacer.close();
+      await queue.close();
+    },
+  };
+}

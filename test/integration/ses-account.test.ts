@@ -1,0 +1,170 @@
+import { Queue } from 'bullmq';
+import { simpleParser } from 'mailparser';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { OUTBOUND_QUEUE } from '../../src/shared/keys.js';
+import { startFakeSes, type FakeSes } from '../helpers/fake-ses.js';
+import { startGateway, type TestGateway } from '../helpers/gateway.js';
+import { sendMail, simpleMessage } from '../helpers/smtp-client.js';
+import { waitFor } from '../helpers/wait.js';
+
+const THROTTLED = {
+  status: 429,
+  type: 'TooManyRequestsException',
+  message: 'Maximum sending rate exceeded.',
+};
+const DAILY_QUOTA = { status: 400, type: 'LimitExceededException', message: 'Daily message quota exceeded.' };
+const PAUSED = {
+  status: 400,
+  type: 'SendingPausedException',
+  message: 'Sending is paused for this account.',
+};
+const REJECTED = { status: 400, type: 'MessageRejected', message: 'Email address is not verified.' };
+
+async function queueOne(
+  gw: TestGateway,
+  from = 'app@example.com',
+  to = ['user@example.net'],
+): Promise<string> {
+  const result = await sendMail(gw.smtpPort, {
+    from,
+    to,
+    message: simpleMessage({ subject: `to ${to[0]}` }),
+  });
+  expect(result.data?.code).toBe(250);
+  return /queued as (\w+)/.exec(result.data!.text)![1]!;
+}
+
+describe('SES account state, quotas and failure paths', () => {
+  let ses: FakeSes;
+  let gw: TestGateway | undefined;
+  let queue: Queue | undefined;
+  const start = async (env: Record<string, string> = {}) => {
+    gw = await startGateway(env, { ses });
+    queue = new Queue(OUTBOUND_QUEUE, { connection: gw.redis, prefix: gw.config.REDIS_PREFIX });
+    return { gw, queue };
+  };
+  beforeAll(async () => {
+    ses = await startFakeSes();
+  });
+  afterEach(async () => {
+    await queue?.close();
+    await gw?.stop();
+    ses.reset();
+    ses.account = {
+      SendQuota: { Max24HourSend: 50000, MaxSendRate: 14, SentLast24Hours: 0 },
+      SendingEnabled: true,
+      ProductionAccessEnabled: true,
+      EnforcementStatus: 'HEALTHY',
+    };
+  });
+  afterAll(async () => {
+    await ses.stop();
+  });
+
+  it('paces at MaxSendRate × SES_RATE_FACTOR from GetAccount and reports a sandbox account', async () => {
+    ses.account = {
+      ...ses.account,
+      ProductionAccessEnabled: false,
+      SendQuota: { MaxSendRate: 20, Max24HourSend: 200 },
+    };
+    const { gw } = await start({ SES_MAX_SEND_RATE: '', SES_RATE_FACTOR: '0.5' });
+    const started = gw.logs.find((l) => l.msg === 'worker.started');
+    expect(started?.ratePerSecond).toBe(10);
+    expect(gw.logs.some((l) => String(l.msg).startsWith('ses.sandbox'))).toBe(true);
+  });
+
+  it('retries a throttled chunk without using up an attempt, and every worker backs off', async () => {
+    const { gw, queue } = await start();
+    ses.failNext(THROTTLED, 3);
+    const queueId = await queueOne(gw);
+    await waitFor(async () => (await queue.getJobState(queueId)) === 'completed');
+    expect(ses.calls).toBe(4);
+    expect((await queue.getJob(queueId))?.attemptsMade).toBe(1);
+    expect(gw.logs.filter((l) => l.msg === 'ses.throttled')).toHaveLength(3);
+  });
+
+  it('delays (not fails) a message when SES answers "Daily message quota exceeded"', async () => {
+    const { gw, queue } = await start();
+    ses.failNext(DAILY_QUOTA, 1);
+    const queueId = await queueOne(gw);
+    await waitFor(async () => (await queue.getJobState(queueId)) === 'delayed');
+    const job = await queue.getJob(queueId);
+    expect(job?.attemptsMade).toBe(0);
+    expect(job!.delay + job!.timestamp).toBeGreaterThan(Date.now() + 5 * 60_000);
+  });
+
+  it('holds messages past Max24HourSend until the 24-hour window has room', async () => {
+    ses.account = { ...ses.account, SendQuota: { MaxSendRate: 14, Max24HourSend: 3 } };
+    const { gw, queue } = await start();
+    const first = await queueOne(gw, 'app@example.com', ['a@example.net', 'b@example.net']);
+    await waitFor(async () => (await queue.getJobState(first)) === 'completed');
+    const second = await queueOne(gw, 'app@example.com', ['c@example.net', 'd@example.net']);
+    await waitFor(async () => (await queue.getJobState(second)) === 'delayed');
+    expect(ses.sends).toHaveLength(1);
+    expect((await queue.getJob(second))?.attemptsMade).toBe(0);
+  });
+
+  it('pauses the queue when SES pauses sending, keeps accepting mail, and resumes when SES sends again', async () => {
+    const { gw, queue } = await start({ SES_PAUSE_PROBE_INTERVAL: '300ms' });
+    ses.account = { ...ses.account, SendingEnabled: false };
+    ses.onSend(() => PAUSED);
+    const first = await queueOne(gw);
+    await waitFor(async () => await queue.isPaused());
+    const ready = await fetch(`http://127.0.0.1:${gw.httpPort}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(JSON.stringify(await ready.json())).toContain('SendingPausedException');
+    expect(gw.logs.some((l) => l.msg === 'ses.sending_paused')).toBe(true);
+    // Intake is unaffected while sending is on hold.
+    const second = await queueOne(gw);
+
+    ses.onSend(undefined);
+    ses.account = { ...ses.account, SendingEnabled: true };
+    await waitFor(async () => (await queue.getJobState(first)) === 'completed', { timeoutMs: 10_000 });
+    await waitFor(async () => (await queue.getJobState(second)) === 'completed', { timeoutMs: 10_000 });
+    expect(await queue.isPaused()).toBe(false);
+    expect((await fetch(`http://127.0.0.1:${gw.httpPort}/readyz`)).status).toBe(200);
+  });
+
+  it('fails a message that outlives QUEUE_MAX_AGE like an MTA queue lifetime', async () => {
+    const { gw, queue } = await start({ QUEUE_MAX_AGE: '1s' });
+    ses.onSend(() => ({ status: 503, type: 'ServiceUnavailable', message: 'down' }));
+    const queueId = await queueOne(gw);
+    await waitFor(async () => (await queue.getJobState(queueId)) === 'failed', { timeoutMs: 10_000 });
+    expect((await queue.getJob(queueId))?.failedReason).toMatch(/^QUEUE_LIFETIME_EXCEEDED/);
+  });
+
+  it('sends a DSN with the original headers to the sender of a message SES rejected for good', async () => {
+    const { gw } = await start({ DSN_FROM: 'mailer-daemon@example.com' });
+    ses.failNext(REJECTED, 1);
+    await queueOne(gw, 'app@example.com', ['user@example.net']);
+    const dsn = await waitFor(() => ses.sends.find((s) => s.to[0] === 'app@example.com'));
+    expect(dsn.from).toBe('mailer-daemon@example.com');
+    const parsed = await simpleParser(dsn.raw);
+    expect(parsed.headers.get('content-type')).toMatchObject({
+      value: 'multipart/report',
+      params: { 'report-type': 'delivery-status' },
+    });
+    const raw = dsn.raw.toString();
+    expect(raw).toContain('Final-Recipient: rfc822; user@example.net');
+    expect(raw).toContain('Action: failed');
+    expect(raw).toContain('MessageRejected');
+    expect(raw).toContain('Content-Type: text/rfc822-headers');
+    expect(raw).toContain('Subject: to user@example.net');
+  });
+
+  it('sends no DSN for the null sender and never a DSN about a DSN', async () => {
+    const { gw, queue } = await start({ DSN_FROM: 'mailer-daemon@example.com' });
+    ses.onSend(() => REJECTED);
+    const nullSender = await queueOne(gw, '', ['user@example.net']);
+    await waitFor(async () => (await queue.getJobState(nullSender)) === 'failed');
+    await waitFor(() => gw.logs.find((l) => l.msg === 'dsn.skipped' && l.queueId === nullSender));
+
+    // The DSN for this one is rejected too: exactly one DSN attempt, no DSN for it.
+    const loop = await queueOne(gw, 'app@example.com', ['user@example.net']);
+    await waitFor(() =>
+      gw.logs.find((l) => l.msg === 'dsn.skipped' && l.skip === 'the failed message is itself a DSN'),
+    );
+    expect(ses.calls).toBe(3);
+    expect(gw.logs.filter((l) => l.msg === 'dsn.queued' && l.queueId === loop)).toHaveLength(1);
+  });
+});
