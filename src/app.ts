@@ -10,6 +10,7 @@ import type { RoleContext, RunningRole } from './roles/context.js';
 import { startHttpRole } from './roles/http-role.js';
 import { startSmtpRole } from './roles/smtp-role.js';
 import { startWorkerRole } from './roles/worker-role.js';
+import { createMetrics } from './metrics/metrics.js';
 import { createKeys } from './shared/keys.js';
 import { createLogger, type Logger } from './shared/logger.js';
 import { closeRedis, createRedisFactory } from './shared/redis.js';
@@ -51,6 +52,7 @@ export function createApp(config: Config, deps: AppDependencies = {}): App {
     keys: createKeys(config.REDIS_PREFIX),
     retry,
     rawTtlMs: config.QUEUE_MAX_AGE + config.FAILED_JOB_RETENTION,
+    metrics: createMetrics(),
     connect(use, name) {
       const client = redisFor(use, name);
       connections.push(client);

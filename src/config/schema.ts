@@ -129,6 +129,7 @@ export const envSchema = z.object({
   SMTP_INTAKE_TIMEOUT: duration('5s'),
   HTTP_HOST: z.string().default('127.0.0.1'),
   HTTP_PORT: port(8080),
+  METRICS_TOKEN: optionalString,
   REDIS_URL: url('redis://127.0.0.1:6379'),
   REDIS_PREFIX: z
     .string()

@@ -1,4 +1,5 @@
-// The HTTP role: health endpoints now; the SNS webhook, admin API and metrics mount here too.
+// The HTTP server of the HTTP role: health and readiness, plus whatever routers the role mounts
+// (metrics, SNS webhook, admin). Every error answers with a JSON body.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
@@ -10,6 +11,8 @@ export interface HttpServerOptions {
   logger: Logger;
   /** Resolves to a list of problems; empty means ready. */
   readiness(): Promise<string[]>;
+  /** Adds routes before the 404 and error handlers. */
+  mount?(app: express.Express): void;
 }
 
 export interface HttpServer {
@@ -35,6 +38,8 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       })
       .catch(next);
   });
+
+  options.mount?.(app);
 
   app.use((_req, res) => {
     res.status(404).json({ error: { code: 'NOT_FOUND', message: 'No such route' } });

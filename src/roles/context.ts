@@ -2,6 +2,7 @@
 // open Redis connections that app.stop() closes at the end.
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/index.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { Keys } from '../shared/keys.js';
 import type { Logger } from '../shared/logger.js';
 import type { RedisUse } from '../shared/redis.js';
@@ -15,6 +16,7 @@ export interface RoleContext {
   /** Bytes of a queued message live this long at most: its queue lifetime plus failed retention. */
   rawTtlMs: number;
   connect(use: RedisUse, name: string): Redis;
+  metrics: Metrics;
 }
 
 export interface RunningRole {

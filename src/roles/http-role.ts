@@ -1,5 +1,7 @@
-// The HTTP role: health and readiness now; the SNS webhook, admin API and metrics mount here.
+// The HTTP role: health and readiness, Prometheus metrics (queue-wide gauges are read from Redis
+// at scrape time); the SNS webhook and the admin surface mount here too.
 import type { AddressInfo } from 'node:net';
+import { createMetricsRouter } from '../http/metrics-route.js';
 import { createHttpServer } from '../http/server.js';
 import { createSendingHolds } from '../queue/holds.js';
 import { createOutboundQueue } from '../queue/outbound.js';
@@ -21,10 +23,30 @@ export async function startHttpRole(ctx: RoleContext): Promise<HttpRole> {
     logger,
   });
   const holds = createSendingHolds({ redis, queue, holdKey: keys.sendingHold, throttleKey: keys.throttle });
+  const { metrics } = ctx;
+  metrics.addCollector(async () => {
+    const counts = await queue.getJobCounts(
+      'waiting',
+      'active',
+      'delayed',
+      'failed',
+      'completed',
+      'prioritized',
+    );
+    for (const [state, count] of Object.entries(counts)) metrics.queueJobs.set({ state }, count);
+    const [oldest] = await queue.getJobs(['waiting'], 0, 0, true);
+    metrics.queueOldestWaiting.set(oldest ? Math.max(0, (Date.now() - oldest.timestamp) / 1000) : 0);
+    const hold = await holds.current();
+    for (const by of ['ses', 'operator', 'reputation'] as const)
+      metrics.sendingHeld.set({ by }, hold?.by === by ? 1 : 0);
+  });
   const server = createHttpServer({
     host: config.HTTP_HOST,
     port: config.HTTP_PORT,
     logger,
+    mount(app) {
+      app.use(createMetricsRouter(metrics, config.METRICS_TOKEN));
+    },
     async readiness() {
       const problems: string[] = [];
       const pong = await redis.ping().catch(() => 'unreachable');

@@ -37,7 +37,9 @@ export async function startSmtpRole(ctx: RoleContext): Promise<SmtpRole> {
       maxMessageBytes: config.SMTP_MAX_MESSAGE_BYTES,
       defaultConfigurationSet: config.SES_CONFIGURATION_SET,
       logger,
+      metrics: ctx.metrics,
     }),
+    metrics: ctx.metrics,
   });
   const address = await listener.start();
   return {

@@ -59,6 +59,7 @@ export async function startWorkerRole(ctx: RoleContext, sesClient?: SESv2Client)
     refreshMs: config.SES_ACCOUNT_REFRESH,
     probeMs: config.SES_PAUSE_PROBE_INTERVAL,
     onRate: (rate) => {
+      ctx.metrics.pacingRate.set(rate);
       pacer.setRate(rate);
       tracker.setRate(rate);
     },
@@ -86,7 +87,11 @@ export async function startWorkerRole(ctx: RoleContext, sesClient?: SESv2Client)
     maxAgeMs: config.QUEUE_MAX_AGE,
     chunkRecordTtlMs: config.QUEUE_MAX_AGE + config.FAILED_JOB_RETENTION,
     observe: (outcome, ms, recipients) => {
-      if (outcome === 'sent') tracker.record(ms, recipients);
+      ctx.metrics.sesCalls.inc({ outcome });
+      ctx.metrics.sesCallDuration.observe(ms / 1000);
+      if (outcome !== 'sent') return;
+      ctx.metrics.recipientsSent.inc(recipients);
+      tracker.record(ms, recipients);
     },
   });
   const worker = createSendWorker({
@@ -101,6 +106,12 @@ export async function startWorkerRole(ctx: RoleContext, sesClient?: SESv2Client)
     failedRetentionMs: config.FAILED_JOB_RETENTION,
   });
 
+  ctx.metrics.addCollector(async () => {
+    const limit = monitor.quotaLimit();
+    ctx.metrics.quotaHeadroom.set(
+      Number.isFinite(limit) ? Math.max(0, limit - (await quota.sentLast24Hours())) : -1,
+    );
+  });
   await monitor.start();
   worker.setConcurrency(tracker.suggested());
   const refit = setInterval(() => worker.setConcurrency(tracker.suggested()), CONCURRENCY_REFIT_MS);

@@ -8,6 +8,7 @@ import type { SendJobData } from '../queue/job.js';
 import { RelayError, smtpError } from '../shared/errors.js';
 import { newQueueId } from '../shared/ids.js';
 import type { Logger } from '../shared/logger.js';
+import type { Metrics } from '../metrics/metrics.js';
 import { plainIp } from './policy.js';
 
 export interface IntakeOptions {
@@ -17,6 +18,7 @@ export interface IntakeOptions {
   /** SES_CONFIGURATION_SET: used when the message names none in X-SES-CONFIGURATION-SET. */
   defaultConfigurationSet: string | undefined;
   logger: Logger;
+  metrics: Metrics;
 }
 
 /** Collects the DATA stream; once over the limit, keeps draining but stops holding bytes. */
@@ -37,7 +39,7 @@ function readStream(stream: SMTPServerDataStream, limit: number): Promise<Buffer
 }
 
 export function createIntake(options: IntakeOptions) {
-  const { producer, logger } = options;
+  const { producer, logger, metrics } = options;
 
   return async function handleData(
     stream: SMTPServerDataStream,
@@ -46,6 +48,7 @@ export function createIntake(options: IntakeOptions) {
     const raw = await readStream(stream, options.maxMessageBytes);
     if (raw === undefined) {
       logger.info({ sid: session.id, bytes: stream.byteLength }, 'smtp.refused.size');
+      metrics.messagesRefused.inc({ reason: 'size' });
       throw smtpError(
         'SMTP_MESSAGE_TOO_BIG',
         `Message exceeds the size limit of ${options.maxMessageBytes} bytes`,
@@ -70,6 +73,7 @@ export function createIntake(options: IntakeOptions) {
       await producer.enqueue(data, prepared.raw);
     } catch (err) {
       logger.error({ sid: session.id, queueId, err: (err as Error).message }, 'smtp.queue_failed');
+      metrics.messagesRefused.inc({ reason: 'queue' });
       if (err instanceof RelayError)
         throw smtpError(err.code, 'Temporary failure: the queue is unavailable, try again later');
       throw err;
@@ -77,6 +81,7 @@ export function createIntake(options: IntakeOptions) {
     if (prepared.rejectedTags.length > 0) {
       logger.warn({ sid: session.id, queueId, dropped: prepared.rejectedTags }, 'smtp.tags_dropped');
     }
+    metrics.messagesAccepted.inc();
     logger.info(
       {
         sid: session.id,

@@ -3,6 +3,7 @@
 import type { AddressInfo } from 'node:net';
 import { SMTPServer, type SMTPServerSession } from 'smtp-server';
 import type { Config } from '../config/index.js';
+import type { Metrics } from '../metrics/metrics.js';
 import { smtpError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { checkEnvelopeAddress } from './address.js';
@@ -21,6 +22,7 @@ export interface ListenerOptions {
   config: Config;
   logger: Logger;
   handleData: ReturnType<typeof createIntake>;
+  metrics: Metrics;
 }
 
 type Callback = (err?: Error | null) => void;
@@ -41,7 +43,8 @@ function addressError(address: string, reason: 'non-ascii-local-part' | 'invalid
 }
 
 export function createSmtpListener(options: ListenerOptions): SmtpListener {
-  const { config, logger } = options;
+  const { config, logger, metrics } = options;
+  const refuse = (reason: string) => metrics.messagesRefused.inc({ reason });
   const network = createNetworkPolicy(config.SMTP_ALLOWED_NETWORKS);
   let draining = false;
   /** Sessions inside a mail transaction (MAIL given, DATA not yet answered): shutdown waits for these. */
@@ -71,8 +74,10 @@ export function createSmtpListener(options: ListenerOptions): SmtpListener {
         callback(smtpError('SMTP_SHUTTING_DOWN', `${config.SMTP_NAME} shutting down, try again later`));
         return;
       }
+      metrics.smtpConnections.inc();
       const ip = plainIp(session.remoteAddress);
       if (!network.allows(ip)) {
+        refuse('network');
         logger.warn({ sid: session.id, client: ip }, 'smtp.refused.network');
         callback(smtpError('SMTP_CLIENT_NOT_ALLOWED', `Client host [${ip}] is not allowed to relay`));
         return;
@@ -88,11 +93,15 @@ export function createSmtpListener(options: ListenerOptions): SmtpListener {
       const sender = address.address;
       if (sender !== '') {
         const checked = checkEnvelopeAddress(sender);
-        if (!checked.ok) return callback(addressError(sender, checked.reason));
+        if (!checked.ok) {
+          refuse('address');
+          return callback(addressError(sender, checked.reason));
+        }
         address.address = checked.address;
       }
       if (!senderAllowed(config.SMTP_ALLOWED_SENDERS, address.address)) {
         logger.info({ sid: session.id, from: sender }, 'smtp.refused.sender');
+        refuse('sender');
         return callback(smtpError('SMTP_SENDER_NOT_ALLOWED', `<${sender}>: sender address not allowed`));
       }
       busy.add(session.id);
@@ -101,6 +110,7 @@ export function createSmtpListener(options: ListenerOptions): SmtpListener {
 
     onRcptTo(address, session, callback: Callback) {
       if (session.envelope.rcptTo.length >= config.SMTP_MAX_RECIPIENTS) {
+        refuse('recipients');
         return callback(
           smtpError(
             'SMTP_TOO_MANY_RECIPIENTS',
@@ -109,7 +119,10 @@ export function createSmtpListener(options: ListenerOptions): SmtpListener {
         );
       }
       const checked = checkEnvelopeAddress(address.address);
-      if (!checked.ok) return callback(addressError(address.address, checked.reason));
+      if (!checked.ok) {
+        refuse('address');
+        return callback(addressError(address.address, checked.reason));
+      }
       address.address = checked.address;
       callback();
     },
