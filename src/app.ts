@@ -11,6 +11,7 @@ import { startHttpRole } from './roles/http-role.js';
 import { startSmtpRole } from './roles/smtp-role.js';
 import { startWorkerRole } from './roles/worker-role.js';
 import { createMetrics } from './metrics/metrics.js';
+import { createTraceStore } from './trace/trace-store.js';
 import { createKeys } from './shared/keys.js';
 import { createLogger, type Logger } from './shared/logger.js';
 import { closeRedis, createRedisFactory } from './shared/redis.js';
@@ -53,6 +54,7 @@ export function createApp(config: Config, deps: AppDependencies = {}): App {
     retry,
     rawTtlMs: config.QUEUE_MAX_AGE + config.FAILED_JOB_RETENTION,
     metrics: createMetrics(),
+    traceStore: (redis) => createTraceStore(redis, config.REDIS_PREFIX, config.TRACE_RETENTION),
     connect(use, name) {
       const client = redisFor(use, name);
       connections.push(client);

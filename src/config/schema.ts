@@ -154,6 +154,7 @@ export const envSchema = z.object({
   QUEUE_MAX_AGE: duration('3d'),
   COMPLETED_JOB_RETENTION: duration('1d'),
   FAILED_JOB_RETENTION: duration('7d'),
+  TRACE_RETENTION: duration('7d'),
   SHUTDOWN_TIMEOUT: duration('30s'),
   ROLES: roles,
   DEMO_SES_SINK_PORT: port(8005),

@@ -17,6 +17,7 @@ import { classifySesError, sesErrorFacts, type SesErrorClass } from '../ses/clas
 import { sendRaw } from '../ses/send.js';
 import type { Keys } from '../shared/keys.js';
 import type { Logger } from '../shared/logger.js';
+import type { TraceStore } from '../trace/trace-store.js';
 import type { SendingHolds } from './holds.js';
 import type { SendJobData, SendJobResult } from './job.js';
 import type { DailyQuota } from './quota.js';
@@ -52,6 +53,7 @@ export interface DeliverDeps {
   maxAgeMs: number;
   chunkRecordTtlMs: number;
   observe?: SesCallObserver;
+  trace?: TraceStore;
 }
 
 export class SendFailure extends Error {
@@ -67,7 +69,12 @@ export function createDeliverer(deps: DeliverDeps) {
   const { redis, keys, logger } = deps;
   let throttleStreak = 0;
 
-  async function delay(job: Job<SendJobData>, token: string | undefined, ms: number, why: string): Promise<never> {
+  async function delay(
+    job: Job<SendJobData>,
+    token: string | undefined,
+    ms: number,
+    why: string,
+  ): Promise<never> {
     // Never hold a message past its queue lifetime: it is picked up then and fails as expired.
     const until = Math.min(Date.now() + ms, job.data.receivedAt + deps.maxAgeMs + 1000);
     await job.moveToDelayed(until, token);
@@ -75,7 +82,18 @@ export function createDeliverer(deps: DeliverDeps) {
     throw new DelayedError(why);
   }
 
-  async function sendChunk(data: SendJobData, raw: Buffer, recipients: string[]): Promise<string> {
+  function trace(queueId: string, event: Parameters<TraceStore['record']>[1]): void {
+    deps.trace
+      ?.record(queueId, event)
+      .catch((err: Error) => logger.warn({ queueId, err: err.message }, 'trace.write_failed'));
+  }
+
+  async function sendChunk(
+    data: SendJobData,
+    raw: Buffer,
+    recipients: string[],
+    chunk: number,
+  ): Promise<string> {
     const startedAt = performance.now();
     try {
       const id = await sendRaw(deps.ses, {
@@ -86,12 +104,28 @@ export function createDeliverer(deps: DeliverDeps) {
         tags: data.tags,
       });
       deps.observe?.('sent', performance.now() - startedAt, recipients.length);
+      trace(data.queueId, {
+        type: 'ses-call',
+        at: Date.now(),
+        outcome: 'sent',
+        sesMessageId: id,
+        recipients: recipients.length,
+        chunk,
+      });
       return id;
     } catch (err) {
       const facts = sesErrorFacts(err);
       const errorClass = classifySesError(facts);
       deps.observe?.(errorClass, performance.now() - startedAt, recipients.length);
       const evidence = `${facts.name}${facts.httpStatus ? ` (HTTP ${facts.httpStatus})` : ''}: ${facts.message}`;
+      trace(data.queueId, {
+        type: 'ses-call',
+        at: Date.now(),
+        outcome: errorClass,
+        recipients: recipients.length,
+        chunk,
+        error: evidence,
+      });
       throw new SendFailure(errorClass, evidence);
     }
   }
@@ -102,6 +136,7 @@ export function createDeliverer(deps: DeliverDeps) {
     token: string | undefined,
     raw: Buffer,
     recipients: string[],
+    chunk: number,
   ) {
     for (let throttled = 0; ; throttled++) {
       const backoff = await deps.holds.throttleRemainingMs();
@@ -110,7 +145,7 @@ export function createDeliverer(deps: DeliverDeps) {
       if (!reserved.admitted) await delay(job, token, reserved.waitMs, '24-hour quota reached');
       await deps.pacer?.acquire(recipients.length);
       try {
-        const id = await sendChunk(job.data, raw, recipients);
+        const id = await sendChunk(job.data, raw, recipients, chunk);
         throttleStreak = 0;
         return id;
       } catch (err) {
@@ -187,7 +222,7 @@ export function createDeliverer(deps: DeliverDeps) {
         sesMessageIds.push(already);
         continue;
       }
-      const sesMessageId = await deliverChunk(job, token, raw, recipients);
+      const sesMessageId = await deliverChunk(job, token, raw, recipients, index);
       // Recorded before the next chunk: this write is what keeps a retry from sending it twice.
       await redis
         .multi()

@@ -6,6 +6,7 @@ import type { Redis } from 'ioredis';
 import type { Keys } from '../shared/keys.js';
 import { OUTBOUND_QUEUE } from '../shared/keys.js';
 import type { Logger } from '../shared/logger.js';
+import type { TraceStore } from '../trace/trace-store.js';
 import type { createDeliverer } from './deliver.js';
 import type { DsnSender } from './dsn-sender.js';
 import type { SendJobData, SendJobResult } from './job.js';
@@ -22,6 +23,7 @@ export interface WorkerOptions {
   dsn: DsnSender | undefined;
   /** How long the bytes and chunk records of a finally failed message are kept. */
   failedRetentionMs: number;
+  trace?: TraceStore;
 }
 
 export interface SendWorker {
@@ -77,6 +79,9 @@ export function createSendWorker(options: WorkerOptions): SendWorker {
       .pexpire(keys.raw(job.data.queueId), options.failedRetentionMs)
       .pexpire(keys.sentChunks(job.data.queueId), options.failedRetentionMs)
       .exec()
+      .catch(() => undefined);
+    options.trace
+      ?.record(job.data.queueId, { type: 'failed', at: Date.now(), reason: err.message })
       .catch(() => undefined);
     options.dsn?.send(job.data, err.message).catch((dsnErr: Error) => {
       logger.error({ queueId: job.data.queueId, err: dsnErr.message }, 'dsn.failed');

@@ -3,6 +3,7 @@
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/index.js';
 import type { Metrics } from '../metrics/metrics.js';
+import type { TraceStore } from '../trace/trace-store.js';
 import type { Keys } from '../shared/keys.js';
 import type { Logger } from '../shared/logger.js';
 import type { RedisUse } from '../shared/redis.js';
@@ -17,6 +18,8 @@ export interface RoleContext {
   rawTtlMs: number;
   connect(use: RedisUse, name: string): Redis;
   metrics: Metrics;
+  /** Builds a trace store on the given connection (each role uses its own connection). */
+  traceStore(redis: Redis): TraceStore;
 }
 
 export interface RunningRole {

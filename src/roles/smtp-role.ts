@@ -38,6 +38,7 @@ export async function startSmtpRole(ctx: RoleContext): Promise<SmtpRole> {
       defaultConfigurationSet: config.SES_CONFIGURATION_SET,
       logger,
       metrics: ctx.metrics,
+      trace: ctx.traceStore(intakeRedis),
     }),
     metrics: ctx.metrics,
   });

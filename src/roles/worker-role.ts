@@ -74,7 +74,9 @@ export async function startWorkerRole(ctx: RoleContext, sesClient?: SESv2Client)
   const dsn = config.DSN_FROM
     ? createDsnSender({ from: config.DSN_FROM, hostname: config.SMTP_NAME, producer, redis, keys, logger })
     : undefined;
+  const trace = ctx.traceStore(redis);
   const deliver = createDeliverer({
+    trace,
     redis,
     keys,
     ses,
@@ -103,6 +105,7 @@ export async function startWorkerRole(ctx: RoleContext, sesClient?: SESv2Client)
     retry: ctx.retry,
     deliver,
     dsn,
+    trace,
     failedRetentionMs: config.FAILED_JOB_RETENTION,
   });
 

@@ -9,6 +9,7 @@ import { RelayError, smtpError } from '../shared/errors.js';
 import { newQueueId } from '../shared/ids.js';
 import type { Logger } from '../shared/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
+import type { TraceStore } from '../trace/trace-store.js';
 import { plainIp } from './policy.js';
 
 export interface IntakeOptions {
@@ -19,6 +20,7 @@ export interface IntakeOptions {
   defaultConfigurationSet: string | undefined;
   logger: Logger;
   metrics: Metrics;
+  trace: TraceStore;
 }
 
 /** Collects the DATA stream; once over the limit, keeps draining but stops holding bytes. */
@@ -82,6 +84,18 @@ export function createIntake(options: IntakeOptions) {
       logger.warn({ sid: session.id, queueId, dropped: prepared.rejectedTags }, 'smtp.tags_dropped');
     }
     metrics.messagesAccepted.inc();
+    // Written after the 250 and not awaited: tracing must never slow or fail intake.
+    options.trace
+      .record(queueId, {
+        type: 'accepted',
+        at: data.receivedAt,
+        clientIp: data.clientIp,
+        from: data.from,
+        recipients: data.recipients,
+        size: data.size,
+        messageId: data.messageId,
+      })
+      .catch((err: Error) => logger.warn({ queueId, err: err.message }, 'trace.write_failed'));
     logger.info(
       {
         sid: session.id,
