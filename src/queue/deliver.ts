@@ -19,7 +19,7 @@ import type { Keys } from '../shared/keys.js';
 import type { Logger } from '../shared/logger.js';
 import type { TraceStore } from '../trace/trace-store.js';
 import type { SendingHolds } from './holds.js';
-import type { SendJobData, SendJobResult } from './job.js';
+import { DROPPED_CHUNK, type SendJobData, type SendJobResult } from './job.js';
 import type { DailyQuota } from './quota.js';
 
 /** First throttle back-off; doubles per consecutive throttle answer, up to the cap. */
@@ -29,6 +29,10 @@ const THROTTLE_BACKOFF_MAX_MS = 30_000;
 const THROTTLE_RETRIES_IN_PLACE = 5;
 /** AWS: after a daily-quota refusal, "wait … up to 10 minutes, and then retry". */
 export const QUOTA_REFUSAL_DELAY_MS = 10 * 60_000;
+
+export interface SuppressionLookup {
+  checkMany(addresses: string[]): Promise<unknown[]>;
+}
 
 export interface PacerLike {
   acquire(recipients: number, signal?: AbortSignal): Promise<void>;
@@ -54,6 +58,9 @@ export interface DeliverDeps {
   chunkRecordTtlMs: number;
   observe?: SesCallObserver;
   trace?: TraceStore;
+  /** Checked again at send time: an address may have been suppressed after the message was queued. */
+  suppression?: SuppressionLookup;
+  onSuppressed?(count: number): void;
 }
 
 export class SendFailure extends Error {
@@ -216,10 +223,24 @@ export function createDeliverer(deps: DeliverDeps) {
     const recorded = await redis.hgetall(keys.sentChunks(data.queueId));
     const chunks = chunkRecipients(data.recipients);
     const sesMessageIds: string[] = [];
-    for (const [index, recipients] of chunks.entries()) {
+    const suppressed: string[] = [];
+    // Chunks are cut from the queued envelope, never from the filtered one, so that a retry sees
+    // the same chunk boundaries as the attempt that recorded them.
+    for (const [index, chunk] of chunks.entries()) {
       const already = recorded[String(index)];
       if (already !== undefined) {
-        sesMessageIds.push(already);
+        if (already !== DROPPED_CHUNK) sesMessageIds.push(already);
+        continue;
+      }
+      const hits = deps.suppression ? await deps.suppression.checkMany(chunk) : [];
+      const recipients = chunk.filter((_, i) => !hits[i]);
+      if (recipients.length < chunk.length) {
+        suppressed.push(...chunk.filter((_, i) => hits[i]));
+        deps.onSuppressed?.(chunk.length - recipients.length);
+        log.info({ chunk: index, suppressed: chunk.length - recipients.length }, 'ses.recipients_suppressed');
+      }
+      if (recipients.length === 0) {
+        await redis.hset(keys.sentChunks(data.queueId), String(index), DROPPED_CHUNK);
         continue;
       }
       const sesMessageId = await deliverChunk(job, token, raw, recipients, index);
@@ -232,6 +253,7 @@ export function createDeliverer(deps: DeliverDeps) {
       sesMessageIds.push(sesMessageId);
       log.info({ sesMessageId, chunk: index, chunks: chunks.length, rcpt: recipients.length }, 'ses.sent');
     }
-    return { sesMessageIds };
+    if (sesMessageIds.length === 0) log.info({ suppressed: suppressed.length }, 'queue.dropped');
+    return { sesMessageIds, suppressed };
   };
 }

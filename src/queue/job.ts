@@ -24,6 +24,11 @@ export interface SendJobData {
 }
 
 export interface SendJobResult {
-  /** SES MessageId of each chunk, in chunk order. */
+  /** SES MessageId of each chunk that was sent, in chunk order. */
   sesMessageIds: string[];
+  /** Recipients left out at send time because they were suppressed after the message was queued. */
+  suppressed: string[];
 }
+
+/** Marks a chunk whose recipients were all suppressed at send time (nothing was sent for it). */
+export const DROPPED_CHUNK = '-';

@@ -4,6 +4,8 @@ import { createOutboundQueue } from '../queue/outbound.js';
 import { createProducer } from '../queue/producer.js';
 import { createIntake } from '../smtp/intake.js';
 import { createSmtpListener } from '../smtp/listener.js';
+import { createRecipientPolicy } from '../smtp/recipient-policy.js';
+import { createSuppressionStore } from '../suppression/index.js';
 import type { RoleContext, RunningRole } from './context.js';
 
 export interface SmtpRole extends RunningRole {
@@ -28,7 +30,18 @@ export async function startSmtpRole(ctx: RoleContext): Promise<SmtpRole> {
     rawTtlMs: ctx.rawTtlMs,
     timeoutMs: config.SMTP_INTAKE_TIMEOUT,
   });
+  const suppression = createSuppressionStore({
+    redis: intakeRedis,
+    prefix: config.REDIS_PREFIX,
+    ...(config.SUPPRESSION_HASH_KEY ? { hashKey: config.SUPPRESSION_HASH_KEY } : {}),
+  });
   const listener = createSmtpListener({
+    checkRecipient: createRecipientPolicy({
+      suppression,
+      action: config.SUPPRESSION_ACTION,
+      logger,
+      metrics: ctx.metrics,
+    }),
     config,
     logger,
     handleData: createIntake({

@@ -12,6 +12,7 @@ import { createProducer } from '../queue/producer.js';
 import { createDailyQuota } from '../queue/quota.js';
 import { createSendWorker } from '../queue/worker.js';
 import { createSesClient } from '../ses/client.js';
+import { createSuppressionStore } from '../suppression/index.js';
 import type { RoleContext, RunningRole } from './context.js';
 
 /** How often the worker's concurrency is re-fitted to the measured SES latency. */
@@ -45,6 +46,11 @@ export async function startWorkerRole(ctx: RoleContext, sesClient?: SESv2Client)
   });
   const holds = createSendingHolds({ redis, queue, holdKey: keys.sendingHold, throttleKey: keys.throttle });
   const quota = createDailyQuota(redis, keys.dailyQuota);
+  const suppression = createSuppressionStore({
+    redis,
+    prefix: config.REDIS_PREFIX,
+    ...(config.SUPPRESSION_HASH_KEY ? { hashKey: config.SUPPRESSION_HASH_KEY } : {}),
+  });
   const pacer = createPacer({ redis: ctx.connect('worker', 'pacer'), key: keys.pacer, ratePerSecond: 1 });
   const tracker = createConcurrencyTracker({
     ratePerSecond: 1,
@@ -72,11 +78,21 @@ export async function startWorkerRole(ctx: RoleContext, sesClient?: SESv2Client)
     timeoutMs: config.SMTP_INTAKE_TIMEOUT,
   });
   const dsn = config.DSN_FROM
-    ? createDsnSender({ from: config.DSN_FROM, hostname: config.SMTP_NAME, producer, redis, keys, logger })
+    ? createDsnSender({
+        from: config.DSN_FROM,
+        hostname: config.SMTP_NAME,
+        producer,
+        redis,
+        keys,
+        logger,
+        isSuppressed: (address) => suppression.isSuppressed(address),
+      })
     : undefined;
   const trace = ctx.traceStore(redis);
   const deliver = createDeliverer({
     trace,
+    suppression,
+    onSuppressed: (count) => ctx.metrics.recipientsSuppressed.inc({ stage: 'send' }, count),
     redis,
     keys,
     ses,

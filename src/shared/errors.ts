@@ -43,6 +43,16 @@ export const ERROR_CATALOG = {
     smtp: { code: 452, enhanced: '4.5.3' },
     doc: 'More than SMTP_MAX_RECIPIENTS recipients in one transaction; the client sends the rest later.',
   },
+  SMTP_RECIPIENT_SUPPRESSED: {
+    retryable: false,
+    smtp: { code: 550, enhanced: '5.1.1' },
+    doc: 'The recipient is on the suppression list (hard bounce, complaint or manual entry).',
+  },
+  SUPPRESSION_BAD_INPUT: {
+    retryable: false,
+    http: 400,
+    doc: 'A suppression request names an invalid address, cursor, limit or reason.',
+  },
   SMTP_MESSAGE_TOO_BIG: {
     retryable: false,
     smtp: { code: 552, enhanced: '5.3.4' },

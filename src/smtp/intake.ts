@@ -46,6 +46,7 @@ export function createIntake(options: IntakeOptions) {
   return async function handleData(
     stream: SMTPServerDataStream,
     session: SMTPServerSession,
+    dropped?: ReadonlySet<string>,
   ): Promise<string> {
     const raw = await readStream(stream, options.maxMessageBytes);
     if (raw === undefined) {
@@ -56,13 +57,21 @@ export function createIntake(options: IntakeOptions) {
         `Message exceeds the size limit of ${options.maxMessageBytes} bytes`,
       );
     }
+    const recipients = session.envelope.rcptTo
+      .map((rcpt) => rcpt.address)
+      .filter((rcpt) => !dropped?.has(rcpt));
+    if (recipients.length === 0) {
+      // Every recipient is suppressed and SUPPRESSION_ACTION=drop: the app is told 250 and nothing is sent.
+      logger.info({ sid: session.id, dropped: dropped?.size ?? 0 }, 'smtp.message_dropped');
+      return '2.0.0 Ok: not queued, every recipient is suppressed';
+    }
     const queueId = newQueueId();
     const prepared = prepareMessage(raw, { queueId, hostname: options.hostname });
     const envelope = session.envelope;
     const data: SendJobData = {
       queueId,
       from: envelope.mailFrom === false ? '' : envelope.mailFrom.address,
-      recipients: envelope.rcptTo.map((rcpt) => rcpt.address),
+      recipients,
       size: prepared.raw.length,
       messageId: prepared.messageId,
       configurationSet: prepared.configurationSet ?? options.defaultConfigurationSet,

@@ -9,6 +9,7 @@ import type { Logger } from '../shared/logger.js';
 import { checkEnvelopeAddress } from './address.js';
 import type { createIntake } from './intake.js';
 import { createNetworkPolicy, plainIp, senderAllowed } from './policy.js';
+import type { RecipientVerdict } from './recipient-policy.js';
 
 export interface SmtpListener {
   start(): Promise<AddressInfo>;
@@ -23,6 +24,8 @@ export interface ListenerOptions {
   logger: Logger;
   handleData: ReturnType<typeof createIntake>;
   metrics: Metrics;
+  /** The suppression check; 'drop' accepts the recipient but leaves it out of the envelope. */
+  checkRecipient?(address: string, sessionId: string): Promise<RecipientVerdict>;
 }
 
 type Callback = (err?: Error | null) => void;
@@ -49,6 +52,8 @@ export function createSmtpListener(options: ListenerOptions): SmtpListener {
   let draining = false;
   /** Sessions inside a mail transaction (MAIL given, DATA not yet answered): shutdown waits for these. */
   const busy = new Set<string>();
+  /** Recipients accepted at RCPT but dropped as suppressed (SUPPRESSION_ACTION=drop), per session. */
+  const dropped = new Map<string, Set<string>>();
 
   const server = new SMTPServer({
     name: config.SMTP_NAME,
@@ -87,6 +92,7 @@ export function createSmtpListener(options: ListenerOptions): SmtpListener {
 
     onClose(session: SMTPServerSession) {
       busy.delete(session.id);
+      dropped.delete(session.id);
     },
 
     onMailFrom(address, session, callback: Callback) {
@@ -105,6 +111,7 @@ export function createSmtpListener(options: ListenerOptions): SmtpListener {
         return callback(smtpError('SMTP_SENDER_NOT_ALLOWED', `<${sender}>: sender address not allowed`));
       }
       busy.add(session.id);
+      dropped.delete(session.id);
       callback();
     },
 
@@ -124,11 +131,22 @@ export function createSmtpListener(options: ListenerOptions): SmtpListener {
         return callback(addressError(address.address, checked.reason));
       }
       address.address = checked.address;
-      callback();
+      if (!options.checkRecipient) return callback();
+      options.checkRecipient(checked.address, session.id).then(
+        (verdict) => {
+          if (verdict === 'drop') {
+            const set = dropped.get(session.id) ?? new Set<string>();
+            set.add(checked.address);
+            dropped.set(session.id, set);
+          }
+          callback();
+        },
+        (err: Error) => callback(err),
+      );
     },
 
     onData(stream, session, callback: (err: Error | null, message?: string) => void) {
-      options.handleData(stream, session).then(
+      options.handleData(stream, session, dropped.get(session.id)).then(
         (reply) => {
           busy.delete(session.id);
           callback(null, reply);
