@@ -15,6 +15,14 @@ export interface AccountMonitorOptions {
   refreshMs: number;
   probeMs: number;
   onRate(ratePerSecond: number): void;
+  /** Publishes what the worker knows (account, pacing rate) for the HTTP role and the CLI. */
+  publish?(snapshot: AccountSnapshot): Promise<void>;
+}
+
+export interface AccountSnapshot {
+  account: AccountState | undefined;
+  ratePerSecond: number;
+  at: number;
 }
 
 export interface AccountMonitor {
@@ -76,6 +84,7 @@ export function createAccountMonitor(options: AccountMonitorOptions): AccountMon
       logger.info({ ratePerSecond: rate }, 'pacing.rate');
     }
     options.onRate(rate);
+    await options.publish?.({ account, ratePerSecond: rate, at: Date.now() }).catch(() => undefined);
     await applySendingState();
   }
 

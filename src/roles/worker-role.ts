@@ -64,6 +64,9 @@ export async function startWorkerRole(ctx: RoleContext, sesClient?: SESv2Client)
     rate: { fixedRate: config.SES_MAX_SEND_RATE, factor: config.SES_RATE_FACTOR },
     refreshMs: config.SES_ACCOUNT_REFRESH,
     probeMs: config.SES_PAUSE_PROBE_INTERVAL,
+    publish: async (snapshot) => {
+      await redis.set(keys.accountState, JSON.stringify(snapshot), 'PX', config.SES_ACCOUNT_REFRESH * 3);
+    },
     onRate: (rate) => {
       ctx.metrics.pacingRate.set(rate);
       pacer.setRate(rate);

@@ -18,6 +18,8 @@ export interface Keys {
   readonly sendingHold: string;
   /** Global back-off after a throttling answer (a key with a TTL). */
   readonly throttle: string;
+  /** The SES account as the workers last read it, with the pacing rate (JSON string). */
+  readonly accountState: string;
 }
 
 export function createKeys(prefix: string): Keys {
@@ -29,5 +31,6 @@ export function createKeys(prefix: string): Keys {
     pacer: `${prefix}:pacer`,
     sendingHold: `${prefix}:hold`,
     throttle: `${prefix}:throttle`,
+    accountState: `${prefix}:account`,
   };
 }
