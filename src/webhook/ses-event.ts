@@ -1,0 +1,125 @@
+// Parses the SES event inside an SNS notification (the Message string, JSON a second time) into a
+// typed event. Identity notifications name their type in `notificationType`, configuration-set
+// event publishing in `eventType`; the bodies are otherwise the same. Pure; unknown fields are ignored.
+import { z } from 'zod';
+import { WebhookError } from './errors.js';
+import { describeIssues } from './sns-envelope.js';
+
+const address = z.string().min(1);
+const recipient = z.object({
+  emailAddress: address,
+  action: z.string().optional(),
+  status: z.string().optional(),
+  diagnosticCode: z.string().optional(),
+});
+
+const mailSchema = z.object({
+  messageId: z.string().min(1),
+  timestamp: z.string().optional(),
+  source: z.string().optional(),
+  destination: z.array(z.string()).default([]),
+});
+
+const bounceSchema = z.object({
+  bounceType: z.string().min(1),
+  bounceSubType: z.string().min(1),
+  bouncedRecipients: z.array(recipient),
+  timestamp: z.string().optional(),
+  feedbackId: z.string().optional(),
+});
+
+const complaintSchema = z.object({
+  complainedRecipients: z.array(recipient.pick({ emailAddress: true })),
+  complaintFeedbackType: z.string().optional(),
+  // null or "OnAccountSuppressionList" (SES accepted the message but did not send it).
+  complaintSubType: z.string().nullish(),
+  timestamp: z.string().optional(),
+  feedbackId: z.string().optional(),
+});
+
+const deliverySchema = z.object({ recipients: z.array(address), timestamp: z.string().optional() });
+
+const delaySchema = z.object({
+  delayType: z.string().optional(),
+  delayedRecipients: z.array(recipient).default([]),
+  timestamp: z.string().optional(),
+});
+
+/** Event-publishing types whose body the policy does not read; they only feed the daily counters. */
+export const COUNTED_ONLY_TYPES = [
+  'Send',
+  'Reject',
+  'Open',
+  'Click',
+  'Rendering Failure',
+  'Subscription',
+] as const;
+type CountedOnlyType = (typeof COUNTED_ONLY_TYPES)[number];
+
+export type SesMail = z.infer<typeof mailSchema>;
+export type SesBounce = z.infer<typeof bounceSchema>;
+export type SesComplaint = z.infer<typeof complaintSchema>;
+export type SesBouncedRecipient = z.infer<typeof recipient>;
+
+export type SesEvent =
+  | { type: 'Bounce'; mail: SesMail; bounce: SesBounce }
+  | { type: 'Complaint'; mail: SesMail; complaint: SesComplaint }
+  | { type: 'Delivery'; mail: SesMail; delivery: z.infer<typeof deliverySchema> }
+  | { type: 'DeliveryDelay'; mail: SesMail; deliveryDelay: z.infer<typeof delaySchema> }
+  | { type: CountedOnlyType; mail: SesMail }
+  /** Anything else, e.g. AmazonSnsSubscriptionSucceeded, which SES sends when a topic is attached. */
+  | { type: 'Other'; name: string };
+
+const bodySchemas = {
+  Bounce: z.object({ mail: mailSchema, bounce: bounceSchema }),
+  Complaint: z.object({ mail: mailSchema, complaint: complaintSchema }),
+  Delivery: z.object({ mail: mailSchema, delivery: deliverySchema }),
+  DeliveryDelay: z.object({ mail: mailSchema, deliveryDelay: delaySchema }),
+  countedOnly: z.object({ mail: mailSchema }),
+};
+
+export function parseSesEvent(messageText: string): SesEvent {
+  let json: unknown;
+  try {
+    json = JSON.parse(messageText);
+  } catch {
+    throw new WebhookError('SES_EVENT_MALFORMED', 'the notification Message is not JSON');
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    throw new WebhookError('SES_EVENT_MALFORMED', 'the notification Message is not a JSON object');
+  }
+  const fields = json as { notificationType?: unknown; eventType?: unknown };
+  const name = fields.notificationType ?? fields.eventType;
+  if (typeof name !== 'string') {
+    throw new WebhookError('SES_EVENT_MALFORMED', 'the Message has neither notificationType nor eventType');
+  }
+  switch (name) {
+    case 'Bounce':
+      return { type: name, ...parseBody(bodySchemas.Bounce, json, name) };
+    case 'Complaint':
+      return { type: name, ...parseBody(bodySchemas.Complaint, json, name) };
+    case 'Delivery':
+      return { type: name, ...parseBody(bodySchemas.Delivery, json, name) };
+    case 'DeliveryDelay':
+      return { type: name, ...parseBody(bodySchemas.DeliveryDelay, json, name) };
+    default:
+      if ((COUNTED_ONLY_TYPES as readonly string[]).includes(name)) {
+        return { type: name as CountedOnlyType, ...parseBody(bodySchemas.countedOnly, json, name) };
+      }
+      return { type: 'Other', name };
+  }
+}
+
+function parseBody<T>(schema: z.ZodType<T>, json: unknown, name: string): T {
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    throw new WebhookError('SES_EVENT_MALFORMED', `malformed ${name} event: ${describeIssues(parsed.error)}`);
+  }
+  return parsed.data;
+}
+
+/** The addr-spec of a recipient field; reports occasionally carry a display name around it. */
+export function bareAddress(value: string): string {
+  const angle = /<([^<>]+)>\s*$/.exec(value);
+  return (angle?.[1] ?? value).trim();
+}

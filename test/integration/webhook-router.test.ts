@@ -1,0 +1,222 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { RelayError } from '../../src/shared/errors.js';
+import { createFeedbackKeys } from '../../src/webhook/keys.js';
+import { readDailyStats, utcDay } from '../../src/webhook/stats.js';
+import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from '../helpers/redis.js';
+import {
+  createSnsSigner,
+  sesFixture,
+  startWebhookServer,
+  type SnsSigner,
+  type WebhookServer,
+} from '../helpers/sns-signer.js';
+
+function bounce(type: string, subType: string, addresses: string[]) {
+  const event = sesFixture('bounce-permanent') as { bounce: Record<string, unknown> };
+  return {
+    ...event,
+    bounce: {
+      ...event.bounce,
+      bounceType: type,
+      bounceSubType: subType,
+      bouncedRecipients: addresses.map((emailAddress) => ({ emailAddress, diagnosticCode: 'smtp; 5xx' })),
+    },
+  };
+}
+
+// Applying feedback end to end over HTTP; refusals and subscription messages are in
+// webhook-refusals.test.ts, Redis outages in webhook-outage.test.ts.
+describe('SNS webhook over HTTP', () => {
+  const prefix = uniquePrefix('webhook');
+  const keys = createFeedbackKeys(prefix);
+  let redis: Redis;
+  let signer: SnsSigner;
+  let server: WebhookServer;
+
+  const todayStats = async () => (await readDailyStats(redis, keys, Date.now(), Date.now()))[0]!.counts;
+  const logged = (msg: string) => server.logs.filter((line) => line.msg === msg);
+
+  beforeAll(async () => {
+    redis = new Redis(TEST_REDIS_URL);
+    signer = await createSnsSigner();
+  });
+  beforeEach(async () => {
+    await server?.close();
+    await deleteKeys(redis, prefix);
+    signer.fetches.length = 0;
+    server = await startWebhookServer({ redis, prefix, signer });
+  });
+  afterAll(async () => {
+    await server.close();
+    await deleteKeys(redis, prefix);
+    redis.disconnect();
+  });
+
+  it.each(['1', '2'] as const)(
+    'applies a SignatureVersion %s bounce and answers 200 once Redis holds it',
+    async (version) => {
+      const message = signer.notification(sesFixture('bounce-permanent'), { version });
+      const reply = await server.post(message);
+      expect(reply).toEqual({ status: 200, json: { status: 'applied' } });
+      expect(server.sink.suppressed).toEqual([
+        {
+          address: 'jane@example.com',
+          details: expect.objectContaining({
+            reason: 'bounce',
+            bounceType: 'Permanent',
+            bounceSubType: 'General',
+            sesMessageId: '00000138111222aa-33322211-cccc-cccc-cccc-ddddaaaa0680-000000',
+          }),
+        },
+      ]);
+      expect(await redis.exists(keys.done(message.MessageId))).toBe(1);
+      expect(await todayStats()).toEqual({ bounced_hard: 1, 'bounce:Permanent/General': 1 });
+    },
+  );
+
+  it('reads the body as text whatever the Content-Type says', async () => {
+    for (const type of [
+      'application/json',
+      'application/x-www-form-urlencoded',
+      'application/octet-stream',
+    ]) {
+      const reply = await server.post(signer.notification(sesFixture('delivery')), { 'content-type': type });
+      expect(`${type} ${reply.status}`).toBe(`${type} 200`);
+    }
+  });
+
+  it('applies a replayed MessageId once, also when the copies race', async () => {
+    const message = signer.notification(bounce('Transient', 'MailboxFull', ['soft@example.com']));
+    const replies = await Promise.all(Array.from({ length: 5 }, () => server.post(message)));
+    expect(replies.every((reply) => reply.status === 200)).toBe(true);
+    expect((await server.post(message)).json).toEqual({ status: 'duplicate' });
+    expect(server.sink.softBounces).toHaveLength(1);
+    expect((await todayStats()).bounced_soft).toBe(1);
+  });
+
+  it('counts soft bounces per message and lets the store suppress at the limit', async () => {
+    for (let i = 0; i < 3; i++) {
+      expect(
+        (await server.post(signer.notification(bounce('Transient', 'General', ['ooto@example.com'])))).status,
+      ).toBe(200);
+    }
+    expect(server.sink.softCounts.get('ooto@example.com')).toBe(3);
+    expect(logged('feedback.soft_bounce.suppressed')).toMatchObject([
+      { address: 'ooto@example.com', count: 3 },
+    ]);
+    await server.post(signer.notification(sesFixture('delivery'))); // jane: a delivery resets her count
+    expect(server.sink.resets).toEqual(['jane@example.com']);
+  });
+
+  it('applies a multi-recipient bounce to every recipient', async () => {
+    const addresses = ['a@example.com', 'b@example.com', 'c@example.com'];
+    expect((await server.post(signer.notification(bounce('Permanent', 'NoEmail', addresses)))).status).toBe(
+      200,
+    );
+    expect(server.sink.addresses()).toEqual(addresses);
+    expect((await todayStats()).bounced_hard).toBe(3);
+  });
+
+  it('handles identity notifications (notificationType) and event publishing (eventType) alike', async () => {
+    const { notificationType: _, ...complaint } = sesFixture('complaint-with-feedback');
+    await server.post(signer.notification({ ...complaint, eventType: 'Complaint' }));
+    await server.post(signer.notification(sesFixture('complaint-no-feedback')));
+    expect(server.sink.addresses()).toEqual(['richard@example.com', 'richard@example.com']);
+    expect(server.sink.suppressed[0]!.details).toMatchObject({
+      reason: 'complaint',
+      complaintFeedbackType: 'abuse',
+    });
+    expect((await todayStats()).complained).toBe(2);
+  });
+
+  it('keeps per-day counters for every event type, in a hash that lives 35 days', async () => {
+    const mail = { messageId: 'ses-x', destination: ['a@example.com', 'b@example.com'] };
+    const events = [
+      sesFixture('delivery'),
+      sesFixture('delivery-delay'),
+      sesFixture('reject'),
+      { eventType: 'Send', mail, send: {} },
+      { eventType: 'Open', mail, open: {} },
+      { eventType: 'Click', mail, click: {} },
+      bounce('Permanent', 'OnAccountSuppressionList', ['x@example.com']),
+      {
+        ...sesFixture('complaint-with-feedback'),
+        complaint: {
+          complainedRecipients: [{ emailAddress: 'n@example.com' }],
+          complaintFeedbackType: 'not-spam',
+        },
+      },
+    ];
+    for (const event of events) expect((await server.post(signer.notification(event))).status).toBe(200);
+    expect(await todayStats()).toEqual({
+      delivered: 1,
+      delayed: 1,
+      'delay:TransientCommunicationFailure': 1,
+      rejected: 1,
+      sent: 2,
+      opened: 1,
+      clicked: 1,
+      bounced_on_account_list: 1,
+      'bounce:Permanent/OnAccountSuppressionList': 1,
+      complained_not_spam: 1,
+      'complaint:not-spam': 1,
+    });
+    expect(server.sink.suppressed.map((entry) => entry.address)).toEqual(['x@example.com']);
+    const ttlMs = await redis.pttl(keys.statsDay(utcDay(Date.now())));
+    expect(ttlMs).toBeGreaterThan(34 * 86_400_000);
+    expect(ttlMs).toBeLessThanOrEqual(35 * 86_400_000);
+  });
+
+  it('skips one recipient the store refuses for good and still commits the others', async () => {
+    server.sink.during = (_method, address) =>
+      address === 'bad@example.com'
+        ? Promise.reject(new RelayError('SMTP_BAD_ADDRESS', 'suppression address is not an email address'))
+        : Promise.resolve();
+    const reply = await server.post(
+      signer.notification(bounce('Permanent', 'General', ['ok@example.com', 'bad@example.com'])),
+    );
+    expect(reply.status).toBe(200);
+    expect(logged('feedback.recipient_skipped')).toMatchObject([
+      { address: 'bad@example.com', code: 'SMTP_BAD_ADDRESS' },
+    ]);
+    expect((await todayStats()).bounced_hard).toBe(2);
+  });
+
+  it('keeps addresses out of its own Redis keys, and out of the logs when asked to', async () => {
+    const quiet = await startWebhookServer({ redis, prefix, signer, logAddresses: false });
+    const events = [
+      bounce('Transient', 'MailboxFull', ['secret-soft@example.com']),
+      bounce('Permanent', 'General', ['secret-hard@example.com']),
+      bounce('Undetermined', 'Undetermined', ['secret-rec@example.com']),
+    ];
+    for (const event of events) expect((await quiet.post(signer.notification(event))).status).toBe(200);
+    await quiet.close();
+    expect(quiet.sink.softBounces.map((call) => call.address)).toEqual(['secret-soft@example.com']);
+    const keysWritten = await redis.keys(`${prefix}:*`);
+    expect(keysWritten.filter((key) => key.includes('@'))).toEqual([]);
+    expect(keysWritten.some((key) => key.startsWith(`${prefix}:sns:soft:`))).toBe(true);
+    const logText = JSON.stringify(quiet.logs);
+    expect(logText).not.toMatch(/secret-|smtp; 5xx/);
+    expect(quiet.logs.map((line) => line.msg)).toEqual(
+      expect.arrayContaining([
+        'feedback.soft_bounce.counted',
+        'feedback.suppressed',
+        'feedback.bounce.recorded',
+      ]),
+    );
+  });
+
+  it('applies an already-authenticated SES event (the SQS path) once per id', async () => {
+    const text = JSON.stringify(sesFixture('bounce-permanent'));
+    expect(await server.webhook.applySesEvent('sqs-1', text)).toEqual({
+      status: 200,
+      body: { status: 'applied' },
+    });
+    expect(await server.webhook.applySesEvent('sqs-1', text)).toEqual({
+      status: 200,
+      body: { status: 'duplicate' },
+    });
+    expect(server.sink.addresses()).toEqual(['jane@example.com']);
+  });
+});
