@@ -1,0 +1,121 @@
+// Throttles failed SMTP AUTH per client address, shared by every gateway instance through Redis: after
+// `maxFailures` failures within `windowMs`, the client is refused for `cooldownMs`. Never throws; when
+// Redis cannot answer, check() says "unavailable" and the listener refuses AUTH with a 454.
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { errorMessage } from '../shared/errors.js';
+import type { Logger } from '../shared/logger.js';
+import { clientKey } from './client-key.js';
+import { CHECK, RECORD_FAILURE, RECORD_SUCCESS, runScript, type LuaScript } from './throttle-scripts.js';
+
+/** A throttle that cannot reach Redis must still answer before the SMTP client gives up. */
+export const DEFAULT_THROTTLE_TIMEOUT_MS = 2000;
+/** What an "unavailable" answer suggests as the wait; Redis usually reconnects within seconds. */
+const UNAVAILABLE_RETRY_AFTER_MS = 30_000;
+
+export interface AuthThrottleOptions {
+  /** A fail-fast connection (the 'intake' kind): no offline queue, so an outage answers at once. */
+  redis: Redis;
+  /** Keys are `<prefix>:<client>`, one per client address or IPv6 /64. */
+  prefix: string;
+  maxFailures: number;
+  windowMs: number;
+  cooldownMs: number;
+  logger: Logger;
+  /** Upper bound for one Redis round trip. */
+  timeoutMs?: number;
+}
+
+/**
+ * - `allowed`: go on and check the password.
+ * - `blocked`: too many failures; refuse AUTH (454 4.7.0) until `retryAfterMs` has passed.
+ * - `unavailable`: Redis did not answer. Refuse AUTH with 454 4.7.0 too: letting it through would
+ *   lift the limit for as long as Redis is down, and with Redis down no mail can be queued anyway.
+ */
+export type ThrottleDecision =
+  | { blocked: false; reason: 'allowed'; retryAfterMs: 0 }
+  | { blocked: true; reason: 'blocked' | 'unavailable'; retryAfterMs: number };
+
+export interface FailureResult {
+  /** True when this failure used up the budget (or the client was already blocked). */
+  blocked: boolean;
+  /** Failures inside the window, this one included; 0 when Redis could not count it. */
+  failures: number;
+  retryAfterMs: number;
+}
+
+export interface AuthThrottle {
+  check(ip: string): Promise<ThrottleDecision>;
+  /** `username` lets a later success forgive only that user's typos (see recordSuccess). */
+  recordFailure(ip: string, username?: string): Promise<FailureResult>;
+  /**
+   * Forgets this client's failures for `username` only. Forgetting all of them would let anyone with
+   * one valid account interleave logins with guesses at other accounts and never reach the limit.
+   */
+  recordSuccess(ip: string, username: string): Promise<void>;
+}
+
+/** A short digest: enough to tell usernames apart in one client's list, and no username in Redis. */
+function usernameTag(username: string | undefined): string {
+  return createHash('sha256')
+    .update(username ?? '')
+    .digest('hex')
+    .slice(0, 12);
+}
+
+function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer from Redis within ${timeoutMs} ms`)), timeoutMs);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+export function createAuthThrottle(options: AuthThrottleOptions): AuthThrottle {
+  const { redis, logger } = options;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_THROTTLE_TIMEOUT_MS;
+  if (options.maxFailures < 1 || options.windowMs <= 0 || options.cooldownMs <= 0) {
+    throw new Error('auth throttle: maxFailures, windowMs and cooldownMs must be positive');
+  }
+  const key = (ip: string) => `${options.prefix}:${clientKey(ip)}`;
+  const run = (script: LuaScript, ip: string, args: (string | number)[]) =>
+    withTimeout(runScript(redis, script, [key(ip)], args), timeoutMs);
+
+  return {
+    async check(ip) {
+      try {
+        const remainingMs = Number(await run(CHECK, ip, []));
+        if (remainingMs > 0) return { blocked: true, reason: 'blocked', retryAfterMs: remainingMs };
+        return { blocked: false, reason: 'allowed', retryAfterMs: 0 };
+      } catch (err) {
+        logger.warn({ client: ip, err: errorMessage(err) }, 'auth.throttle.unavailable');
+        return { blocked: true, reason: 'unavailable', retryAfterMs: UNAVAILABLE_RETRY_AFTER_MS };
+      }
+    },
+
+    async recordFailure(ip, username) {
+      try {
+        const [blocked, failures, retryAfterMs] = (await run(RECORD_FAILURE, ip, [
+          options.maxFailures,
+          options.windowMs,
+          options.cooldownMs,
+          usernameTag(username),
+        ])) as [number, number, number];
+        if (blocked === 1) logger.warn({ client: ip, failures, retryAfterMs }, 'auth.throttle.blocked');
+        return { blocked: blocked === 1, failures, retryAfterMs };
+      } catch (err) {
+        logger.warn({ client: ip, err: errorMessage(err) }, 'auth.throttle.unavailable');
+        return { blocked: false, failures: 0, retryAfterMs: 0 };
+      }
+    },
+
+    async recordSuccess(ip, username) {
+      try {
+        await run(RECORD_SUCCESS, ip, [usernameTag(username)]);
+      } catch (err) {
+        // The failures age out of the window on their own; nothing to refuse here.
+        logger.warn({ client: ip, err: errorMessage(err) }, 'auth.throttle.unavailable');
+      }
+    },
+  };
+}

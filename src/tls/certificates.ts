@@ -1,0 +1,160 @@
+// The listener's certificate (SMTP_TLS_CERT / SMTP_TLS_KEY): loaded and checked at start-up, reloaded
+// when either file changes, so a renewed certificate is served from the next handshake on without a
+// restart. A reload that fails (half-written file, key and certificate out of step) keeps the old one.
+import { createHash, createPrivateKey, X509Certificate } from 'node:crypto';
+import fs from 'node:fs/promises';
+import tls from 'node:tls';
+import { errorMessage, RelayError } from '../shared/errors.js';
+import type { Logger } from '../shared/logger.js';
+import { serialize, watchFiles } from './watch-files.js';
+
+/** TLS 1.0 and 1.1 are deprecated (RFC 8996); smtp-server's own default would still offer them. */
+export const TLS_MIN_VERSION = 'TLSv1.2' as const;
+/** A certificate this close to its end is logged as a warning at every load. */
+const EXPIRY_WARNING_MS = 14 * 24 * 60 * 60 * 1000;
+
+export interface TlsMaterial {
+  key: string;
+  cert: string;
+  minVersion: typeof TLS_MIN_VERSION;
+}
+
+export interface CertificateInfo {
+  subject: string;
+  fingerprint256: string;
+  validTo: Date;
+}
+
+export interface CertificateStore {
+  /** The context for the next handshake. */
+  context(): tls.SecureContext;
+  /** The PEM key and certificate, for APIs that build their own context (smtp-server's default). */
+  options(): TlsMaterial;
+  info(): CertificateInfo;
+  /** Called after each successful reload; returns a function that unsubscribes. */
+  onChange(listener: (material: TlsMaterial) => void): () => void;
+  /** Reads both files again (SIGHUP). Never rejects: returns false and keeps the old pair on failure. */
+  reload(): Promise<boolean>;
+  close(): void;
+}
+
+interface Loaded {
+  material: TlsMaterial;
+  context: tls.SecureContext;
+  info: CertificateInfo;
+  digest: string;
+}
+
+async function readPem(filePath: string, variable: string): Promise<string> {
+  try {
+    return await fs.readFile(filePath, 'utf8');
+  } catch (err) {
+    throw new RelayError('CONFIG_INVALID', `${variable} ${filePath} cannot be read: ${errorMessage(err)}`);
+  }
+}
+
+/** Reads and checks a key and certificate pair; throws a RelayError that says which file is wrong. */
+export async function loadCertificatePair(certPath: string, keyPath: string): Promise<Loaded> {
+  const [cert, key] = await Promise.all([
+    readPem(certPath, 'SMTP_TLS_CERT'),
+    readPem(keyPath, 'SMTP_TLS_KEY'),
+  ]);
+  const invalid = (message: string) => new RelayError('CONFIG_INVALID', message);
+  let x509: X509Certificate;
+  try {
+    // The first certificate of a chain file is the server's own; the rest are intermediates.
+    x509 = new X509Certificate(cert);
+  } catch (err) {
+    throw invalid(`SMTP_TLS_CERT ${certPath} is not a PEM certificate: ${errorMessage(err)}`);
+  }
+  let privateKey: ReturnType<typeof createPrivateKey>;
+  try {
+    privateKey = createPrivateKey(key);
+  } catch (err) {
+    throw invalid(`SMTP_TLS_KEY ${keyPath} is not an unencrypted PEM private key: ${errorMessage(err)}`);
+  }
+  if (!x509.checkPrivateKey(privateKey)) {
+    throw invalid(`SMTP_TLS_KEY ${keyPath} does not match the certificate in SMTP_TLS_CERT ${certPath}`);
+  }
+  const material: TlsMaterial = { key, cert, minVersion: TLS_MIN_VERSION };
+  let context: tls.SecureContext;
+  try {
+    context = tls.createSecureContext(material);
+  } catch (err) {
+    throw invalid(`SMTP_TLS_CERT ${certPath} / SMTP_TLS_KEY ${keyPath} cannot be used: ${errorMessage(err)}`);
+  }
+  return {
+    material,
+    context,
+    info: { subject: x509.subject, fingerprint256: x509.fingerprint256, validTo: new Date(x509.validTo) },
+    digest: createHash('sha256').update(cert).update('\0').update(key).digest('hex'),
+  };
+}
+
+function logLoaded(logger: Logger, info: CertificateInfo, event: string): void {
+  const fields = {
+    subject: info.subject.replace(/\n/g, ', '),
+    fingerprint256: info.fingerprint256,
+    validTo: info.validTo.toISOString(),
+  };
+  logger.info(fields, event);
+  const remainingMs = info.validTo.getTime() - Date.now();
+  if (remainingMs <= 0) logger.error(fields, 'tls.cert.expired');
+  else if (remainingMs < EXPIRY_WARNING_MS) logger.warn(fields, 'tls.cert.expires_soon');
+}
+
+export interface CertificateStoreOptions {
+  certPath: string;
+  keyPath: string;
+  logger: Logger;
+  debounceMs?: number;
+}
+
+/** Loads the pair (rejecting with a clear RelayError when it is unusable) and starts watching it. */
+export async function createCertificateStore(options: CertificateStoreOptions): Promise<CertificateStore> {
+  const { certPath, keyPath, logger } = options;
+  let current = await loadCertificatePair(certPath, keyPath);
+  logLoaded(logger, current.info, 'tls.cert.loaded');
+  const listeners = new Set<(material: TlsMaterial) => void>();
+
+  const load = async (force: boolean): Promise<boolean> => {
+    try {
+      const next = await loadCertificatePair(certPath, keyPath);
+      if (!force && next.digest === current.digest) return true;
+      current = next;
+      logLoaded(logger, current.info, 'tls.cert.reloaded');
+    } catch (err) {
+      // Certificate and key are often replaced one after the other; the second write reloads again.
+      logger.error({ certPath, keyPath, err: errorMessage(err) }, 'tls.cert.reload_failed');
+      return false;
+    }
+    for (const listener of listeners) {
+      try {
+        listener(current.material);
+      } catch (err) {
+        logger.error({ err: errorMessage(err) }, 'tls.cert.listener_failed');
+      }
+    }
+    return true;
+  };
+  const reload = serialize(load);
+  const watch = watchFiles([certPath, keyPath], () => void reload(false), {
+    logger,
+    debounceMs: options.debounceMs,
+  });
+
+  return {
+    context: () => current.context,
+    options: () => current.material,
+    info: () => current.info,
+    onChange(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    reload: () => reload(true),
+    close() {
+      watch.close();
+      listeners.clear();
+    },
+  };
+}
