@@ -6,6 +6,7 @@ import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { Redis } from 'ioredis';
 import type { Config, Role } from './config/index.js';
 import type { RetryPolicy } from './queue/retry.js';
+import type { CertificateFetcher } from './webhook/index.js';
 import type { RoleContext, RunningRole } from './roles/context.js';
 import { startHttpRole } from './roles/http-role.js';
 import { startSmtpRole } from './roles/smtp-role.js';
@@ -30,6 +31,8 @@ export interface App {
 export interface AppDependencies {
   logger?: Logger;
   ses?: SESv2Client;
+  /** Where the SNS verifier gets signing certificates (tests serve a local one). */
+  fetchSnsCertificate?: CertificateFetcher;
 }
 
 export function createApp(config: Config, deps: AppDependencies = {}): App {
@@ -75,7 +78,7 @@ export function createApp(config: Config, deps: AppDependencies = {}): App {
       addresses.smtp = role.address;
     }
     if (roles.has('http')) {
-      const role = await startHttpRole(ctx);
+      const role = await startHttpRole(ctx, { fetchSnsCertificate: deps.fetchSnsCertificate });
       http = role;
       addresses.http = role.address;
     }

@@ -84,6 +84,42 @@ const senderList = z
     return entries;
   });
 
+const BOUNCE_VERDICTS = ['suppress', 'mirror', 'soft', 'record'] as const;
+
+/** "Transient/General=record, Undetermined=suppress": overrides of the bounce policy table. */
+const bounceRules = z
+  .string()
+  .default('')
+  .transform((value, ctx) => {
+    const rules: Record<string, (typeof BOUNCE_VERDICTS)[number]> = {};
+    for (const entry of splitList(value)) {
+      const [rule = '', verdict = ''] = entry.split('=');
+      if (
+        !/^[A-Za-z]+(\/[A-Za-z]+)?$/.test(rule) ||
+        !(BOUNCE_VERDICTS as readonly string[]).includes(verdict)
+      ) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `"${entry}" is not Type[/SubType]=${BOUNCE_VERDICTS.join('|')}`,
+        });
+      } else rules[rule] = verdict as (typeof BOUNCE_VERDICTS)[number];
+    }
+    return rules;
+  });
+
+const topicArnList = z
+  .string()
+  .default('')
+  .transform((value, ctx) => {
+    const arns = splitList(value);
+    for (const arn of arns) {
+      if (!/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]{1,256}$/.test(arn)) {
+        ctx.addIssue({ code: 'custom', message: `"${arn}" is not an SNS topic ARN` });
+      }
+    }
+    return arns;
+  });
+
 const roles = z
   .string()
   .default(ROLE_NAMES.join(','))
@@ -159,6 +195,13 @@ export const envSchema = z.object({
   SUPPRESSION_HASH_KEY: optionalString,
   SOFT_BOUNCE_LIMIT: integer(3, 1, 1000),
   SOFT_BOUNCE_WINDOW: duration('14d'),
+  BOUNCE_RULES: bounceRules,
+  COMPLAINT_IGNORED_TYPES: z
+    .string()
+    .default('not-spam')
+    .transform((value) => splitList(value.toLowerCase())),
+  SNS_TOPIC_ARNS: topicArnList,
+  SNS_DEDUPE_WINDOW: duration('1d'),
   SHUTDOWN_TIMEOUT: duration('30s'),
   ROLES: roles,
   DEMO_SES_SINK_PORT: port(8005),

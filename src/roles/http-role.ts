@@ -5,13 +5,22 @@ import { createMetricsRouter } from '../http/metrics-route.js';
 import { createHttpServer } from '../http/server.js';
 import { createSendingHolds } from '../queue/holds.js';
 import { createOutboundQueue } from '../queue/outbound.js';
+import { createSuppressionStore } from '../suppression/index.js';
+import { traceSesEvent } from '../trace/ses-events.js';
+import { createSnsRouter, createSnsWebhook, type CertificateFetcher } from '../webhook/index.js';
 import type { RoleContext, RunningRole } from './context.js';
+
+const SNS_TYPES = new Set(['Notification', 'SubscriptionConfirmation', 'UnsubscribeConfirmation']);
 
 export interface HttpRole extends RunningRole {
   address: AddressInfo;
 }
 
-export async function startHttpRole(ctx: RoleContext): Promise<HttpRole> {
+export interface HttpRoleDeps {
+  fetchSnsCertificate?: CertificateFetcher | undefined;
+}
+
+export async function startHttpRole(ctx: RoleContext, deps: HttpRoleDeps = {}): Promise<HttpRole> {
   const { config, logger, keys } = ctx;
   const redis = ctx.connect('command', 'http');
   const queue = createOutboundQueue({
@@ -24,6 +33,31 @@ export async function startHttpRole(ctx: RoleContext): Promise<HttpRole> {
   });
   const holds = createSendingHolds({ redis, queue, holdKey: keys.sendingHold, throttleKey: keys.throttle });
   const { metrics } = ctx;
+  const suppression = createSuppressionStore({
+    redis,
+    prefix: config.REDIS_PREFIX,
+    ...(config.SUPPRESSION_HASH_KEY ? { hashKey: config.SUPPRESSION_HASH_KEY } : {}),
+  });
+  metrics.addCollector(async () => metrics.suppressionListSize.set(await suppression.count()));
+  const trace = ctx.traceStore(redis);
+  const webhook = createSnsWebhook({
+    redis,
+    prefix: config.REDIS_PREFIX,
+    store: suppression,
+    logger,
+    topicArns: config.SNS_TOPIC_ARNS,
+    dedupeWindowMs: config.SNS_DEDUPE_WINDOW,
+    logAddresses: !config.SUPPRESSION_HASH_KEY,
+    policy: {
+      softBounceLimit: config.SOFT_BOUNCE_LIMIT,
+      softBounceWindowMs: config.SOFT_BOUNCE_WINDOW,
+      complaintIgnoredFeedbackTypes: config.COMPLAINT_IGNORED_TYPES,
+      bounceRules: config.BOUNCE_RULES,
+    },
+    onApplied: (event) => traceSesEvent(trace, event),
+    ...(deps.fetchSnsCertificate ? { fetchCertificate: deps.fetchSnsCertificate } : {}),
+  });
+  for (const warning of webhook.warnings) logger.warn(warning);
   metrics.addCollector(async () => {
     const counts = await queue.getJobCounts(
       'waiting',
@@ -46,6 +80,16 @@ export async function startHttpRole(ctx: RoleContext): Promise<HttpRole> {
     logger,
     mount(app) {
       app.use(createMetricsRouter(metrics, config.METRICS_TOKEN));
+      app.use('/sns', (req, res, next) => {
+        res.on('finish', () => {
+          // Only known values become labels: the header is the sender's to choose.
+          const header = String(req.headers['x-amz-sns-message-type']);
+          const type = SNS_TYPES.has(header) ? header : 'other';
+          metrics.snsNotifications.inc({ type, result: String(res.statusCode) });
+        });
+        next();
+      });
+      app.use(createSnsRouter({ webhook, logger }));
     },
     async readiness() {
       const problems: string[] = [];

@@ -11,7 +11,7 @@ import { createFeedbackLedger } from './feedback-ledger.js';
 import { decideFeedback, resolvePolicy, type FeedbackPolicy } from './feedback-policy.js';
 import { httpsGet } from './https-get.js';
 import { createFeedbackKeys } from './keys.js';
-import { parseSesEvent } from './ses-event.js';
+import { parseSesEvent, type SesEvent } from './ses-event.js';
 import { headerValue, parseSnsEnvelope, type SnsConfirmation, type SnsHeaders } from './sns-envelope.js';
 import { checkSubscribeUrl } from './sns-url.js';
 import { createSnsVerifier, type CertificateFetcher, type SnsVerifier } from './sns-verify.js';
@@ -38,6 +38,8 @@ export interface SnsWebhookOptions {
   /** Default true. Pass false when the suppression store runs in privacy mode. */
   logAddresses?: boolean;
   now?: () => number;
+  /** Called once per newly applied event (after Redis committed), e.g. to extend message timelines. */
+  onApplied?(event: SesEvent): Promise<void>;
 }
 
 export interface SnsResult {
@@ -103,6 +105,11 @@ export function createSnsWebhook(options: SnsWebhookOptions): SnsWebhook {
       const counts = await apply(decideFeedback(event, policy, receivedAt), id, eventLog);
       const fresh = await ledger.commit(id, counts, receivedAt);
       eventLog.debug({ type: event.type, fresh }, 'sns.applied');
+      // Best effort: a timeline entry that fails to write must not make SNS redeliver the event.
+      if (fresh)
+        await options
+          .onApplied?.(event)
+          .catch((err) => eventLog.warn({ err: errorMessage(err) }, 'sns.on_applied_failed'));
       return ok(fresh ? 'applied' : 'duplicate');
     } catch (err) {
       throw new WebhookError('FEEDBACK_UNAVAILABLE', 'feedback could not be stored; retry later', {

@@ -6,6 +6,7 @@ import { createApp, type App, type AppAddresses } from '../../src/app.js';
 import { parseConfig, type Config, type EnvInput } from '../../src/config/index.js';
 import { createSesClient } from '../../src/ses/client.js';
 import { createLogger } from '../../src/shared/logger.js';
+import type { CertificateFetcher } from '../../src/webhook/index.js';
 import { startFakeSes, type FakeSes } from './fake-ses.js';
 import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from './redis.js';
 
@@ -31,7 +32,12 @@ export const TEST_CREDENTIALS = { accessKeyId: 'AKIDTEST', secretAccessKey: 'tes
 
 export async function startGateway(
   env: EnvInput = {},
-  options: { ses?: FakeSes; prefix?: string; cleanup?: boolean } = {},
+  options: {
+    ses?: FakeSes;
+    prefix?: string;
+    cleanup?: boolean;
+    fetchSnsCertificate?: CertificateFetcher;
+  } = {},
 ): Promise<TestGateway> {
   const ses = options.ses ?? (await startFakeSes());
   const prefix = options.prefix ?? uniquePrefix('gw');
@@ -65,7 +71,11 @@ export async function startGateway(
     maxSockets: config.WORKER_CONCURRENCY,
     credentials: TEST_CREDENTIALS,
   });
-  const app = createApp(config, { logger, ses: sesClient });
+  const app = createApp(config, {
+    logger,
+    ses: sesClient,
+    ...(options.fetchSnsCertificate ? { fetchSnsCertificate: options.fetchSnsCertificate } : {}),
+  });
   const addresses = await app.start();
   const redis = new Redis(config.REDIS_URL);
   redis.on('error', () => undefined);

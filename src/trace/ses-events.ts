@@ -1,0 +1,44 @@
+// Turns an applied SES event into a timeline entry of the message it is about (found through the
+// SES MessageId the worker recorded when SES accepted the chunk).
+import type { SesEvent } from '../webhook/ses-event.js';
+import type { TraceStore } from './trace-store.js';
+
+export function eventRecipients(event: SesEvent): string[] {
+  switch (event.type) {
+    case 'Bounce':
+      return event.bounce.bouncedRecipients.map((r) => r.emailAddress);
+    case 'Complaint':
+      return event.complaint.complainedRecipients.map((r) => r.emailAddress);
+    case 'Delivery':
+      return event.delivery.recipients;
+    case 'DeliveryDelay':
+      return event.deliveryDelay.delayedRecipients.map((r) => r.emailAddress);
+    default:
+      return [];
+  }
+}
+
+function eventDetail(event: SesEvent): string | undefined {
+  switch (event.type) {
+    case 'Bounce':
+      return `${event.bounce.bounceType}/${event.bounce.bounceSubType}`;
+    case 'Complaint':
+      return event.complaint.complaintFeedbackType ?? undefined;
+    case 'DeliveryDelay':
+      return event.deliveryDelay.delayType;
+    default:
+      return undefined;
+  }
+}
+
+export async function traceSesEvent(trace: TraceStore, event: SesEvent): Promise<void> {
+  if (event.type === 'Other') return;
+  const detail = eventDetail(event);
+  await trace.recordSesEvent(event.mail.messageId, {
+    type: 'ses-event',
+    at: Date.now(),
+    event: event.type,
+    recipients: eventRecipients(event),
+    ...(detail ? { detail } : {}),
+  });
+}
