@@ -4,31 +4,18 @@ import type { SesEvent } from '../webhook/ses-event.js';
 import type { TraceStore } from './trace-store.js';
 
 export function eventRecipients(event: SesEvent): string[] {
-  switch (event.type) {
-    case 'Bounce':
-      return event.bounce.bouncedRecipients.map((r) => r.emailAddress);
-    case 'Complaint':
-      return event.complaint.complainedRecipients.map((r) => r.emailAddress);
-    case 'Delivery':
-      return event.delivery.recipients;
-    case 'DeliveryDelay':
-      return event.deliveryDelay.delayedRecipients.map((r) => r.emailAddress);
-    default:
-      return [];
-  }
+  if (event.type === 'Bounce') return event.bounce.bouncedRecipients.map((r) => r.emailAddress);
+  if (event.type === 'Complaint') return event.complaint.complainedRecipients.map((r) => r.emailAddress);
+  if (event.type === 'Delivery') return event.delivery.recipients;
+  if (event.type === 'DeliveryDelay') return event.deliveryDelay.delayedRecipients.map((r) => r.emailAddress);
+  return [];
 }
 
 function eventDetail(event: SesEvent): string | undefined {
-  switch (event.type) {
-    case 'Bounce':
-      return `${event.bounce.bounceType}/${event.bounce.bounceSubType}`;
-    case 'Complaint':
-      return event.complaint.complaintFeedbackType ?? undefined;
-    case 'DeliveryDelay':
-      return event.deliveryDelay.delayType;
-    default:
-      return undefined;
-  }
+  if (event.type === 'Bounce') return `${event.bounce.bounceType}/${event.bounce.bounceSubType}`;
+  if (event.type === 'Complaint') return event.complaint.complaintFeedbackType ?? undefined;
+  if (event.type === 'DeliveryDelay') return event.deliveryDelay.delayType;
+  return undefined;
 }
 
 export async function traceSesEvent(trace: TraceStore, event: SesEvent): Promise<void> {
