@@ -33,6 +33,8 @@ export interface AppDependencies {
   ses?: SESv2Client;
   /** Where the SNS verifier gets signing certificates (tests serve a local one). */
   fetchSnsCertificate?: CertificateFetcher;
+  /** Fixed credentials for the SQS poller (tests); otherwise the AWS default provider chain. */
+  sqsCredentials?: { accessKeyId: string; secretAccessKey: string };
 }
 
 export function createApp(config: Config, deps: AppDependencies = {}): App {
@@ -71,7 +73,13 @@ export function createApp(config: Config, deps: AppDependencies = {}): App {
 
   async function start(): Promise<AppAddresses> {
     const addresses: AppAddresses = {};
-    if (roles.has('worker')) worker = await startWorkerRole(ctx, deps.ses);
+    if (roles.has('worker')) {
+      worker = await startWorkerRole(ctx, {
+        ses: deps.ses,
+        sqsCredentials: deps.sqsCredentials,
+        fetchSnsCertificate: deps.fetchSnsCertificate,
+      });
+    }
     if (roles.has('smtp')) {
       const role = await startSmtpRole(ctx);
       smtp = role;

@@ -202,6 +202,8 @@ export const envSchema = z.object({
     .transform((value) => splitList(value.toLowerCase())),
   SNS_TOPIC_ARNS: topicArnList,
   SNS_DEDUPE_WINDOW: duration('1d'),
+  SQS_QUEUE_URL: optionalUrl,
+  SQS_ENDPOINT: optionalUrl,
   SHUTDOWN_TIMEOUT: duration('30s'),
   ROLES: roles,
   DEMO_SES_SINK_PORT: port(8005),

@@ -5,9 +5,8 @@ import { createMetricsRouter } from '../http/metrics-route.js';
 import { createHttpServer } from '../http/server.js';
 import { createSendingHolds } from '../queue/holds.js';
 import { createOutboundQueue } from '../queue/outbound.js';
-import { createSuppressionStore } from '../suppression/index.js';
-import { traceSesEvent } from '../trace/ses-events.js';
-import { createSnsRouter, createSnsWebhook, type CertificateFetcher } from '../webhook/index.js';
+import { createSnsRouter, type CertificateFetcher } from '../webhook/index.js';
+import { createFeedbackHandler, createSuppression } from './feedback.js';
 import type { RoleContext, RunningRole } from './context.js';
 
 const SNS_TYPES = new Set(['Notification', 'SubscriptionConfirmation', 'UnsubscribeConfirmation']);
@@ -33,30 +32,9 @@ export async function startHttpRole(ctx: RoleContext, deps: HttpRoleDeps = {}): 
   });
   const holds = createSendingHolds({ redis, queue, holdKey: keys.sendingHold, throttleKey: keys.throttle });
   const { metrics } = ctx;
-  const suppression = createSuppressionStore({
-    redis,
-    prefix: config.REDIS_PREFIX,
-    ...(config.SUPPRESSION_HASH_KEY ? { hashKey: config.SUPPRESSION_HASH_KEY } : {}),
-  });
+  const suppression = createSuppression(ctx, redis);
   metrics.addCollector(async () => metrics.suppressionListSize.set(await suppression.count()));
-  const trace = ctx.traceStore(redis);
-  const webhook = createSnsWebhook({
-    redis,
-    prefix: config.REDIS_PREFIX,
-    store: suppression,
-    logger,
-    topicArns: config.SNS_TOPIC_ARNS,
-    dedupeWindowMs: config.SNS_DEDUPE_WINDOW,
-    logAddresses: !config.SUPPRESSION_HASH_KEY,
-    policy: {
-      softBounceLimit: config.SOFT_BOUNCE_LIMIT,
-      softBounceWindowMs: config.SOFT_BOUNCE_WINDOW,
-      complaintIgnoredFeedbackTypes: config.COMPLAINT_IGNORED_TYPES,
-      bounceRules: config.BOUNCE_RULES,
-    },
-    onApplied: (event) => traceSesEvent(trace, event),
-    ...(deps.fetchSnsCertificate ? { fetchCertificate: deps.fetchSnsCertificate } : {}),
-  });
+  const webhook = createFeedbackHandler(ctx, redis, suppression, deps.fetchSnsCertificate);
   for (const warning of webhook.warnings) logger.warn(warning);
   metrics.addCollector(async () => {
     const counts = await queue.getJobCounts(

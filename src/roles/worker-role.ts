@@ -12,7 +12,9 @@ import { createProducer } from '../queue/producer.js';
 import { createDailyQuota } from '../queue/quota.js';
 import { createSendWorker } from '../queue/worker.js';
 import { createSesClient } from '../ses/client.js';
-import { createSuppressionStore } from '../suppression/index.js';
+import type { CertificateFetcher } from '../webhook/index.js';
+import { createSqsPoller } from '../webhook/sqs-poller.js';
+import { createFeedbackHandler, createSuppression } from './feedback.js';
 import type { RoleContext, RunningRole } from './context.js';
 
 /** How often the worker's concurrency is re-fitted to the measured SES latency. */
@@ -25,10 +27,16 @@ export interface WorkerRole extends RunningRole {
   monitor: AccountMonitor;
 }
 
-export async function startWorkerRole(ctx: RoleContext, sesClient?: SESv2Client): Promise<WorkerRole> {
+export interface WorkerRoleDeps {
+  ses?: SESv2Client | undefined;
+  sqsCredentials?: { accessKeyId: string; secretAccessKey: string } | undefined;
+  fetchSnsCertificate?: CertificateFetcher | undefined;
+}
+
+export async function startWorkerRole(ctx: RoleContext, deps: WorkerRoleDeps = {}): Promise<WorkerRole> {
   const { config, logger, keys } = ctx;
   const ses =
-    sesClient ??
+    deps.ses ??
     createSesClient({
       region: config.AWS_REGION,
       endpoint: config.SES_ENDPOINT,
@@ -46,11 +54,7 @@ export async function startWorkerRole(ctx: RoleContext, sesClient?: SESv2Client)
   });
   const holds = createSendingHolds({ redis, queue, holdKey: keys.sendingHold, throttleKey: keys.throttle });
   const quota = createDailyQuota(redis, keys.dailyQuota);
-  const suppression = createSuppressionStore({
-    redis,
-    prefix: config.REDIS_PREFIX,
-    ...(config.SUPPRESSION_HASH_KEY ? { hashKey: config.SUPPRESSION_HASH_KEY } : {}),
-  });
+  const suppression = createSuppression(ctx, redis);
   const pacer = createPacer({ redis: ctx.connect('worker', 'pacer'), key: keys.pacer, ratePerSecond: 1 });
   const tracker = createConcurrencyTracker({
     ratePerSecond: 1,
@@ -139,6 +143,17 @@ export async function startWorkerRole(ctx: RoleContext, sesClient?: SESv2Client)
   const refit = setInterval(() => worker.setConcurrency(tracker.suggested()), CONCURRENCY_REFIT_MS);
   refit.unref();
   await worker.start();
+  const sqs = config.SQS_QUEUE_URL
+    ? createSqsPoller({
+        queueUrl: config.SQS_QUEUE_URL,
+        region: config.AWS_REGION,
+        endpoint: config.SQS_ENDPOINT,
+        credentials: deps.sqsCredentials,
+        webhook: createFeedbackHandler(ctx, redis, suppression, deps.fetchSnsCertificate),
+        logger,
+      })
+    : undefined;
+  sqs?.start();
   logger.info(
     { ratePerSecond: monitor.rate, concurrency: tracker.suggested(), dsn: Boolean(dsn) },
     'worker.started',
@@ -149,6 +164,7 @@ export async function startWorkerRole(ctx: RoleContext, sesClient?: SESv2Client)
     monitor,
     async stop() {
       clearInterval(refit);
+      await sqs?.stop();
       monitor.stop();
       await worker.stop();
       await pacer.close();

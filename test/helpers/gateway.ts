@@ -75,6 +75,7 @@ export async function startGateway(
     logger,
     ses: sesClient,
     ...(options.fetchSnsCertificate ? { fetchSnsCertificate: options.fetchSnsCertificate } : {}),
+    sqsCredentials: TEST_CREDENTIALS,
   });
   const addresses = await app.start();
   const redis = new Redis(config.REDIS_URL);

@@ -1,0 +1,61 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSuppressionStore } from '../../src/suppression/index.js';
+import { isSnsEnvelope } from '../../src/webhook/sqs-poller.js';
+import { startFakeSqs, type FakeSqs } from '../helpers/fake-sqs.js';
+import { startGateway, type TestGateway } from '../helpers/gateway.js';
+import { createSnsSigner, sesFixture, TEST_TOPIC_ARN, type SnsSigner } from '../helpers/sns-signer.js';
+import { waitFor } from '../helpers/wait.js';
+
+describe('SES feedback through SQS polling', () => {
+  let sqs: FakeSqs;
+  let gw: TestGateway;
+  let signer: SnsSigner;
+  beforeAll(async () => {
+    sqs = await startFakeSqs();
+    signer = await createSnsSigner();
+    gw = await startGateway(
+      { ROLES: 'worker', SQS_QUEUE_URL: sqs.queueUrl, SQS_ENDPOINT: sqs.url, SNS_TOPIC_ARNS: TEST_TOPIC_ARN },
+      { fetchSnsCertificate: signer.fetchCertificate },
+    );
+  });
+  afterAll(async () => {
+    await gw.stop();
+    await sqs.stop();
+  });
+
+  it('applies an SNS envelope and a raw SES event, deleting each only after it was applied', async () => {
+    const store = createSuppressionStore({ redis: gw.redis, prefix: gw.config.REDIS_PREFIX });
+    const envelopeId = sqs.send(JSON.stringify(signer.notification(sesFixture('bounce-permanent'))));
+    const complaint = sesFixture('complaint-with-feedback');
+    const rawId = sqs.send(JSON.stringify(complaint));
+    await waitFor(() => sqs.deleted.includes(envelopeId) && sqs.deleted.includes(rawId), {
+      timeoutMs: 15_000,
+    });
+    expect(await store.isSuppressed('jane@example.com')).toBe(true);
+    const complainer = (complaint.complaint as { complainedRecipients: { emailAddress: string }[] })
+      .complainedRecipients[0]!;
+    expect(await store.isSuppressed(complainer.emailAddress)).toBe(true);
+  });
+
+  it('leaves a forged or malformed message in the queue for the redrive policy', async () => {
+    const forged = signer.notification(sesFixture('bounce-permanent'));
+    forged.Message = forged.Message.replace('jane@example.com', 'victim@example.com');
+    const forgedId = sqs.send(JSON.stringify(forged));
+    const junkId = sqs.send('this is not JSON');
+    await waitFor(
+      () => sqs.messages.filter((m) => [forgedId, junkId].includes(m.id)).every((m) => m.receiveCount >= 2),
+      {
+        timeoutMs: 15_000,
+      },
+    );
+    expect(sqs.deleted).not.toContain(forgedId);
+    expect(sqs.deleted).not.toContain(junkId);
+    expect(gw.logs.some((l) => l.msg === 'sqs.message_left' && l.status === 403)).toBe(true);
+  });
+
+  it('tells an SNS envelope from a raw SES event', () => {
+    expect(isSnsEnvelope(JSON.stringify({ Type: 'Notification', TopicArn: TEST_TOPIC_ARN }))).toBe(true);
+    expect(isSnsEnvelope(JSON.stringify(sesFixture('delivery')))).toBe(false);
+    expect(isSnsEnvelope('garbage')).toBe(false);
+  });
+});
