@@ -9,7 +9,7 @@ import type { RetryPolicy } from './queue/retry.js';
 import type { CertificateFetcher } from './webhook/index.js';
 import type { RoleContext, RunningRole } from './roles/context.js';
 import { startHttpRole } from './roles/http-role.js';
-import { startSmtpRole } from './roles/smtp-role.js';
+import { startSmtpRole, type SmtpRole } from './roles/smtp-role.js';
 import { startWorkerRole } from './roles/worker-role.js';
 import { createMetrics } from './metrics/metrics.js';
 import { createTraceStore } from './trace/trace-store.js';
@@ -19,12 +19,16 @@ import { closeRedis, createRedisFactory } from './shared/redis.js';
 
 export interface AppAddresses {
   smtp?: AddressInfo;
+  /** The implicit-TLS listener (SMTP_TLS_PORT), when configured. */
+  smtps?: AddressInfo;
   http?: AddressInfo;
 }
 
 export interface App {
   start(): Promise<AppAddresses>;
   stop(): Promise<void>;
+  /** Re-reads files that may change while running: the SMTP users file and TLS certificates. */
+  reload(): Promise<void>;
   readonly logger: Logger;
 }
 
@@ -67,7 +71,7 @@ export function createApp(config: Config, deps: AppDependencies = {}): App {
     },
   };
   // Stopped in this order: SMTP first (no new mail), then the worker (in-flight sends), then HTTP.
-  let smtp: RunningRole | undefined;
+  let smtp: SmtpRole | undefined;
   let worker: RunningRole | undefined;
   let http: RunningRole | undefined;
 
@@ -84,6 +88,7 @@ export function createApp(config: Config, deps: AppDependencies = {}): App {
       const role = await startSmtpRole(ctx);
       smtp = role;
       addresses.smtp = role.address;
+      if (role.tlsAddress) addresses.smtps = role.tlsAddress;
     }
     if (roles.has('http')) {
       const role = await startHttpRole(ctx, { fetchSnsCertificate: deps.fetchSnsCertificate });
@@ -109,5 +114,10 @@ export function createApp(config: Config, deps: AppDependencies = {}): App {
     logger.info('app.stopped');
   }
 
-  return { start, stop, logger };
+  async function reload(): Promise<void> {
+    logger.info('app.reload');
+    await smtp?.reload();
+  }
+
+  return { start, stop, reload, logger };
 }

@@ -34,6 +34,10 @@ export async function runGateway(config: Config, deps: Omit<AppDependencies, 'lo
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  // SIGHUP re-reads the SMTP users file and the TLS certificate without dropping connections.
+  process.on('SIGHUP', () => {
+    app.reload().catch((err: unknown) => logger.error({ err: errorMessage(err) }, 'app.reload_failed'));
+  });
   process.on('unhandledRejection', (reason) => {
     logger.fatal({ err: errorMessage(reason) }, 'process.unhandled_rejection');
     flushAndExit(logger, 1);

@@ -2,20 +2,53 @@
 // schema, every bad key reported in one error, the result frozen. The only reader of process.env.
 import fs from 'node:fs';
 import { parse as parseDotenv } from 'dotenv';
+import type { z } from 'zod';
 import { RelayError } from '../shared/errors.js';
-import { envSchema, type Config, type EnvInput } from './schema.js';
+import { envSchema, SECRET_KEYS, type Config, type EnvInput } from './schema.js';
 
-export function parseConfig(env: EnvInput): Config {
+/**
+ * Reads `<SECRET>_FILE` into `<SECRET>`: the file's content without its trailing newline. Problems
+ * are reported like any bad value; a secret's value itself never appears in a message.
+ */
+function resolveSecretFiles(env: EnvInput): { env: EnvInput; problems: string[] } {
+  const resolved: EnvInput = { ...env };
+  const problems: string[] = [];
+  for (const key of SECRET_KEYS) {
+    const file = env[`${key}_FILE`];
+    if (file === undefined || file === '') continue;
+    if ((env[key] ?? '') !== '') {
+      problems.push(`  ${key}_FILE: set together with ${key}; use one of them`);
+      continue;
+    }
+    try {
+      resolved[key] = fs.readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+    } catch (err) {
+      problems.push(`  ${key}_FILE: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+  }
+  return { env: resolved, problems };
+}
+
+export function parseConfig(input: EnvInput): Config {
+  const { env, problems } = resolveSecretFiles(input);
   const result = envSchema.safeParse(env);
-  if (!result.success) {
-    const lines = result.error.issues.map((issue) => {
-      const key = issue.path.join('.') || '(environment)';
-      const given = typeof issue.path[0] === 'string' ? env[issue.path[0]] : undefined;
-      return `  ${key}: ${issue.message}${given === undefined ? '' : ` (got "${given}")`}`;
-    });
+  if (!result.success || problems.length > 0) {
+    const lines = [...problems, ...(result.success ? [] : describeIssues(result.error.issues, env))];
     throw new RelayError('CONFIG_INVALID', `Invalid configuration:\n${lines.join('\n')}`);
   }
   return Object.freeze(result.data);
+}
+
+const SECRET_NAMES = new Set<string>(SECRET_KEYS);
+
+function describeIssues(issues: z.core.$ZodIssue[], env: EnvInput): string[] {
+  return issues.map((issue) => {
+    const key = issue.path.join('.') || '(environment)';
+    const name = typeof issue.path[0] === 'string' ? issue.path[0] : undefined;
+    // Echo what was given, except for secrets.
+    const given = name === undefined || SECRET_NAMES.has(name) ? undefined : env[name];
+    return `  ${key}: ${issue.message}${given === undefined ? '' : ` (got "${given}")`}`;
+  });
 }
 
 /** Reads `.env` from the working directory (if present) under the real environment. */

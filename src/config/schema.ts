@@ -52,6 +52,18 @@ const optionalNumber = (min: number, max: number) =>
 const fraction = (fallback: number) =>
   z.coerce.number({ message: 'expected a number' }).gt(0).lte(1).default(fallback);
 
+const boolean = (fallback: boolean) =>
+  z
+    .string()
+    .default(String(fallback))
+    .transform((value, ctx) => {
+      const lower = value.trim().toLowerCase();
+      if (['true', '1', 'yes', 'on'].includes(lower)) return true;
+      if (['false', '0', 'no', 'off', ''].includes(lower)) return false;
+      ctx.addIssue({ code: 'custom', message: 'expected true or false' });
+      return z.NEVER;
+    });
+
 const optionalString = z
   .string()
   .optional()
@@ -140,75 +152,130 @@ const isUrl = (value: string) => URL.canParse(value);
 const url = (fallback: string) => z.string().default(fallback).refine(isUrl, 'expected a URL');
 const optionalUrl = optionalString.refine((value) => value === undefined || isUrl(value), 'expected a URL');
 
-export const envSchema = z.object({
-  SMTP_HOST: z.string().default('0.0.0.0'),
-  SMTP_PORT: port(2525),
-  SMTP_NAME: z.string().default(os.hostname()),
-  SMTP_MAX_MESSAGE_BYTES: z
-    .string()
-    .default(String(10 * 1024 * 1024))
-    .transform((value, ctx) => {
-      const bytes = parseBytes(value);
-      if (bytes === undefined || bytes < 1024 || bytes > SES_MAX_MESSAGE_BYTES) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `expected a size from 1KiB to ${SES_MAX_MESSAGE_BYTES} bytes (SES's limit)`,
-        });
-        return z.NEVER;
-      }
-      return bytes;
-    }),
-  SMTP_MAX_RECIPIENTS: integer(1000, 1, 100_000),
-  SMTP_ALLOWED_NETWORKS: cidrList('127.0.0.0/8,::1/128'),
-  SMTP_ALLOWED_SENDERS: senderList,
-  SMTP_SOCKET_TIMEOUT: duration('60s'),
-  SMTP_INTAKE_TIMEOUT: duration('5s'),
-  HTTP_HOST: z.string().default('127.0.0.1'),
-  HTTP_PORT: port(8080),
-  METRICS_TOKEN: optionalString,
-  REDIS_URL: url('redis://127.0.0.1:6379'),
-  REDIS_PREFIX: z
-    .string()
-    .default('ses-relay')
-    .refine((value) => /^[A-Za-z0-9_.{}-]+$/.test(value), 'expected letters, digits, _ . - { }'),
-  AWS_REGION: z.string().default('us-east-1'),
-  SES_ENDPOINT: optionalUrl,
-  SES_CONFIGURATION_SET: optionalString,
-  SES_REQUEST_TIMEOUT: duration('30s'),
-  SES_MAX_SEND_RATE: optionalNumber(0.1, 100_000),
-  SES_RATE_FACTOR: fraction(0.9),
-  SES_ACCOUNT_REFRESH: duration('5m'),
-  SES_PAUSE_PROBE_INTERVAL: duration('1m'),
-  DSN_FROM: optionalString.refine(
-    (value) => value === undefined || /^[^@\s]+@[^@\s]+$/.test(value),
-    'expected an email address',
-  ),
-  WORKER_CONCURRENCY: integer(64, 4, 1000),
-  SEND_MAX_ATTEMPTS: integer(25, 1, 1000),
-  SEND_RETRY_BASE: duration('2s'),
-  SEND_RETRY_MAX: duration('15m'),
-  QUEUE_MAX_AGE: duration('3d'),
-  COMPLETED_JOB_RETENTION: duration('1d'),
-  FAILED_JOB_RETENTION: duration('7d'),
-  TRACE_RETENTION: duration('7d'),
-  SUPPRESSION_ACTION: z.enum(['reject', 'drop']).default('reject'),
-  SUPPRESSION_HASH_KEY: optionalString,
-  SOFT_BOUNCE_LIMIT: integer(3, 1, 1000),
-  SOFT_BOUNCE_WINDOW: duration('14d'),
-  BOUNCE_RULES: bounceRules,
-  COMPLAINT_IGNORED_TYPES: z
-    .string()
-    .default('not-spam')
-    .transform((value) => splitList(value.toLowerCase())),
-  SNS_TOPIC_ARNS: topicArnList,
-  SNS_DEDUPE_WINDOW: duration('1d'),
-  SQS_QUEUE_URL: optionalUrl,
-  SQS_ENDPOINT: optionalUrl,
-  SHUTDOWN_TIMEOUT: duration('30s'),
-  ROLES: roles,
-  DEMO_SES_SINK_PORT: port(8005),
-  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
-});
+export const envSchema = z
+  .object({
+    SMTP_HOST: z.string().default('0.0.0.0'),
+    SMTP_PORT: port(2525),
+    SMTP_NAME: z.string().default(os.hostname()),
+    SMTP_MAX_MESSAGE_BYTES: z
+      .string()
+      .default(String(10 * 1024 * 1024))
+      .transform((value, ctx) => {
+        const bytes = parseBytes(value);
+        if (bytes === undefined || bytes < 1024 || bytes > SES_MAX_MESSAGE_BYTES) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `expected a size from 1KiB to ${SES_MAX_MESSAGE_BYTES} bytes (SES's limit)`,
+          });
+          return z.NEVER;
+        }
+        return bytes;
+      }),
+    SMTP_MAX_RECIPIENTS: integer(1000, 1, 100_000),
+    SMTP_ALLOWED_NETWORKS: cidrList('127.0.0.0/8,::1/128'),
+    SMTP_ALLOWED_SENDERS: senderList,
+    SMTP_SOCKET_TIMEOUT: duration('60s'),
+    SMTP_MAX_SESSION_TIME: duration('30m'),
+    SMTP_MAX_CONNECTIONS: integer(1000, 1, 100_000),
+    SMTP_MAX_CONNECTIONS_PER_IP: integer(50, 1, 100_000),
+    SMTP_USERS_FILE: optionalString,
+    SMTP_AUTH_REQUIRED: boolean(false),
+    SMTP_ALLOW_INSECURE_AUTH: boolean(false),
+    SMTP_AUTH_MAX_FAILURES: integer(5, 1, 1000),
+    SMTP_AUTH_FAILURE_WINDOW: duration('5m'),
+    SMTP_AUTH_COOLDOWN: duration('15m'),
+    SMTP_TLS_CERT: optionalString,
+    SMTP_TLS_KEY: optionalString,
+    SMTP_TLS_PORT: optionalNumber(0, 65535),
+    SMTP_REQUIRE_TLS: boolean(false),
+    SMTP_PROXY_PROTOCOL: boolean(false),
+    SMTP_INTAKE_TIMEOUT: duration('5s'),
+    HTTP_HOST: z.string().default('127.0.0.1'),
+    HTTP_PORT: port(8080),
+    METRICS_TOKEN: optionalString,
+    HTTP_TLS_CERT: optionalString,
+    HTTP_TLS_KEY: optionalString,
+    ADMIN_TOKEN: optionalString,
+    ADMIN_USER: optionalString,
+    ADMIN_PASSWORD: optionalString,
+    AWS_ACCESS_KEY_ID: optionalString,
+    AWS_SECRET_ACCESS_KEY: optionalString,
+    AWS_SESSION_TOKEN: optionalString,
+    REDIS_URL: url('redis://127.0.0.1:6379'),
+    REDIS_PREFIX: z
+      .string()
+      .default('ses-relay')
+      .refine((value) => /^[A-Za-z0-9_.{}-]+$/.test(value), 'expected letters, digits, _ . - { }'),
+    AWS_REGION: z.string().default('us-east-1'),
+    SES_ENDPOINT: optionalUrl,
+    SES_CONFIGURATION_SET: optionalString,
+    SES_REQUEST_TIMEOUT: duration('30s'),
+    SES_MAX_SEND_RATE: optionalNumber(0.1, 100_000),
+    SES_RATE_FACTOR: fraction(0.9),
+    SES_ACCOUNT_REFRESH: duration('5m'),
+    SES_PAUSE_PROBE_INTERVAL: duration('1m'),
+    DSN_FROM: optionalString.refine(
+      (value) => value === undefined || /^[^@\s]+@[^@\s]+$/.test(value),
+      'expected an email address',
+    ),
+    WORKER_CONCURRENCY: integer(64, 4, 1000),
+    SEND_MAX_ATTEMPTS: integer(25, 1, 1000),
+    SEND_RETRY_BASE: duration('2s'),
+    SEND_RETRY_MAX: duration('15m'),
+    QUEUE_MAX_AGE: duration('3d'),
+    COMPLETED_JOB_RETENTION: duration('1d'),
+    FAILED_JOB_RETENTION: duration('7d'),
+    TRACE_RETENTION: duration('7d'),
+    SUPPRESSION_ACTION: z.enum(['reject', 'drop']).default('reject'),
+    SUPPRESSION_HASH_KEY: optionalString,
+    SOFT_BOUNCE_LIMIT: integer(3, 1, 1000),
+    SOFT_BOUNCE_WINDOW: duration('14d'),
+    BOUNCE_RULES: bounceRules,
+    COMPLAINT_IGNORED_TYPES: z
+      .string()
+      .default('not-spam')
+      .transform((value) => splitList(value.toLowerCase())),
+    SNS_TOPIC_ARNS: topicArnList,
+    SNS_DEDUPE_WINDOW: duration('1d'),
+    SQS_QUEUE_URL: optionalUrl,
+    SQS_ENDPOINT: optionalUrl,
+    SHUTDOWN_TIMEOUT: duration('30s'),
+    ROLES: roles,
+    DEMO_SES_SINK_PORT: port(8005),
+    LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  })
+  .superRefine((config, ctx) => {
+    const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+    if (Boolean(config.SMTP_TLS_CERT) !== Boolean(config.SMTP_TLS_KEY)) {
+      issue('SMTP_TLS_CERT', 'SMTP_TLS_CERT and SMTP_TLS_KEY go together');
+    }
+    if (Boolean(config.HTTP_TLS_CERT) !== Boolean(config.HTTP_TLS_KEY)) {
+      issue('HTTP_TLS_CERT', 'HTTP_TLS_CERT and HTTP_TLS_KEY go together');
+    }
+    if (!config.SMTP_TLS_CERT && (config.SMTP_REQUIRE_TLS || config.SMTP_TLS_PORT !== undefined)) {
+      issue('SMTP_REQUIRE_TLS', 'SMTP_REQUIRE_TLS and SMTP_TLS_PORT need SMTP_TLS_CERT and SMTP_TLS_KEY');
+    }
+    if (config.SMTP_AUTH_REQUIRED && !config.SMTP_USERS_FILE) {
+      issue('SMTP_AUTH_REQUIRED', 'SMTP_AUTH_REQUIRED needs SMTP_USERS_FILE');
+    }
+    if (Boolean(config.ADMIN_USER) !== Boolean(config.ADMIN_PASSWORD)) {
+      issue('ADMIN_USER', 'ADMIN_USER and ADMIN_PASSWORD go together');
+    }
+    if (Boolean(config.AWS_ACCESS_KEY_ID) !== Boolean(config.AWS_SECRET_ACCESS_KEY)) {
+      issue('AWS_ACCESS_KEY_ID', 'AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY go together');
+    }
+  });
+
+/** Secrets that may also come from a file named by `<NAME>_FILE` (Docker and Kubernetes secrets). */
+export const SECRET_KEYS = [
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'ADMIN_TOKEN',
+  'ADMIN_PASSWORD',
+  'METRICS_TOKEN',
+  'SUPPRESSION_HASH_KEY',
+] as const;
 
 export type Config = Readonly<z.output<typeof envSchema>>;
 export type EnvInput = Record<string, string | undefined>;

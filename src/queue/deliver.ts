@@ -58,6 +58,11 @@ export interface DeliverDeps {
   chunkRecordTtlMs: number;
   observe?: SesCallObserver;
   trace?: TraceStore;
+  /** Per SMTP user: a share of the send rate and a daily recipient cap (users file policy). */
+  userLimits?: {
+    pacer(user: string, ratePerSecond: number): PacerLike;
+    quota(user: string): DailyQuota;
+  };
   /** Checked again at send time: an address may have been suppressed after the message was queued. */
   suppression?: SuppressionLookup;
   onSuppressed?(count: number): void;
@@ -109,6 +114,7 @@ export function createDeliverer(deps: DeliverDeps) {
         raw,
         configurationSet: data.configurationSet,
         tags: data.tags,
+        identityArn: data.identityArn,
       });
       deps.observe?.('sent', performance.now() - startedAt, recipients.length);
       trace(data.queueId, {
@@ -148,8 +154,18 @@ export function createDeliverer(deps: DeliverDeps) {
     for (let throttled = 0; ; throttled++) {
       const backoff = await deps.holds.throttleRemainingMs();
       if (backoff > 0) await new Promise((resolve) => setTimeout(resolve, backoff));
+      const { user, userDailyCap, userRateShare } = job.data;
+      if (user && userDailyCap !== undefined && deps.userLimits) {
+        const own = await deps.userLimits.quota(user).reserve(recipients.length, userDailyCap);
+        if (!own.admitted) await delay(job, token, own.waitMs, `daily cap of SMTP user ${user} reached`);
+      }
       const reserved = await deps.quota.reserve(recipients.length, deps.quotaLimit());
-      if (!reserved.admitted) await delay(job, token, reserved.waitMs, '24-hour quota reached');
+      if (!reserved.admitted) {
+        if (user && userDailyCap !== undefined) await deps.userLimits?.quota(user).release(recipients.length);
+        await delay(job, token, reserved.waitMs, '24-hour quota reached');
+      }
+      if (user && userRateShare !== undefined)
+        await deps.userLimits?.pacer(user, userRateShare).acquire(recipients.length);
       await deps.pacer?.acquire(recipients.length);
       try {
         const id = await sendChunk(job.data, raw, recipients, chunk);

@@ -21,6 +21,11 @@ export interface SendJobData {
   clientIp: string;
   helo: string;
   receivedAt: number;
+  /** The authenticated SMTP user and the policy it carried when the message was accepted. */
+  user?: string | undefined;
+  identityArn?: string | undefined;
+  userRateShare?: number | undefined;
+  userDailyCap?: number | undefined;
 }
 
 export interface SendJobResult {

@@ -1,15 +1,21 @@
-// The SMTP role: the listener and the intake that puts accepted mail into Redis.
+// The SMTP role: the listener, the intake that puts accepted mail into Redis, and what the listener
+// needs for AUTH (users file, failure throttle) and TLS (reloadable certificate).
 import type { AddressInfo } from 'node:net';
+import { createAuthThrottle, createUserDirectory, type UserDirectory } from '../auth/index.js';
 import { createOutboundQueue } from '../queue/outbound.js';
 import { createProducer } from '../queue/producer.js';
 import { createIntake } from '../smtp/intake.js';
 import { createSmtpListener } from '../smtp/listener.js';
 import { createRecipientPolicy } from '../smtp/recipient-policy.js';
-import { createSuppressionStore } from '../suppression/index.js';
+import { createCertificateStore, type CertificateStore } from '../tls/index.js';
 import type { RoleContext, RunningRole } from './context.js';
+import { createSuppression } from './feedback.js';
 
 export interface SmtpRole extends RunningRole {
   address: AddressInfo;
+  tlsAddress?: AddressInfo | undefined;
+  /** Re-reads the users file and the certificate (SIGHUP). */
+  reload(): Promise<void>;
 }
 
 export async function startSmtpRole(ctx: RoleContext): Promise<SmtpRole> {
@@ -30,20 +36,41 @@ export async function startSmtpRole(ctx: RoleContext): Promise<SmtpRole> {
     rawTtlMs: ctx.rawTtlMs,
     timeoutMs: config.SMTP_INTAKE_TIMEOUT,
   });
-  const suppression = createSuppressionStore({
-    redis: intakeRedis,
-    prefix: config.REDIS_PREFIX,
-    ...(config.SUPPRESSION_HASH_KEY ? { hashKey: config.SUPPRESSION_HASH_KEY } : {}),
-  });
+  const users: UserDirectory | undefined = config.SMTP_USERS_FILE
+    ? await createUserDirectory({ path: config.SMTP_USERS_FILE, logger })
+    : undefined;
+  const tls: CertificateStore | undefined =
+    config.SMTP_TLS_CERT && config.SMTP_TLS_KEY
+      ? await createCertificateStore({ certPath: config.SMTP_TLS_CERT, keyPath: config.SMTP_TLS_KEY, logger })
+      : undefined;
+  const throttle = users
+    ? createAuthThrottle({
+        redis: ctx.connect('command', 'auth-throttle'),
+        prefix: config.REDIS_PREFIX,
+        maxFailures: config.SMTP_AUTH_MAX_FAILURES,
+        windowMs: config.SMTP_AUTH_FAILURE_WINDOW,
+        cooldownMs: config.SMTP_AUTH_COOLDOWN,
+        logger,
+      })
+    : undefined;
+  if (users && !tls && !config.SMTP_ALLOW_INSECURE_AUTH) {
+    logger.warn(
+      'smtp.auth_unreachable: SMTP_USERS_FILE is set but AUTH needs TLS (SMTP_TLS_CERT/KEY) or SMTP_ALLOW_INSECURE_AUTH=true',
+    );
+  }
   const listener = createSmtpListener({
+    config,
+    logger,
+    metrics: ctx.metrics,
+    users,
+    throttle,
+    tls,
     checkRecipient: createRecipientPolicy({
-      suppression,
+      suppression: createSuppression(ctx, intakeRedis),
       action: config.SUPPRESSION_ACTION,
       logger,
       metrics: ctx.metrics,
     }),
-    config,
-    logger,
     handleData: createIntake({
       producer,
       hostname: config.SMTP_NAME,
@@ -53,13 +80,19 @@ export async function startSmtpRole(ctx: RoleContext): Promise<SmtpRole> {
       metrics: ctx.metrics,
       trace: ctx.traceStore(intakeRedis),
     }),
-    metrics: ctx.metrics,
   });
-  const address = await listener.start();
+  const addresses = await listener.start();
   return {
-    address,
+    address: addresses.smtp,
+    tlsAddress: addresses.smtps,
+    async reload() {
+      await users?.reload();
+      await tls?.reload();
+    },
     async stop() {
       await listener.stop(config.SHUTDOWN_TIMEOUT);
+      users?.close();
+      tls?.close();
       await queue.close().catch(() => undefined);
     },
   };

@@ -1,7 +1,7 @@
 // The worker role: SES delivery with global pacing, the 24-hour quota, account monitoring,
 // holds, retries and DSNs. Any number of worker processes can share one Redis.
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
-import { createPacer } from '../pacing/index.js';
+import { createPacer, type Pacer } from '../pacing/index.js';
 import { createConcurrencyTracker } from '../pacing/index.js';
 import { createAccountMonitor, type AccountMonitor } from '../queue/account-monitor.js';
 import { createDeliverer } from '../queue/deliver.js';
@@ -9,7 +9,7 @@ import { createDsnSender } from '../queue/dsn-sender.js';
 import { createSendingHolds, type SendingHolds } from '../queue/holds.js';
 import { createOutboundQueue } from '../queue/outbound.js';
 import { createProducer } from '../queue/producer.js';
-import { createDailyQuota } from '../queue/quota.js';
+import { createDailyQuota, type DailyQuota } from '../queue/quota.js';
 import { createSendWorker } from '../queue/worker.js';
 import { createSesClient } from '../ses/client.js';
 import type { CertificateFetcher } from '../webhook/index.js';
@@ -27,6 +27,17 @@ export interface WorkerRole extends RunningRole {
   monitor: AccountMonitor;
 }
 
+/** Keys given in the configuration (directly or through *_FILE); otherwise the SDK's provider chain. */
+function awsCredentials(config: RoleContext['config']) {
+  return config.AWS_ACCESS_KEY_ID && config.AWS_SECRET_ACCESS_KEY
+    ? {
+        accessKeyId: config.AWS_ACCESS_KEY_ID,
+        secretAccessKey: config.AWS_SECRET_ACCESS_KEY,
+        sessionToken: config.AWS_SESSION_TOKEN,
+      }
+    : undefined;
+}
+
 export interface WorkerRoleDeps {
   ses?: SESv2Client | undefined;
   sqsCredentials?: { accessKeyId: string; secretAccessKey: string } | undefined;
@@ -42,6 +53,7 @@ export async function startWorkerRole(ctx: RoleContext, deps: WorkerRoleDeps = {
       endpoint: config.SES_ENDPOINT,
       requestTimeoutMs: config.SES_REQUEST_TIMEOUT,
       maxSockets: config.WORKER_CONCURRENCY,
+      credentials: awsCredentials(config),
     });
   const redis = ctx.connect('worker', 'worker-bookkeeping');
   const queue = createOutboundQueue({
@@ -96,8 +108,30 @@ export async function startWorkerRole(ctx: RoleContext, deps: WorkerRoleDeps = {
       })
     : undefined;
   const trace = ctx.traceStore(redis);
+  const pacerRedis = ctx.connect('worker', 'user-pacers');
+  const userPacers = new Map<string, Pacer>();
+  const userQuotas = new Map<string, DailyQuota>();
+  const userLimits = {
+    pacer(user: string, rate: number): Pacer {
+      let pacer = userPacers.get(user);
+      if (!pacer) {
+        pacer = createPacer({ redis: pacerRedis, key: keys.userPacer(user), ratePerSecond: rate });
+        userPacers.set(user, pacer);
+      } else if (pacer.ratePerSecond !== rate) pacer.setRate(rate);
+      return pacer;
+    },
+    quota(user: string): DailyQuota {
+      let quota = userQuotas.get(user);
+      if (!quota) {
+        quota = createDailyQuota(redis, keys.userQuota(user));
+        userQuotas.set(user, quota);
+      }
+      return quota;
+    },
+  };
   const deliver = createDeliverer({
     trace,
+    userLimits,
     suppression,
     onSuppressed: (count) => ctx.metrics.recipientsSuppressed.inc({ stage: 'send' }, count),
     redis,
@@ -148,7 +182,7 @@ export async function startWorkerRole(ctx: RoleContext, deps: WorkerRoleDeps = {
         queueUrl: config.SQS_QUEUE_URL,
         region: config.AWS_REGION,
         endpoint: config.SQS_ENDPOINT,
-        credentials: deps.sqsCredentials,
+        credentials: deps.sqsCredentials ?? awsCredentials(config),
         webhook: createFeedbackHandler(ctx, redis, suppression, deps.fetchSnsCertificate),
         logger,
       })
@@ -168,6 +202,7 @@ export async function startWorkerRole(ctx: RoleContext, deps: WorkerRoleDeps = {
       monitor.stop();
       await worker.stop();
       await pacer.close();
+      await Promise.all([...userPacers.values()].map((userPacer) => userPacer.close()));
       await queue.close();
     },
   };

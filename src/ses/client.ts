@@ -11,7 +11,8 @@ export interface SesClientOptions {
   /** Upper bound for parallel SES connections (the worker's concurrency). */
   maxSockets: number;
   /** Fixed credentials (the local sink and tests); otherwise the AWS default provider chain. */
-  credentials?: { accessKeyId: string; secretAccessKey: string } | undefined;
+  credentials?:
+    { accessKeyId: string; secretAccessKey: string; sessionToken?: string | undefined } | undefined;
 }
 
 export function createSesClient(options: SesClientOptions): SESv2Client {

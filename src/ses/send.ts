@@ -9,6 +9,8 @@ export interface SendRequest {
   raw: Uint8Array;
   configurationSet?: string | undefined;
   tags: EmailTag[];
+  /** Sending authorisation (cross-account): overrides X-SES-SOURCE-ARN / X-SES-FROM-ARN. */
+  identityArn?: string | undefined;
 }
 
 export async function sendRaw(client: SESv2Client, request: SendRequest): Promise<string> {
@@ -20,6 +22,7 @@ export async function sendRaw(client: SESv2Client, request: SendRequest): Promis
       Content: { Raw: { Data: request.raw } },
       ...(request.configurationSet ? { ConfigurationSetName: request.configurationSet } : {}),
       ...(request.tags.length > 0 ? { EmailTags: request.tags } : {}),
+      ...(request.identityArn ? { FromEmailAddressIdentityArn: request.identityArn } : {}),
     }),
   );
   if (!result.MessageId) throw new Error('SES accepted the call but returned no MessageId');

@@ -63,6 +63,41 @@ export const ERROR_CATALOG = {
     smtp: { code: 421, enhanced: '4.3.2' },
     doc: 'The gateway is shutting down; the client retries elsewhere or later.',
   },
+  SMTP_TOO_MANY_CONNECTIONS: {
+    retryable: true,
+    smtp: { code: 421, enhanced: '4.7.0' },
+    doc: 'SMTP_MAX_CONNECTIONS or SMTP_MAX_CONNECTIONS_PER_IP reached; the client retries later.',
+  },
+  SMTP_TLS_REQUIRED: {
+    retryable: false,
+    smtp: { code: 530, enhanced: '5.7.0' },
+    doc: 'SMTP_REQUIRE_TLS is on and the client sent MAIL before STARTTLS.',
+  },
+  SMTP_AUTH_REQUIRED: {
+    retryable: false,
+    smtp: { code: 530, enhanced: '5.7.0' },
+    doc: 'The client must authenticate first (outside SMTP_ALLOWED_NETWORKS, or SMTP_AUTH_REQUIRED).',
+  },
+  SMTP_AUTH_FAILED: {
+    retryable: false,
+    smtp: { code: 535, enhanced: '5.7.8' },
+    doc: 'Wrong username or password.',
+  },
+  SMTP_AUTH_THROTTLED: {
+    retryable: true,
+    smtp: { code: 454, enhanced: '4.7.0' },
+    doc: 'Too many failed logins from this address; refused for SMTP_AUTH_COOLDOWN.',
+  },
+  SMTP_AUTH_UNAVAILABLE: {
+    retryable: true,
+    smtp: { code: 454, enhanced: '4.7.0' },
+    doc: 'The login throttle (Redis) cannot be reached; logins are refused until it can.',
+  },
+  SMTP_PROXY_HEADER_INVALID: {
+    retryable: false,
+    smtp: { code: 421, enhanced: '4.7.0' },
+    doc: 'SMTP_PROXY_PROTOCOL is on and the connection did not start with a valid PROXY header.',
+  },
   QUEUE_UNAVAILABLE: {
     retryable: true,
     smtp: { code: 451, enhanced: '4.3.0' },

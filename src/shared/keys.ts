@@ -18,6 +18,9 @@ export interface Keys {
   readonly sendingHold: string;
   /** Global back-off after a throttling answer (a key with a TTL). */
   readonly throttle: string;
+  /** Per SMTP user: its share of the send rate and its daily cap. */
+  userPacer(user: string): string;
+  userQuota(user: string): string;
   /** The SES account as the workers last read it, with the pacing rate (JSON string). */
   readonly accountState: string;
 }
@@ -32,5 +35,7 @@ export function createKeys(prefix: string): Keys {
     sendingHold: `${prefix}:hold`,
     throttle: `${prefix}:throttle`,
     accountState: `${prefix}:account`,
+    userPacer: (user) => `${prefix}:pacer:user:${encodeURIComponent(user)}`,
+    userQuota: (user) => `${prefix}:quota:user:${encodeURIComponent(user)}`,
   };
 }

@@ -11,6 +11,20 @@ import type { Logger } from '../shared/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { TraceStore } from '../trace/trace-store.js';
 import { plainIp } from './policy.js';
+import { sessionUser } from './session-handlers.js';
+import type { EmailTag } from '../mail/prepare.js';
+
+/** SES tag values allow ASCII letters, digits, '_' and '-'. */
+function userTag(username: string): EmailTag {
+  return { Name: 'smtp-user', Value: username.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 256) || '_' };
+}
+
+/** Tags from the message headers win over the user's defaults of the same name. */
+function mergeTags(...lists: EmailTag[][]): EmailTag[] {
+  const byName = new Map<string, EmailTag>();
+  for (const list of lists) for (const tag of list) byName.set(tag.Name, tag);
+  return [...byName.values()];
+}
 
 export interface IntakeOptions {
   producer: Producer;
@@ -68,14 +82,20 @@ export function createIntake(options: IntakeOptions) {
     const queueId = newQueueId();
     const prepared = prepareMessage(raw, { queueId, hostname: options.hostname });
     const envelope = session.envelope;
+    const user = sessionUser(session);
     const data: SendJobData = {
       queueId,
       from: envelope.mailFrom === false ? '' : envelope.mailFrom.address,
       recipients,
       size: prepared.raw.length,
       messageId: prepared.messageId,
-      configurationSet: prepared.configurationSet ?? options.defaultConfigurationSet,
-      tags: prepared.tags,
+      configurationSet:
+        prepared.configurationSet ?? user?.configurationSet ?? options.defaultConfigurationSet,
+      tags: user ? mergeTags([userTag(user.username)], user.tags, prepared.tags) : prepared.tags,
+      user: user?.username,
+      identityArn: user?.fromEmailAddressIdentityArn,
+      userRateShare: user?.rateShare,
+      userDailyCap: user?.dailyCap,
       clientIp: plainIp(session.remoteAddress),
       helo: session.hostNameAppearsAs || '',
       receivedAt: Date.now(),
@@ -103,6 +123,7 @@ export function createIntake(options: IntakeOptions) {
         recipients: data.recipients,
         size: data.size,
         messageId: data.messageId,
+        user: data.user,
       })
       .catch((err: Error) => logger.warn({ queueId, err: err.message }, 'trace.write_failed'));
     logger.info(
@@ -114,6 +135,7 @@ export function createIntake(options: IntakeOptions) {
         rcpt: data.recipients.length,
         size: data.size,
         client: data.clientIp,
+        user: data.user,
       },
       'smtp.accepted',
     );

@@ -1,18 +1,23 @@
-// The SMTP listener: smtp-server configured for a submission relay in front of SES, with policy
-// answered at the earliest step (connect, MAIL, RCPT, end of DATA) and a draining shutdown.
-import type { AddressInfo } from 'node:net';
-import { SMTPServer, type SMTPServerSession } from 'smtp-server';
+// The SMTP listener: smtp-server configured for a submission relay in front of SES. One server on
+// SMTP_PORT (plain, with STARTTLS when a certificate is configured, optionally behind a PROXY
+// protocol reader), and one with implicit TLS on SMTP_TLS_PORT. Session decisions live in
+// session-handlers.ts; this file owns sockets, TLS material and the draining shutdown.
+import net, { type AddressInfo } from 'node:net';
+import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
+import type { AuthThrottle, UserDirectory } from '../auth/index.js';
 import type { Config } from '../config/index.js';
 import type { Metrics } from '../metrics/metrics.js';
-import { smtpError } from '../shared/errors.js';
+import { readProxyHeader } from '../proxy/index.js';
+import { ERROR_CATALOG } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
-import { checkEnvelopeAddress } from './address.js';
+import { followCertificateStore, smtpServerTlsOptions, type CertificateStore } from '../tls/index.js';
+import { createConnectionLimits } from './connection-limits.js';
 import type { createIntake } from './intake.js';
-import { createNetworkPolicy, plainIp, senderAllowed } from './policy.js';
 import type { RecipientVerdict } from './recipient-policy.js';
+import { createSessionHandlers } from './session-handlers.js';
 
 export interface SmtpListener {
-  start(): Promise<AddressInfo>;
+  start(): Promise<{ smtp: AddressInfo; smtps?: AddressInfo }>;
   /** New sessions get 421; transactions in progress get up to `timeoutMs` to finish. */
   stop(timeoutMs: number): Promise<void>;
   /** Sessions inside a mail transaction right now. */
@@ -26,164 +31,151 @@ export interface ListenerOptions {
   metrics: Metrics;
   /** The suppression check; 'drop' accepts the recipient but leaves it out of the envelope. */
   checkRecipient?(address: string, sessionId: string): Promise<RecipientVerdict>;
+  users?: UserDirectory | undefined;
+  throttle?: AuthThrottle | undefined;
+  tls?: CertificateStore | undefined;
 }
-
-type Callback = (err?: Error | null) => void;
 
 /** After open transactions have finished, idle sessions get 421 and are closed after this grace. */
 const IDLE_CLOSE_GRACE_MS = 1000;
 /** How often stop() looks whether open transactions have finished. */
 const DRAIN_POLL_MS = 25;
+/** How often sessions are checked against SMTP_MAX_SESSION_TIME. */
+const SESSION_SWEEP_MS = 5000;
 
-function addressError(address: string, reason: 'non-ascii-local-part' | 'invalid') {
-  // Replies stay ASCII: a non-ASCII address is not echoed back.
-  return reason === 'non-ascii-local-part'
-    ? smtpError('SMTP_NON_ASCII_LOCAL_PART', 'Non-ASCII local parts are not supported (SES has no SMTPUTF8)')
-    : smtpError(
-        'SMTP_BAD_ADDRESS',
-        `<${address.replace(/[^\x20-\x7e]/g, '?')}>: not a valid mailbox address`,
-      );
+interface LiveConnection {
+  session?: { id: string };
+  _socket?: net.Socket;
+  send(code: number, message: string): void;
+  close(): void;
 }
 
 export function createSmtpListener(options: ListenerOptions): SmtpListener {
-  const { config, logger, metrics } = options;
-  const refuse = (reason: string) => metrics.messagesRefused.inc({ reason });
-  const network = createNetworkPolicy(config.SMTP_ALLOWED_NETWORKS);
+  const { config, logger } = options;
   let draining = false;
-  /** Sessions inside a mail transaction (MAIL given, DATA not yet answered): shutdown waits for these. */
-  const busy = new Set<string>();
-  /** Recipients accepted at RCPT but dropped as suppressed (SUPPRESSION_ACTION=drop), per session. */
-  const dropped = new Map<string, Set<string>>();
+  const state = { busy: new Set<string>() };
+  const limits = createConnectionLimits(config.SMTP_MAX_CONNECTIONS, config.SMTP_MAX_CONNECTIONS_PER_IP);
+  const handlers = createSessionHandlers({ ...options, limits, isDraining: () => draining }, state);
+  const authEnabled = options.users !== undefined;
+  const tls = options.tls;
 
-  const server = new SMTPServer({
+  const base: SMTPServerOptions = {
     name: config.SMTP_NAME,
     banner: 'ses-relay ESMTP',
     size: config.SMTP_MAX_MESSAGE_BYTES,
     // SES has no SMTPUTF8; offering it would invite addresses SES cannot take.
     hideSMTPUTF8: true,
-    hideSTARTTLS: true,
+    hideSTARTTLS: !tls,
     // Our replies carry their own enhanced codes (smtp-server's defaults, e.g. 553 → 5.1.3, do not fit).
     hideENHANCEDSTATUSCODES: true,
     hideDSN: true,
-    disabledCommands: ['AUTH', 'STARTTLS'],
+    authMethods: ['PLAIN', 'LOGIN'],
+    disabledCommands: [...(authEnabled ? [] : ['AUTH']), ...(tls ? [] : ['STARTTLS'])],
+    // Who must authenticate is decided at MAIL (network, SMTP_AUTH_REQUIRED), not by smtp-server.
     authOptional: true,
+    // AUTH is offered only after STARTTLS unless explicitly allowed (for loopback set-ups).
+    allowInsecureAuth: config.SMTP_ALLOW_INSECURE_AUTH,
     // PTR lookups cost a DNS round trip per connection and the hostname decides nothing here.
     disableReverseLookup: true,
     socketTimeout: config.SMTP_SOCKET_TIMEOUT,
     // stop() first waits for transactions in progress; idle sessions then get this long to leave.
     closeTimeout: IDLE_CLOSE_GRACE_MS,
+    maxClients: config.SMTP_MAX_CONNECTIONS,
     logger: false,
+    ...(tls ? smtpServerTlsOptions(tls) : {}),
+    ...handlers,
+  };
 
-    onConnect(session: SMTPServerSession, callback: Callback) {
-      if (draining) {
-        callback(smtpError('SMTP_SHUTTING_DOWN', `${config.SMTP_NAME} shutting down, try again later`));
-        return;
-      }
-      metrics.smtpConnections.inc();
-      const ip = plainIp(session.remoteAddress);
-      if (!network.allows(ip)) {
-        refuse('network');
-        logger.warn({ sid: session.id, client: ip }, 'smtp.refused.network');
-        callback(smtpError('SMTP_CLIENT_NOT_ALLOWED', `Client host [${ip}] is not allowed to relay`));
-        return;
-      }
-      callback();
-    },
+  const servers: SMTPServer[] = [];
+  const plain = new SMTPServer(base);
+  servers.push(plain);
+  const secure =
+    tls && config.SMTP_TLS_PORT !== undefined ? new SMTPServer({ ...base, secure: true }) : undefined;
+  if (secure) servers.push(secure);
+  const unfollow = tls ? servers.map((server) => followCertificateStore(server, tls)) : [];
+  for (const server of servers)
+    server.on('error', (err) => logger.error({ err: err.message }, 'smtp.server_error'));
 
-    onClose(session: SMTPServerSession) {
-      busy.delete(session.id);
-      dropped.delete(session.id);
-    },
-
-    onMailFrom(address, session, callback: Callback) {
-      const sender = address.address;
-      if (sender !== '') {
-        const checked = checkEnvelopeAddress(sender);
-        if (!checked.ok) {
-          refuse('address');
-          return callback(addressError(sender, checked.reason));
-        }
-        address.address = checked.address;
-      }
-      if (!senderAllowed(config.SMTP_ALLOWED_SENDERS, address.address)) {
-        logger.info({ sid: session.id, from: sender }, 'smtp.refused.sender');
-        refuse('sender');
-        return callback(smtpError('SMTP_SENDER_NOT_ALLOWED', `<${sender}>: sender address not allowed`));
-      }
-      busy.add(session.id);
-      dropped.delete(session.id);
-      callback();
-    },
-
-    onRcptTo(address, session, callback: Callback) {
-      if (session.envelope.rcptTo.length >= config.SMTP_MAX_RECIPIENTS) {
-        refuse('recipients');
-        return callback(
-          smtpError(
-            'SMTP_TOO_MANY_RECIPIENTS',
-            `Too many recipients (at most ${config.SMTP_MAX_RECIPIENTS})`,
-          ),
-        );
-      }
-      const checked = checkEnvelopeAddress(address.address);
-      if (!checked.ok) {
-        refuse('address');
-        return callback(addressError(address.address, checked.reason));
-      }
-      address.address = checked.address;
-      if (!options.checkRecipient) return callback();
-      options.checkRecipient(checked.address, session.id).then(
-        (verdict) => {
-          if (verdict === 'drop') {
-            const set = dropped.get(session.id) ?? new Set<string>();
-            set.add(checked.address);
-            dropped.set(session.id, set);
+  /** In front of the plain port when SMTP_PROXY_PROTOCOL is on: reads PROXY v1/v2, then hands over. */
+  const proxyFront = config.SMTP_PROXY_PROTOCOL
+    ? net.createServer((socket) => {
+        socket.on('error', () => undefined);
+        void readProxyHeader(socket).then((result) => {
+          if (!result.ok) {
+            options.metrics.messagesRefused.inc({ reason: 'proxy' });
+            logger.warn({ client: socket.remoteAddress, reason: result.reason }, 'smtp.refused.proxy');
+            const { enhanced, code } = ERROR_CATALOG.SMTP_PROXY_HEADER_INVALID.smtp;
+            socket.end(`${code} ${enhanced} PROXY protocol header missing or invalid\r\n`);
+            return;
           }
-          callback();
-        },
-        (err: Error) => callback(err),
-      );
-    },
+          const source = result.header.command === 'proxy' ? result.header.source : undefined;
+          plain.connect(socket, {
+            remoteAddress: source?.address ?? socket.remoteAddress,
+            remotePort: source?.port ?? socket.remotePort,
+          });
+          socket.resume();
+        });
+      })
+    : undefined;
 
-    onData(stream, session, callback: (err: Error | null, message?: string) => void) {
-      options.handleData(stream, session, dropped.get(session.id)).then(
-        (reply) => {
-          busy.delete(session.id);
-          callback(null, reply);
-        },
-        (err: Error) => {
-          busy.delete(session.id);
-          // Whatever happened, the stream must be drained or the session hangs.
-          stream.resume();
-          callback(err);
-        },
-      );
-    },
-  });
+  // A client that trickles bytes just fast enough to beat the idle timeout (slowloris) is closed
+  // once its session is older than SMTP_MAX_SESSION_TIME. smtp-server exposes its connections only
+  // as an internal set, read here and nowhere else.
+  const opened = new Map<string, number>();
+  const sweeper = setInterval(() => {
+    const now = Date.now();
+    const seen = new Set<string>();
+    for (const server of servers) {
+      const connections = (server as unknown as { connections: Set<LiveConnection> }).connections;
+      for (const connection of connections) {
+        const id = connection.session?.id ?? '';
+        seen.add(id);
+        const since = opened.get(id) ?? now;
+        opened.set(id, since);
+        if (now - since > config.SMTP_MAX_SESSION_TIME) {
+          logger.warn({ sid: id }, 'smtp.session_too_long');
+          connection.send(421, '4.4.2 Session time limit reached, closing');
+          connection.close();
+          opened.delete(id);
+        }
+      }
+    }
+    for (const id of opened.keys()) if (!seen.has(id)) opened.delete(id);
+  }, SESSION_SWEEP_MS);
+  sweeper.unref();
 
-  server.on('error', (err) => logger.error({ err: err.message }, 'smtp.server_error'));
+  function listen(target: net.Server, port: number): Promise<AddressInfo> {
+    return new Promise((resolve, reject) => {
+      target.once('error', reject);
+      target.listen(port, config.SMTP_HOST, () => {
+        target.off('error', reject);
+        resolve(target.address() as AddressInfo);
+      });
+    });
+  }
 
   return {
     get busySessions() {
-      return busy.size;
+      return state.busy.size;
     },
-    start() {
-      return new Promise((resolve, reject) => {
-        server.server.once('error', reject);
-        server.listen(config.SMTP_PORT, config.SMTP_HOST, () => {
-          server.server.off('error', reject);
-          resolve(server.server.address() as AddressInfo);
-        });
-      });
+    async start() {
+      const smtp = await listen(proxyFront ?? plain.server, config.SMTP_PORT);
+      const smtps = secure ? await listen(secure.server, config.SMTP_TLS_PORT ?? 0) : undefined;
+      return smtps ? { smtp, smtps } : { smtp };
     },
     async stop(timeoutMs) {
       draining = true;
       const deadline = Date.now() + timeoutMs;
-      while (busy.size > 0 && Date.now() < deadline) {
+      while (state.busy.size > 0 && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
       }
-      if (busy.size > 0) logger.warn({ open: busy.size }, 'smtp.shutdown_timeout');
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (state.busy.size > 0) logger.warn({ open: state.busy.size }, 'smtp.shutdown_timeout');
+      clearInterval(sweeper);
+      for (const stop of unfollow) stop();
+      if (proxyFront) await new Promise<void>((resolve) => proxyFront.close(() => resolve()));
+      await Promise.all(
+        servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))),
+      );
     },
   };
 }

@@ -28,8 +28,9 @@ describe('Redis outages at intake', () => {
     await redis.kill();
     const startedAt = Date.now();
     const refused = await sendMail(gw.smtpPort, message);
-    expect(refused.data?.code).toBe(451);
-    expect(refused.data?.text).toBe('4.3.0 Temporary failure: the queue is unavailable, try again later');
+    // The first step that needs Redis is the suppression check at RCPT.
+    expect(refused.rcpt[0]?.code).toBe(451);
+    expect(refused.rcpt[0]?.text).toBe('4.3.0 Temporary failure checking the recipient, try again later');
     expect(Date.now() - startedAt).toBeLessThan(3000);
 
     await redis.start();

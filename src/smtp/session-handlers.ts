@@ -1,0 +1,227 @@
+// What the listener decides at each step of a session, as smtp-server callbacks: connect (network,
+// connection limits, shutdown), AUTH (users file, failure throttle), MAIL (TLS and AUTH
+// requirements, sender policy), RCPT (limits, address checks, suppression) and DATA (intake). Every
+// refusal carries its own code and enhanced status, answered at the earliest step that can know.
+import type {
+  SMTPServerAddress,
+  SMTPServerAuthentication,
+  SMTPServerAuthenticationResponse,
+  SMTPServerDataStream,
+  SMTPServerOptions,
+  SMTPServerSession,
+} from 'smtp-server';
+import type { AuthThrottle, SmtpUser, UserDirectory } from '../auth/index.js';
+import type { Config } from '../config/index.js';
+import type { Metrics } from '../metrics/metrics.js';
+import { smtpError, type RelayError } from '../shared/errors.js';
+import type { Logger } from '../shared/logger.js';
+import { checkEnvelopeAddress } from './address.js';
+import type { ConnectionLimits } from './connection-limits.js';
+import type { createIntake } from './intake.js';
+import { createNetworkPolicy, plainIp, senderAllowed } from './policy.js';
+import type { RecipientVerdict } from './recipient-policy.js';
+
+type Callback = (err?: Error | null) => void;
+
+export interface SessionDeps {
+  config: Config;
+  logger: Logger;
+  metrics: Metrics;
+  handleData: ReturnType<typeof createIntake>;
+  checkRecipient?(address: string, sessionId: string): Promise<RecipientVerdict>;
+  users?: UserDirectory | undefined;
+  throttle?: AuthThrottle | undefined;
+  limits: ConnectionLimits;
+  isDraining(): boolean;
+}
+
+export interface SessionState {
+  /** Sessions inside a mail transaction (MAIL given, DATA not yet answered): shutdown waits for these. */
+  busy: Set<string>;
+}
+
+/** Replies stay printable ASCII: client-supplied text is never echoed raw. */
+export function printable(text: string): string {
+  return text.replace(/[^\x20-\x7e]/g, '?').slice(0, 256);
+}
+
+function addressError(address: string, reason: 'non-ascii-local-part' | 'invalid'): RelayError {
+  return reason === 'non-ascii-local-part'
+    ? smtpError('SMTP_NON_ASCII_LOCAL_PART', 'Non-ASCII local parts are not supported (SES has no SMTPUTF8)')
+    : smtpError('SMTP_BAD_ADDRESS', `<${printable(address)}>: not a valid mailbox address`);
+}
+
+export function sessionUser(session: SMTPServerSession): SmtpUser | undefined {
+  return session.user as SmtpUser | undefined;
+}
+
+export function createSessionHandlers(deps: SessionDeps, state: SessionState): Partial<SMTPServerOptions> {
+  const { config, logger, metrics } = deps;
+  const refuse = (reason: string) => metrics.messagesRefused.inc({ reason });
+  const network = createNetworkPolicy(config.SMTP_ALLOWED_NETWORKS);
+  /** Recipients accepted at RCPT but dropped as suppressed (SUPPRESSION_ACTION=drop), per session. */
+  const dropped = new Map<string, Set<string>>();
+  /** Without a users file nobody can authenticate, so outsiders are refused at connect. */
+  const authAvailable = deps.users !== undefined;
+
+  return {
+    onConnect(session: SMTPServerSession, callback: Callback) {
+      if (deps.isDraining()) {
+        return callback(
+          smtpError('SMTP_SHUTTING_DOWN', `${config.SMTP_NAME} shutting down, try again later`),
+        );
+      }
+      metrics.smtpConnections.inc();
+      const ip = plainIp(session.remoteAddress);
+      if (!authAvailable && !network.allows(ip)) {
+        refuse('network');
+        logger.warn({ sid: session.id, client: ip }, 'smtp.refused.network');
+        return callback(smtpError('SMTP_CLIENT_NOT_ALLOWED', `Client host [${ip}] is not allowed to relay`));
+      }
+      const limit = deps.limits.open(session.id, ip);
+      if (limit !== undefined) {
+        refuse('connections');
+        logger.warn({ sid: session.id, client: ip, limit }, 'smtp.refused.connections');
+        return callback(
+          smtpError(
+            'SMTP_TOO_MANY_CONNECTIONS',
+            limit === 'ip' ? 'Too many connections from your host' : 'Too many connections',
+          ),
+        );
+      }
+      callback();
+    },
+
+    onClose(session: SMTPServerSession) {
+      deps.limits.close(session.id);
+      state.busy.delete(session.id);
+      dropped.delete(session.id);
+    },
+
+    onAuth(
+      auth: SMTPServerAuthentication,
+      session: SMTPServerSession,
+      callback: (err: Error | null | undefined, response?: SMTPServerAuthenticationResponse) => void,
+    ) {
+      void authenticate(auth, session).then(
+        (user) => callback(null, { user }),
+        (err: Error) => callback(err),
+      );
+    },
+
+    onMailFrom(address: SMTPServerAddress, session: SMTPServerSession, callback: Callback) {
+      const ip = plainIp(session.remoteAddress);
+      const user = sessionUser(session);
+      if (config.SMTP_REQUIRE_TLS && !session.secure) {
+        refuse('tls');
+        return callback(smtpError('SMTP_TLS_REQUIRED', 'Must issue a STARTTLS command first'));
+      }
+      if (!user && (config.SMTP_AUTH_REQUIRED || !network.allows(ip))) {
+        refuse('auth');
+        return callback(smtpError('SMTP_AUTH_REQUIRED', 'Authentication required'));
+      }
+      const sender = address.address;
+      if (sender !== '') {
+        const checked = checkEnvelopeAddress(sender);
+        if (!checked.ok) {
+          refuse('address');
+          return callback(addressError(sender, checked.reason));
+        }
+        address.address = checked.address;
+      }
+      const userAllows =
+        !user || user.allowedSenders.length === 0 || senderAllowed(user.allowedSenders, address.address);
+      if (!senderAllowed(config.SMTP_ALLOWED_SENDERS, address.address) || !userAllows) {
+        logger.info(
+          { sid: session.id, from: printable(sender), user: user?.username },
+          'smtp.refused.sender',
+        );
+        refuse('sender');
+        return callback(
+          smtpError('SMTP_SENDER_NOT_ALLOWED', `<${printable(sender)}>: sender address not allowed`),
+        );
+      }
+      state.busy.add(session.id);
+      dropped.delete(session.id);
+      callback();
+    },
+
+    onRcptTo(address: SMTPServerAddress, session: SMTPServerSession, callback: Callback) {
+      if (session.envelope.rcptTo.length >= config.SMTP_MAX_RECIPIENTS) {
+        refuse('recipients');
+        return callback(
+          smtpError(
+            'SMTP_TOO_MANY_RECIPIENTS',
+            `Too many recipients (at most ${config.SMTP_MAX_RECIPIENTS})`,
+          ),
+        );
+      }
+      const checked = checkEnvelopeAddress(address.address);
+      if (!checked.ok) {
+        refuse('address');
+        return callback(addressError(address.address, checked.reason));
+      }
+      address.address = checked.address;
+      if (!deps.checkRecipient) return callback();
+      deps.checkRecipient(checked.address, session.id).then(
+        (verdict) => {
+          if (verdict === 'drop') {
+            const set = dropped.get(session.id) ?? new Set<string>();
+            set.add(checked.address);
+            dropped.set(session.id, set);
+          }
+          callback();
+        },
+        (err: Error) => callback(err),
+      );
+    },
+
+    onData(
+      stream: SMTPServerDataStream,
+      session: SMTPServerSession,
+      callback: (err: Error | null, message?: string) => void,
+    ) {
+      deps.handleData(stream, session, dropped.get(session.id)).then(
+        (reply) => {
+          state.busy.delete(session.id);
+          callback(null, reply);
+        },
+        (err: Error) => {
+          state.busy.delete(session.id);
+          // Whatever happened, the stream must be drained or the session hangs.
+          stream.resume();
+          callback(err);
+        },
+      );
+    },
+  };
+
+  async function authenticate(auth: SMTPServerAuthentication, session: SMTPServerSession): Promise<SmtpUser> {
+    const ip = plainIp(session.remoteAddress);
+    const username = auth.username ?? '';
+    if (!deps.users || (auth.method !== 'PLAIN' && auth.method !== 'LOGIN')) {
+      throw smtpError('SMTP_AUTH_FAILED', 'Authentication failed');
+    }
+    const decision = await deps.throttle?.check(ip);
+    if (decision?.blocked) {
+      refuse('auth');
+      logger.warn({ sid: session.id, client: ip, reason: decision.reason }, 'smtp.auth_throttled');
+      throw smtpError(
+        decision.reason === 'unavailable' ? 'SMTP_AUTH_UNAVAILABLE' : 'SMTP_AUTH_THROTTLED',
+        decision.reason === 'unavailable'
+          ? 'Authentication temporarily unavailable, try again later'
+          : `Too many failed logins, try again in ${Math.ceil(decision.retryAfterMs / 1000)} s`,
+      );
+    }
+    const user = await deps.users.authenticate(username, auth.password ?? '');
+    if (!user) {
+      refuse('auth');
+      await deps.throttle?.recordFailure(ip, username).catch(() => undefined);
+      logger.warn({ sid: session.id, client: ip, user: printable(username) }, 'smtp.auth_failed');
+      throw smtpError('SMTP_AUTH_FAILED', 'Authentication credentials invalid');
+    }
+    void deps.throttle?.recordSuccess(ip, username).catch(() => undefined);
+    logger.info({ sid: session.id, client: ip, user: user.username, method: auth.method }, 'smtp.auth_ok');
+    return user;
+  }
+}
