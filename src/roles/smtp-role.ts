@@ -46,7 +46,7 @@ export async function startSmtpRole(ctx: RoleContext): Promise<SmtpRole> {
   const throttle = users
     ? createAuthThrottle({
         redis: ctx.connect('command', 'auth-throttle'),
-        prefix: config.REDIS_PREFIX,
+        prefix: keys.authFailures,
         maxFailures: config.SMTP_AUTH_MAX_FAILURES,
         windowMs: config.SMTP_AUTH_FAILURE_WINDOW,
         cooldownMs: config.SMTP_AUTH_COOLDOWN,

@@ -18,6 +18,8 @@ export interface Keys {
   readonly sendingHold: string;
   /** Global back-off after a throttling answer (a key with a TTL). */
   readonly throttle: string;
+  /** Prefix of the failed-login counters, one key per client address (or IPv6 /64). */
+  readonly authFailures: string;
   /** Per SMTP user: its share of the send rate and its daily cap. */
   userPacer(user: string): string;
   userQuota(user: string): string;
@@ -35,6 +37,7 @@ export function createKeys(prefix: string): Keys {
     sendingHold: `${prefix}:hold`,
     throttle: `${prefix}:throttle`,
     accountState: `${prefix}:account`,
+    authFailures: `${prefix}:auth-fail`,
     userPacer: (user) => `${prefix}:pacer:user:${encodeURIComponent(user)}`,
     userQuota: (user) => `${prefix}:quota:user:${encodeURIComponent(user)}`,
   };

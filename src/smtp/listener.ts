@@ -55,9 +55,13 @@ export function createSmtpListener(options: ListenerOptions): SmtpListener {
   let draining = false;
   const state = { busy: new Set<string>() };
   const limits = createConnectionLimits(config.SMTP_MAX_CONNECTIONS, config.SMTP_MAX_CONNECTIONS_PER_IP);
-  const handlers = createSessionHandlers({ ...options, limits, isDraining: () => draining }, state);
   const authEnabled = options.users !== undefined;
   const tls = options.tls;
+  const disabledCommands = [...(authEnabled ? [] : ['AUTH']), ...(tls ? [] : ['STARTTLS'])];
+  const handlers = createSessionHandlers(
+    { ...options, limits, disabledCommands, isDraining: () => draining },
+    state,
+  );
 
   const base: SMTPServerOptions = {
     name: config.SMTP_NAME,
@@ -70,7 +74,9 @@ export function createSmtpListener(options: ListenerOptions): SmtpListener {
     hideENHANCEDSTATUSCODES: true,
     hideDSN: true,
     authMethods: ['PLAIN', 'LOGIN'],
-    disabledCommands: [...(authEnabled ? [] : ['AUTH']), ...(tls ? [] : ['STARTTLS'])],
+    disabledCommands,
+    // RFC 8689 promises TLS along the whole delivery chain, which a relay into SES cannot vouch for.
+    hideREQUIRETLS: true,
     // Who must authenticate is decided at MAIL (network, SMTP_AUTH_REQUIRED), not by smtp-server.
     authOptional: true,
     // AUTH is offered only after STARTTLS unless explicitly allowed (for loopback set-ups).

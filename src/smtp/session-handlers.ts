@@ -33,6 +33,8 @@ export interface SessionDeps {
   throttle?: AuthThrottle | undefined;
   limits: ConnectionLimits;
   isDraining(): boolean;
+  /** Commands this listener never offers (e.g. STARTTLS without a certificate). */
+  disabledCommands: string[];
 }
 
 export interface SessionState {
@@ -63,6 +65,9 @@ export function createSessionHandlers(deps: SessionDeps, state: SessionState): P
   const dropped = new Map<string, Set<string>>();
   /** Without a users file nobody can authenticate, so outsiders are refused at connect. */
   const authAvailable = deps.users !== undefined;
+  /** AUTH is offered only on an encrypted session, unless SMTP_ALLOW_INSECURE_AUTH (loopback set-ups). */
+  const commandsFor = (secure: boolean) =>
+    secure || config.SMTP_ALLOW_INSECURE_AUTH ? deps.disabledCommands : [...deps.disabledCommands, 'AUTH'];
 
   return {
     onConnect(session: SMTPServerSession, callback: Callback) {
@@ -72,6 +77,7 @@ export function createSessionHandlers(deps: SessionDeps, state: SessionState): P
         );
       }
       metrics.smtpConnections.inc();
+      session.disabledCommands = commandsFor(session.secure);
       const ip = plainIp(session.remoteAddress);
       if (!authAvailable && !network.allows(ip)) {
         refuse('network');
@@ -89,6 +95,11 @@ export function createSessionHandlers(deps: SessionDeps, state: SessionState): P
           ),
         );
       }
+      callback();
+    },
+
+    onSecure(_socket: unknown, session: SMTPServerSession, callback: Callback) {
+      session.disabledCommands = commandsFor(true);
       callback();
     },
 

@@ -1,5 +1,6 @@
 // A minimal SMTP client over a real socket, for tests that need to see every reply exactly.
 import net from 'node:net';
+import tls from 'node:tls';
 
 export interface SmtpReply {
   code: number;
@@ -15,13 +16,48 @@ export class SmtpClient {
   private current: string[] = [];
   closed = false;
 
-  private constructor(readonly socket: net.Socket) {
+  private constructor(public socket: net.Socket) {
+    this.attach(socket);
+  }
+
+  private attach(socket: net.Socket): void {
     socket.setEncoding('latin1');
     socket.on('data', (data: string) => this.onData(data));
     socket.on('close', () => {
       this.closed = true;
     });
     socket.on('error', () => undefined);
+  }
+
+  /** Connects with implicit TLS (SMTPS). */
+  static async connectTls(port: number): Promise<{ client: SmtpClient; peer: tls.PeerCertificate }> {
+    const socket = tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('secureConnect', resolve);
+      socket.once('error', reject);
+    });
+    return { client: new SmtpClient(socket), peer: socket.getPeerCertificate() };
+  }
+
+  /** STARTTLS and the TLS handshake; returns the server's certificate. */
+  async startTls(): Promise<tls.PeerCertificate> {
+    const reply = await this.command('STARTTLS');
+    if (reply.code !== 220) throw new Error(`STARTTLS refused: ${reply.code} ${reply.text}`);
+    const plain = this.socket;
+    plain.removeAllListeners('data');
+    const secure = tls.connect({ socket: plain, rejectUnauthorized: false });
+    await new Promise<void>((resolve, reject) => {
+      secure.once('secureConnect', resolve);
+      secure.once('error', reject);
+    });
+    this.socket = secure;
+    this.attach(secure);
+    return secure.getPeerCertificate();
+  }
+
+  /** AUTH PLAIN with a username and password. */
+  auth(username: string, password: string): Promise<SmtpReply> {
+    return this.command(`AUTH PLAIN ${Buffer.from(`\0${username}\0${password}`).toString('base64')}`);
   }
 
   static async connect(port: number, host = '127.0.0.1'): Promise<SmtpClient> {
