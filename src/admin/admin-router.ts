@@ -1,0 +1,152 @@
+// The operators' HTTP surface, mounted at the app root: /admin (the page), /admin/queues (Bull Board)
+// and /admin/api/* (JSON). Everything under /admin passes the credential check first; with no
+// credentials configured the whole prefix answers exactly like an unknown route.
+import type { Queue } from 'bullmq';
+import express from 'express';
+import type { Redis } from 'ioredis';
+import type { SendingHolds } from '../queue/holds.js';
+import type { Logger } from '../shared/logger.js';
+import type { SuppressionStore } from '../suppression/store.js';
+import type { TraceStore } from '../trace/trace-store.js';
+import { createOperationsApi } from './api-operations.js';
+import { createSuppressionsApi, IMPORT_PATH } from './api-suppressions.js';
+import {
+  challengeFor,
+  createCredentialCheck,
+  planAuth,
+  type AdminAuthOptions,
+  type AdminAuthPlan,
+} from './auth.js';
+import { AdminError, adminErrorHandler, errorBody, sendError } from './errors.js';
+import { setPrincipal } from './principal.js';
+import { buildAdminPage, type AdminPage } from './page.js';
+import { createQueueBoard, QUEUE_BOARD_PATH } from './queue-board.js';
+
+/** JSON bodies are small commands; anything bigger is a mistake or an attack. */
+export const JSON_BODY_LIMIT_BYTES = 1024 * 1024;
+
+export interface AdminDeps {
+  redis: Redis;
+  /** The deployment's REDIS_PREFIX. */
+  prefix: string;
+  /** The outbound queue (the only queue the gateway uses). */
+  queue: Queue;
+  holds: SendingHolds;
+  suppression: SuppressionStore;
+  trace: TraceStore;
+  logger: Logger;
+  auth: AdminAuthOptions;
+}
+
+export interface AdminRouter {
+  router: express.Router;
+  /** False when no credentials are configured (then /admin answers 404). */
+  enabled: boolean;
+  /** For start-up to log, e.g. that /admin is disabled. */
+  warning?: string;
+}
+
+/** Headers for every /admin answer: nothing cached, sniffed, framed or leaked in a Referer. */
+function securityHeaders(_req: express.Request, res: express.Response, next: express.NextFunction): void {
+  res.set({
+    'Cache-Control': 'no-store',
+    'X-Content-Type-Options': 'nosniff',
+    'X-Frame-Options': 'DENY',
+    'Referrer-Policy': 'no-referrer',
+  });
+  next();
+}
+
+function sendPage(res: express.Response, page: AdminPage, status: number): void {
+  res.status(status).set('Content-Security-Policy', page.csp).type('html').send(page.html);
+}
+
+/**
+ * Unauthenticated requests get 401 with the same body whatever the path. One exception of form, not
+ * of substance: a browser navigating without credentials while a token is configured gets the page
+ * itself as the 401 body (it holds no data), so it can ask for the token — a navigation cannot send
+ * a bearer header. API clients (no text/html in Accept) always get the JSON body.
+ */
+function requireCredentials(
+  plan: AdminAuthPlan,
+  options: AdminAuthOptions,
+  page: AdminPage,
+): express.RequestHandler {
+  const check = createCredentialCheck(options);
+  const challenge = challengeFor(plan);
+  return (req, res, next) => {
+    const principal = check(req.headers.authorization);
+    if (principal !== undefined) {
+      setPrincipal(res, principal);
+      next();
+      return;
+    }
+    res.set('WWW-Authenticate', challenge);
+    const navigating =
+      plan.bearer &&
+      req.headers.authorization === undefined &&
+      (req.method === 'GET' || req.method === 'HEAD') &&
+      req.accepts(['json', 'html']) === 'html';
+    if (navigating) sendPage(res, page, 401);
+    else sendError(res, new AdminError('ADMIN_UNAUTHORIZED', 'Authentication required'));
+  };
+}
+
+/**
+ * Browsers send cached basic credentials with cross-site requests too; a state change must come from
+ * this origin. Sec-Fetch-Site is set by every current browser and absent from curl and scripts.
+ */
+function refuseCrossSite(req: express.Request, res: express.Response, next: express.NextFunction): void {
+  const site = req.headers['sec-fetch-site'];
+  const safe = req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS';
+  if (!safe && (site === 'cross-site' || site === 'same-site')) {
+    sendError(res, new AdminError('ADMIN_CROSS_SITE', 'Cross-site requests are refused'));
+    return;
+  }
+  next();
+}
+
+function createApiRouter(deps: AdminDeps): express.Router {
+  const api = express.Router();
+  const json = express.json({ limit: JSON_BODY_LIMIT_BYTES });
+  api.use((req, res, next) => {
+    // Compared as Express routes match: case-insensitively, with or without a trailing slash.
+    if (req.path.toLowerCase().replace(/\/$/, '') === IMPORT_PATH) return next();
+    // A body that is not JSON would be ignored, and `retry-failed` without its limit retries all.
+    // (An empty body is fine: clients send `Content-Length: 0` on a POST without one.)
+    const hasBody =
+      req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length']) > 0;
+    if (hasBody && !req.is('application/json'))
+      return next(
+        new AdminError('ADMIN_UNSUPPORTED_MEDIA_TYPE', 'body: send application/json', { field: 'body' }),
+      );
+    json(req, res, next);
+  });
+  api.use(createSuppressionsApi(deps.suppression, deps.logger));
+  api.use(createOperationsApi(deps));
+  api.use((_req, _res, next) => next(new AdminError('ADMIN_NOT_FOUND', 'No such admin API route')));
+  return api;
+}
+
+export function createAdminRouter(deps: AdminDeps): AdminRouter {
+  const plan = planAuth(deps.auth);
+  const router = express.Router();
+  const warning = plan.warning === undefined ? {} : { warning: plan.warning };
+  if (!plan.enabled) {
+    // Word for word the HTTP server's own 404: a disabled admin is indistinguishable from none.
+    router.use('/admin', (_req, res) => {
+      res.status(404).json({ error: { code: 'NOT_FOUND', message: 'No such route' } });
+    });
+    return { router, enabled: false, ...warning };
+  }
+  const page = buildAdminPage();
+  router.use('/admin', securityHeaders, requireCredentials(plan, deps.auth, page), refuseCrossSite);
+  router.get('/admin', (_req, res) => sendPage(res, page, 200));
+  router.use(QUEUE_BOARD_PATH, createQueueBoard([deps.queue]));
+  router.use('/admin/api', createApiRouter(deps));
+  router.use('/admin', (_req, res) => {
+    res.status(404).json(errorBody('ADMIN_NOT_FOUND', 'No such admin route'));
+  });
+  router.use('/admin', adminErrorHandler(deps.logger));
+  return { router, enabled: true, ...warning };
+}

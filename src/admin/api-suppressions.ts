@@ -1,0 +1,129 @@
+// /admin/api/suppressions: list with cursor and filters, look up, add and remove one address, bulk
+// import (CSV or JSON lines) and a streamed export. Thin: parsing and formatting live in src/ops.
+import express from 'express';
+import {
+  detectFormat,
+  EXPORT_CONTENT_TYPES,
+  exportSuppressions,
+  importSuppressions,
+  textLines,
+  type SuppressionFormat,
+} from '../ops/index.js';
+import type { Logger } from '../shared/logger.js';
+import type { SuppressionStore } from '../suppression/store.js';
+import { AdminError } from './errors.js';
+import { principalOf } from './principal.js';
+import { addBody, addressParams, formatQuery, listQuery, parseInput } from './validation.js';
+
+/** An import may be a whole exported list: 50 MB is about a million addresses as CSV. */
+export const IMPORT_BODY_LIMIT_BYTES = 50 * 1024 * 1024;
+/** The import route reads its body as text; the API's JSON parser must leave it alone. */
+export const IMPORT_PATH = '/suppressions/import';
+
+/** The import format: `?format=` wins, then the Content-Type, then a look at the first character. */
+function importFormat(req: express.Request, body: string): SuppressionFormat {
+  const { format } = parseInput(formatQuery, req.query, 'query');
+  if (format) return format;
+  if (req.is('text/csv')) return 'csv';
+  if (req.is(['application/x-ndjson', 'application/jsonl', 'application/json-lines', 'application/json']))
+    return 'jsonl';
+  return detectFormat(body);
+}
+
+/** Writes chunks with back-pressure; stops early when the client has gone. */
+async function streamTo(res: express.Response, chunks: AsyncIterable<string>): Promise<void> {
+  for await (const chunk of chunks) {
+    if (res.destroyed) return;
+    if (!res.write(chunk)) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          res.off('drain', done);
+          res.off('close', done);
+          resolve();
+        };
+        res.on('drain', done);
+        res.on('close', done);
+      });
+    }
+  }
+  res.end();
+}
+
+function notSuppressed(): AdminError {
+  return new AdminError('ADMIN_NOT_FOUND', 'address is not suppressed', { field: 'address' });
+}
+
+/**
+ * Changes are logged with who made them but without the address: in privacy mode addresses must not
+ * reach the logs, and the store's own records say what changed.
+ */
+export function createSuppressionsApi(store: SuppressionStore, logger: Logger): express.Router {
+  const api = express.Router();
+
+  api.get('/suppressions', async (req, res) => {
+    const query = parseInput(listQuery, req.query, 'query');
+    let page;
+    try {
+      page = await store.list(query);
+    } catch (err) {
+      if (err instanceof RangeError)
+        throw new AdminError('ADMIN_BAD_REQUEST', 'cursor: not a cursor from this listing', {
+          field: 'cursor',
+        });
+      throw err;
+    }
+    res.json({ items: page.items, nextCursor: page.nextCursor ?? null });
+  });
+
+  api.get('/suppressions/export', async (req, res) => {
+    const format = parseInput(formatQuery, req.query, 'query').format ?? 'csv';
+    const day = new Date().toISOString().slice(0, 10);
+    // attachment() sets a type from the extension; ours, with its charset, goes on after it.
+    res.attachment(`suppressions-${day}.${format}`);
+    res.type(EXPORT_CONTENT_TYPES[format]);
+    logger.info({ by: principalOf(res), format }, 'admin.suppressions_exported');
+    await streamTo(res, exportSuppressions(store, format));
+  });
+
+  api.post(
+    IMPORT_PATH,
+    // Any content type: curl --data-binary sends form encoding unless told otherwise.
+    express.text({ type: () => true, limit: IMPORT_BODY_LIMIT_BYTES }),
+    async (req, res) => {
+      const body = typeof req.body === 'string' ? req.body : '';
+      const format = importFormat(req, body);
+      const report = await importSuppressions(store, textLines(body), format);
+      const { added, updated, invalid } = report;
+      logger.info({ by: principalOf(res), format, added, updated, invalid }, 'admin.suppressions_imported');
+      res.json(report);
+    },
+  );
+
+  api.post('/suppressions', async (req, res) => {
+    const body = parseInput(addBody, req.body, 'body');
+    const existed = (await store.get(body.address)) !== null;
+    const entry = await store.suppress(body.address, {
+      reason: body.reason,
+      ...(body.expiresAt === undefined ? {} : { expiresAt: body.expiresAt }),
+    });
+    logger.info({ by: principalOf(res), reason: body.reason, created: !existed }, 'admin.suppression_added');
+    // `address` is what was asked for, normalised; in privacy mode `entry.address` is its HMAC.
+    res.status(existed ? 200 : 201).json({ address: body.address, entry, created: !existed });
+  });
+
+  api.get('/suppressions/:address', async (req, res) => {
+    const { address } = parseInput(addressParams, req.params, 'params');
+    const entry = await store.get(address);
+    if (!entry) throw notSuppressed();
+    res.json({ address, entry });
+  });
+
+  api.delete('/suppressions/:address', async (req, res) => {
+    const { address } = parseInput(addressParams, req.params, 'params');
+    if (!(await store.remove(address))) throw notSuppressed();
+    logger.info({ by: principalOf(res) }, 'admin.suppression_removed');
+    res.json({ removed: true, address });
+  });
+
+  return api;
+}

@@ -1,0 +1,106 @@
+// The admin surface's error codes and their HTTP statuses, kept apart from the gateway's catalog
+// (shared/errors.ts) because they never cross the SMTP or queue boundaries. Every admin error
+// answers `{ error: { code, message, field? } }`.
+import type express from 'express';
+import type { Logger } from '../shared/logger.js';
+
+export const ADMIN_ERRORS = {
+  ADMIN_UNAUTHORIZED: {
+    status: 401,
+    doc: 'Missing or wrong admin credentials (the same answer for any path).',
+  },
+  ADMIN_CROSS_SITE: {
+    status: 403,
+    doc: 'A state-changing request came from another site (the browser said so); refused against CSRF.',
+  },
+  ADMIN_FORBIDDEN: {
+    status: 403,
+    doc: 'A queue dashboard action that would bypass the gateway (pause without a hold, add, empty…).',
+  },
+  ADMIN_BAD_REQUEST: {
+    status: 400,
+    doc: 'A query parameter, path segment or body field is invalid; `field` names it.',
+  },
+  ADMIN_NOT_FOUND: { status: 404, doc: 'No such admin route, suppression entry or message.' },
+  ADMIN_PAYLOAD_TOO_LARGE: {
+    status: 413,
+    doc: 'The request body is over its limit (1 MB JSON, 50 MB import).',
+  },
+  ADMIN_UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    doc: 'The request body has an encoding or charset the API cannot read.',
+  },
+  ADMIN_INTERNAL: {
+    status: 500,
+    doc: 'An unexpected failure (Redis unreachable, a bug); logged as admin.error.',
+  },
+} as const satisfies Record<string, { status: number; doc: string }>;
+
+export type AdminErrorCode = keyof typeof ADMIN_ERRORS;
+
+export class AdminError extends Error {
+  readonly code: AdminErrorCode;
+  readonly status: number;
+  readonly field: string | undefined;
+
+  constructor(code: AdminErrorCode, message: string, options: { field?: string; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'AdminError';
+    this.code = code;
+    this.status = ADMIN_ERRORS[code].status;
+    this.field = options.field;
+  }
+}
+
+export function errorBody(code: AdminErrorCode, message: string, field?: string) {
+  return { error: { code, message, ...(field === undefined ? {} : { field }) } };
+}
+
+export function sendError(res: express.Response, err: AdminError): void {
+  res.status(err.status).json(errorBody(err.code, err.message, err.field));
+}
+
+/** body-parser marks its errors with `type` and `status`; these are the client's fault. */
+function fromBodyParser(err: unknown): AdminError | undefined {
+  const type = (err as { type?: unknown }).type;
+  switch (type) {
+    case 'entity.too.large':
+      return new AdminError('ADMIN_PAYLOAD_TOO_LARGE', 'Request body is too large', { field: 'body' });
+    case 'entity.parse.failed':
+      return new AdminError('ADMIN_BAD_REQUEST', 'body: not valid JSON', { field: 'body' });
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new AdminError('ADMIN_UNSUPPORTED_MEDIA_TYPE', 'Unsupported body encoding or charset', {
+        field: 'body',
+      });
+    case 'request.aborted':
+    case 'request.size.invalid':
+    case 'stream.encoding.set':
+    case 'stream.not.readable':
+      return new AdminError('ADMIN_BAD_REQUEST', 'body: could not be read', { field: 'body' });
+    default:
+      return undefined;
+  }
+}
+
+/** The last handler of the admin routers: known errors answer as themselves, the rest as 500. */
+export function adminErrorHandler(logger: Logger): express.ErrorRequestHandler {
+  return (err: unknown, req, res, _next) => {
+    if (res.headersSent) {
+      // A streamed export failed midway: cutting the connection tells the client it is incomplete.
+      logger.error(
+        { err: err instanceof Error ? err.message : String(err), path: req.path },
+        'admin.stream_failed',
+      );
+      res.destroy();
+      return;
+    }
+    const known = err instanceof AdminError ? err : fromBodyParser(err);
+    if (known) {
+      sendError(res, known);
+      return;
+    }
+    logger.error({ err: err instanceof Error ? err.message : String(err), path: req.path }, 'admin.error');
+    sendError(res, new AdminError('ADMIN_INTERNAL', 'Internal error'));
+  };
+}

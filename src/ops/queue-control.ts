@@ -1,0 +1,75 @@
+// Operator control of sending: pause and resume through the shared hold (so /readyz, metrics and the
+// SES probe all see who paused and why), and retrying failed jobs. Used by the admin API and the CLI.
+import type { Queue } from 'bullmq';
+import type { HoldState, SendingHolds } from '../queue/holds.js';
+
+/** Retries in flight at once: quick for thousands of jobs without a burst of scripts on Redis. */
+const RETRY_CONCURRENCY = 16;
+
+export interface PauseResult {
+  /** The hold now in force: an earlier hold (say, SES's) keeps its reason until someone resumes. */
+  hold: HoldState | null;
+  /** False when sending was already on hold. */
+  fresh: boolean;
+}
+
+export async function pauseSending(holds: SendingHolds, reason: string): Promise<PauseResult> {
+  const fresh = await holds.pause({ reason, by: 'operator' });
+  return { hold: (await holds.current()) ?? null, fresh };
+}
+
+export interface ResumeResult {
+  /** The hold that was lifted, if there was one. */
+  previous: HoldState | null;
+}
+
+/**
+ * Lifts any hold, an SES one included: the operator may know the account was re-enabled before the
+ * periodic probe does. If SES still refuses, the worker pauses again on its first call.
+ */
+export async function resumeSending(holds: SendingHolds): Promise<ResumeResult> {
+  const previous = (await holds.current()) ?? null;
+  await holds.resume();
+  return { previous };
+}
+
+export interface RetryResult {
+  /** Jobs moved from failed back to waiting. */
+  retried: number;
+  /** Jobs that left the failed set before their turn (retried or removed by someone else). */
+  skipped: number;
+}
+
+/**
+ * Moves failed jobs back to waiting, oldest failure first: all of them, or up to `limit`. The ids are
+ * read once up front, so jobs failing meanwhile wait for the next call and the loop always ends.
+ * Each retried job gets its whole retry schedule again: the operator retries because the cause was
+ * fixed, and a job out of attempts would otherwise fail on its first error.
+ */
+export async function retryFailed(queue: Queue, options: { limit?: number } = {}): Promise<RetryResult> {
+  const end = options.limit === undefined ? -1 : options.limit - 1;
+  const ids = await queue.getRanges(['failed'], 0, end, true);
+  const result: RetryResult = { retried: 0, skipped: 0 };
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < ids.length) {
+      const id = ids[next++]!;
+      const job = await queue.getJob(id);
+      if (!job) {
+        result.skipped++;
+        continue;
+      }
+      try {
+        await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+        result.retried++;
+      } catch (err) {
+        // Not in the failed set any more: another operator or the dashboard got there first. Any
+        // other failure (Redis gone) is the caller's to see.
+        if ((await queue.getJobState(id)) === 'failed') throw err;
+        result.skipped++;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(RETRY_CONCURRENCY, ids.length) }, worker));
+  return result;
+}

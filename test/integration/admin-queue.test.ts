@@ -1,0 +1,175 @@
+// Queue control through the admin API against a real BullMQ queue (pause and resume through the shared
+// hold, retrying failed jobs), and the Bull Board dashboard behind the admin auth.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Worker } from 'bullmq';
+import express from 'express';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAdminRouter } from '../../src/admin/index.js';
+import { createSendingHolds } from '../../src/queue/holds.js';
+import { createOutboundQueue } from '../../src/queue/outbound.js';
+import { createKeys, OUTBOUND_QUEUE } from '../../src/shared/keys.js';
+import { createLogger } from '../../src/shared/logger.js';
+import { createSuppressionStore } from '../../src/suppression/index.js';
+import { createTraceStore } from '../../src/trace/trace-store.js';
+import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from '../helpers/redis.js';
+import { waitFor } from '../helpers/wait.js';
+
+const AUTH = { user: 'ops', password: 'correct horse battery staple' };
+const BASIC = `Basic ${Buffer.from(`${AUTH.user}:${AUTH.password}`).toString('base64')}`;
+const prefix = uniquePrefix('admin-queue');
+const redis = new Redis(TEST_REDIS_URL);
+const keys = createKeys(prefix);
+const logger = createLogger('silent');
+const queue = createOutboundQueue({
+  connection: redis,
+  keys,
+  retry: { attempts: 1, baseMs: 10, maxMs: 10, maxAgeMs: 60_000 },
+  completedRetentionMs: 60_000,
+  failedRetentionMs: 60_000,
+  logger,
+});
+const holds = createSendingHolds({ redis, queue, holdKey: keys.sendingHold, throttleKey: keys.throttle });
+const admin = createAdminRouter({
+  redis,
+  prefix,
+  queue,
+  holds,
+  suppression: createSuppressionStore({ redis, prefix }),
+  trace: createTraceStore(redis, prefix, 60_000),
+  logger,
+  auth: AUTH,
+});
+let server: http.Server;
+let origin: string;
+
+beforeAll(async () => {
+  const app = express();
+  app.use(admin.router);
+  server = http.createServer(app);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  await new Promise((resolve) => server.close(resolve));
+  await queue.close();
+  await deleteKeys(redis, prefix);
+  await redis.quit();
+});
+
+async function call(method: string, path: string, body?: unknown) {
+  const res = await fetch(origin + path, {
+    method,
+    headers: { authorization: BASIC, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  const json = res.headers.get('content-type')?.startsWith('application/json') ? JSON.parse(text) : undefined;
+  return { status: res.status, json, text, headers: res.headers };
+}
+
+/** Fails `count` jobs for real: a worker whose processor throws, on its own blocking connection. */
+async function failJobs(count: number, tag: string): Promise<void> {
+  await queue.addBulk(
+    Array.from({ length: count }, (_, i) => ({
+      name: 'send',
+      data: { queueId: `${tag}${i}` } as never,
+      opts: { jobId: `${tag}${i}` },
+    })),
+  );
+  const connection = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
+  const worker = new Worker(
+    OUTBOUND_QUEUE,
+    () => {
+      throw new Error('SES said no');
+    },
+    { connection, prefix: keys.bullPrefix },
+  );
+  await waitFor(async () => (await queue.getFailedCount()) >= count, { what: `${count} failed jobs` });
+  await worker.close();
+  await connection.quit();
+}
+
+describe('admin API: queue control', () => {
+  it('pauses with the reason in the shared hold and resumes', async () => {
+    const paused = await call('POST', '/admin/api/queue/pause', { reason: 'DNS change' });
+    expect(paused.status).toBe(200);
+    expect(paused.json).toMatchObject({ fresh: true, hold: { by: 'operator', reason: 'DNS change' } });
+    expect(await queue.isPaused()).toBe(true);
+    expect(await redis.hgetall(keys.sendingHold)).toMatchObject({ by: 'operator', reason: 'DNS change' });
+
+    const again = await call('POST', '/admin/api/queue/pause', { reason: 'second thoughts' });
+    expect(again.json).toMatchObject({ fresh: false, hold: { reason: 'DNS change' } });
+    expect((await call('GET', '/admin/api/stats')).json.hold).toMatchObject({ reason: 'DNS change' });
+
+    const resumed = await call('POST', '/admin/api/queue/resume');
+    expect(resumed.json).toMatchObject({ previous: { by: 'operator', reason: 'DNS change' } });
+    expect(await queue.isPaused()).toBe(false);
+    expect(await redis.exists(keys.sendingHold)).toBe(0);
+    expect((await call('POST', '/admin/api/queue/resume', {})).json).toEqual({ previous: null });
+  });
+
+  it('retries up to N failed jobs, then all of them, with fresh attempts', async () => {
+    await failJobs(5, 'fail-');
+    const some = await call('POST', '/admin/api/queue/retry-failed', { limit: 2 });
+    expect(some.json).toEqual({ retried: 2, skipped: 0 });
+    expect(await queue.getJobCounts('failed', 'waiting')).toEqual({ failed: 3, waiting: 2 });
+
+    const all = await call('POST', '/admin/api/queue/retry-failed', {});
+    expect(all.json).toEqual({ retried: 3, skipped: 0 });
+    expect(await queue.getJobCounts('failed', 'waiting')).toEqual({ failed: 0, waiting: 5 });
+    const job = await queue.getJob('fail-4');
+    expect(job?.attemptsMade).toBe(0);
+    expect(await job?.getState()).toBe('waiting');
+
+    const stats = (await call('GET', '/admin/api/stats')).json;
+    expect(stats.queue.counts).toMatchObject({ waiting: 5, failed: 0 });
+    expect(stats.queue.oldestWaitingAgeMs).toBeGreaterThanOrEqual(0);
+    expect((await call('POST', '/admin/api/queue/retry-failed')).json).toEqual({ retried: 0, skipped: 0 });
+  });
+});
+
+describe('queue dashboard', () => {
+  it('serves Bull Board behind the admin auth, listing the outbound queue', async () => {
+    const page = await call('GET', '/admin/queues');
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/text\/html/);
+    expect(page.text).toContain('<base href="/admin/queues/"');
+    expect(page.text).toContain('<title>ses-relay queues</title>');
+    const script = /src="(static\/js\/main\.[^"]+\.js)"/.exec(page.text)![1]!;
+    const asset = await call('GET', `/admin/queues/${script}`);
+    expect(asset.status).toBe(200);
+    expect(asset.headers.get('content-type')).toMatch(/javascript/);
+
+    const list = await call('GET', '/admin/queues/api/queues');
+    expect(list.status).toBe(200);
+    const queues = list.json.queues as { name: string }[];
+    expect(queues.map((q) => q.name)).toEqual([OUTBOUND_QUEUE]);
+
+    const anonymous = await fetch(`${origin}/admin/queues/api/queues`);
+    expect(anonymous.status).toBe(401);
+  });
+
+  it('lets the board retry and clean jobs, and refuses actions that bypass the gateway', async () => {
+    await queue.drain(true);
+    await failJobs(2, 'board-');
+    const retried = await call('PUT', `/admin/queues/api/queues/${OUTBOUND_QUEUE}/retry/failed`);
+    expect(retried.status).toBe(200);
+    expect(await queue.getFailedCount()).toBe(0);
+
+    for (const [method, path] of [
+      ['PUT', '/pause'],
+      ['PUT', '/Empty'],
+      ['PUT', '/obliterate'],
+      ['POST', '/add'],
+      ['PATCH', '/board-0/update-data'],
+    ] as const) {
+      const res = await call(method, `/admin/queues/api/queues/${OUTBOUND_QUEUE}${path}`, {});
+      expect(res.status, `${method} ${path}`).toBe(403);
+      expect(res.json.error.code).toBe('ADMIN_FORBIDDEN');
+    }
+    expect(await queue.isPaused()).toBe(false);
+    expect(await queue.getWaitingCount()).toBeGreaterThan(0);
+  });
+});
