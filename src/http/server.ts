@@ -1,6 +1,7 @@
 // The HTTP server of the HTTP role: health and readiness, plus whatever routers the role mounts
 // (metrics, SNS webhook, admin). Every error answers with a JSON body.
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import type { Logger } from '../shared/logger.js';
@@ -13,11 +14,15 @@ export interface HttpServerOptions {
   readiness(): Promise<string[]>;
   /** Adds routes before the 404 and error handlers. */
   mount?(app: express.Express): void;
+  /** Serves HTTPS with these TLS options (key, cert, SNICallback…) instead of plain HTTP. */
+  tls?: https.ServerOptions | undefined;
 }
 
 export interface HttpServer {
   start(): Promise<AddressInfo>;
   stop(): Promise<void>;
+  /** The underlying server, e.g. to swap TLS material after a certificate reload. */
+  readonly server: http.Server | https.Server;
 }
 
 export function createHttpServer(options: HttpServerOptions): HttpServer {
@@ -50,9 +55,10 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     res.status(500).json({ error: { code: 'INTERNAL', message: 'Internal error' } });
   });
 
-  const server = http.createServer(app);
+  const server = options.tls ? https.createServer(options.tls, app) : http.createServer(app);
 
   return {
+    server,
     start() {
       return new Promise((resolve, reject) => {
         server.once('error', reject);

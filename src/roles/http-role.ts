@@ -5,6 +5,9 @@ import { createMetricsRouter } from '../http/metrics-route.js';
 import { createHttpServer } from '../http/server.js';
 import { createSendingHolds } from '../queue/holds.js';
 import { createOutboundQueue } from '../queue/outbound.js';
+import https from 'node:https';
+import { createAdminRouter } from '../admin/index.js';
+import { createCertificateStore, smtpServerTlsOptions } from '../tls/index.js';
 import { createSnsRouter, type CertificateFetcher } from '../webhook/index.js';
 import { createFeedbackHandler, createSuppression } from './feedback.js';
 import type { RoleContext, RunningRole } from './context.js';
@@ -36,6 +39,21 @@ export async function startHttpRole(ctx: RoleContext, deps: HttpRoleDeps = {}): 
   metrics.addCollector(async () => metrics.suppressionListSize.set(await suppression.count()));
   const webhook = createFeedbackHandler(ctx, redis, suppression, deps.fetchSnsCertificate);
   for (const warning of webhook.warnings) logger.warn(warning);
+  const admin = createAdminRouter({
+    redis,
+    prefix: config.REDIS_PREFIX,
+    queue,
+    holds,
+    suppression,
+    trace: ctx.traceStore(redis),
+    logger,
+    auth: { token: config.ADMIN_TOKEN, user: config.ADMIN_USER, password: config.ADMIN_PASSWORD },
+  });
+  if (admin.warning) logger.warn(admin.warning);
+  const tls =
+    config.HTTP_TLS_CERT && config.HTTP_TLS_KEY
+      ? await createCertificateStore({ certPath: config.HTTP_TLS_CERT, keyPath: config.HTTP_TLS_KEY, logger })
+      : undefined;
   metrics.addCollector(async () => {
     const counts = await queue.getJobCounts(
       'waiting',
@@ -68,21 +86,29 @@ export async function startHttpRole(ctx: RoleContext, deps: HttpRoleDeps = {}): 
         next();
       });
       app.use(createSnsRouter({ webhook, logger }));
+      app.use(admin.router);
     },
+    tls: tls ? smtpServerTlsOptions(tls) : undefined,
     async readiness() {
       const problems: string[] = [];
       const pong = await redis.ping().catch(() => 'unreachable');
       if (pong !== 'PONG') problems.push('redis: unreachable');
       const hold = await holds.current().catch(() => undefined);
-      if (hold) problems.push(`sending on hold since ${new Date(hold.since).toISOString()}: ${hold.reason}`);
+      // An operator's pause is a decision, not a fault: only SES or the reputation guard make it unready.
+      if (hold && hold.by !== 'operator') {
+        problems.push(`sending on hold since ${new Date(hold.since).toISOString()}: ${hold.reason}`);
+      }
       return problems;
     },
   });
+  const unfollow = tls?.onChange((material) => (server.server as https.Server).setSecureContext(material));
   const address = await server.start();
   return {
     address,
     async stop() {
       await server.stop();
+      unfollow?.();
+      tls?.close();
       await queue.close().catch(() => undefined);
     },
   };
