@@ -3,8 +3,11 @@
 // Each reply carries a Redis instant that happened between the request leaving and the reply
 // arriving; intersecting those brackets pins the offset to within the fastest round trip seen.
 
-/** Allowed drift between the Redis host's clock and ours: 100 ppm is far above real crystals and NTP slew. */
-const MAX_DRIFT_RATIO = 1e-4;
+/**
+ * How fast the Redis host's clock may run against ours: NTP slews each clock by up to 500 ppm, so two
+ * hosts can differ by twice that. Too small would make a stale bracket look exact.
+ */
+const MAX_DRIFT_RATIO = 1e-3;
 
 export interface RedisClock {
   /** A Redis instant observed by a request sent at `sentAt` and answered at `receivedAt` (performance.now()). */

@@ -5,7 +5,7 @@ import { createMetricsRouter } from '../http/metrics-route.js';
 import { createHttpServer } from '../http/server.js';
 import { createSendingHolds } from '../queue/holds.js';
 import { createOutboundQueue } from '../queue/outbound.js';
-import https from 'node:https';
+import type https from 'node:https';
 import { createAdminRouter } from '../admin/index.js';
 import { createCertificateStore, smtpServerTlsOptions } from '../tls/index.js';
 import { createSnsRouter, type CertificateFetcher } from '../webhook/index.js';

@@ -1,6 +1,8 @@
 // A fake SES v2 HTTP endpoint for tests and benchmarks: the real SDK talks to it over a socket. It
 // records every SendEmail request (decoded) with its arrival time, and can be scripted to answer
-// any SES error, to be slow, or to report account values for GetAccount.
+// any SES error, to be slow, or to report account values for GetAccount. For the operator CLI it also
+// serves identities, configuration sets with event destinations and the account-level suppression
+// list (paged like SES, with NextToken), all held in plain fields a test sets.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -20,6 +22,25 @@ export interface SesErrorReply {
   status: number;
   type: string;
   message: string;
+}
+
+export interface FakeIdentity {
+  VerifiedForSendingStatus: boolean;
+  /** PENDING | SUCCESS | FAILED | TEMPORARY_FAILURE | NOT_STARTED */
+  DkimStatus?: string;
+}
+
+export interface FakeEventDestination {
+  Name: string;
+  Enabled?: boolean;
+  MatchingEventTypes: string[];
+  SnsDestination?: { TopicArn: string };
+}
+
+export interface FakeSuppressedDestination {
+  EmailAddress: string;
+  Reason: 'BOUNCE' | 'COMPLAINT';
+  LastUpdateTime: Date;
 }
 
 export type SendScript = (send: Omit<RecordedSend, 'messageId'>, index: number) => SesErrorReply | undefined;
@@ -45,6 +66,18 @@ export class FakeSes {
     ProductionAccessEnabled: true,
     EnforcementStatus: 'HEALTHY',
   };
+  /** GetEmailIdentity answers from here (keyed by the identity as SES spells it); 404 otherwise. */
+  readonly identities = new Map<string, FakeIdentity>();
+  /** GetConfigurationSet(EventDestinations) answer from here; 404 for a name not in the map. */
+  readonly configurationSets = new Map<string, { eventDestinations: FakeEventDestination[] }>();
+  /** The account-level suppression list; PutSuppressedDestination upserts into it. */
+  readonly suppressedDestinations: FakeSuppressedDestination[] = [];
+  /** The largest page ListSuppressedDestinations serves, whatever PageSize asks for. */
+  suppressionPageSize = 1000;
+  /** Every ListSuppressedDestinations request: the NextToken and PageSize it carried. */
+  readonly suppressionListRequests: { nextToken: string | undefined; pageSize: number | undefined }[] = [];
+  /** Every PutSuppressedDestination body, in order. */
+  readonly suppressionPuts: { EmailAddress: string; Reason: string }[] = [];
   private script: SendScript | undefined;
   private readonly server = http.createServer((req, res) => this.handle(req, res));
   private nextId = 1;
@@ -81,6 +114,12 @@ export class FakeSes {
     this.received = 0;
     this.script = undefined;
     this.latencyMs = 0;
+    this.identities.clear();
+    this.configurationSets.clear();
+    this.suppressedDestinations.length = 0;
+    this.suppressionPageSize = 1000;
+    this.suppressionListRequests.length = 0;
+    this.suppressionPuts.length = 0;
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -95,10 +134,86 @@ export class FakeSes {
   }
 
   private route(req: http.IncomingMessage, body: string, res: http.ServerResponse): void {
-    const path = (req.url ?? '').split('?')[0];
+    const url = new URL(req.url ?? '/', 'http://fake-ses');
+    const path = url.pathname;
     if (req.method === 'POST' && path === '/v2/email/outbound-emails') return this.sendEmail(body, res);
     if (req.method === 'GET' && path === '/v2/email/account') return reply(res, 200, this.account);
+    if (path === '/v2/email/suppression/addresses') {
+      if (req.method === 'GET') return this.listSuppressed(url.searchParams, res);
+      if (req.method === 'PUT') return this.putSuppressed(body, res);
+    }
+    const identity = /^\/v2\/email\/identities\/([^/]+)$/.exec(path);
+    if (req.method === 'GET' && identity) return this.getIdentity(decodeURIComponent(identity[1]!), res);
+    const configSet = /^\/v2\/email\/configuration-sets\/([^/]+)(\/event-destinations)?$/.exec(path);
+    if (req.method === 'GET' && configSet) {
+      return this.getConfigurationSet(decodeURIComponent(configSet[1]!), configSet[2] !== undefined, res);
+    }
     reply(res, 404, { message: `fake SES has no route ${req.method} ${path}` }, 'NotFoundException');
+  }
+
+  private getIdentity(name: string, res: http.ServerResponse): void {
+    const identity = this.identities.get(name);
+    if (!identity)
+      return reply(res, 404, { message: `Email identity ${name} does not exist.` }, 'NotFoundException');
+    reply(res, 200, {
+      IdentityType: name.includes('@') ? 'EMAIL_ADDRESS' : 'DOMAIN',
+      VerifiedForSendingStatus: identity.VerifiedForSendingStatus,
+      DkimAttributes: {
+        Status: identity.DkimStatus ?? 'NOT_STARTED',
+        SigningEnabled: identity.DkimStatus === 'SUCCESS',
+      },
+    });
+  }
+
+  private getConfigurationSet(name: string, destinations: boolean, res: http.ServerResponse): void {
+    const set = this.configurationSets.get(name);
+    if (!set) {
+      return reply(res, 404, { message: `Configuration set <${name}> does not exist.` }, 'NotFoundException');
+    }
+    if (destinations) return reply(res, 200, { EventDestinations: set.eventDestinations });
+    reply(res, 200, { ConfigurationSetName: name });
+  }
+
+  /** Pages by offset: NextToken is the index of the next entry, as opaque to the SDK as SES's own. */
+  private listSuppressed(query: URLSearchParams, res: http.ServerResponse): void {
+    const token = query.get('NextToken') ?? undefined;
+    const asked = query.get('PageSize');
+    this.suppressionListRequests.push({
+      nextToken: token,
+      pageSize: asked === null ? undefined : Number(asked),
+    });
+    const start = token === undefined ? 0 : Number(token);
+    if (!Number.isInteger(start) || start < 0 || start > this.suppressedDestinations.length) {
+      return reply(res, 400, { message: 'Invalid NextToken.' }, 'InvalidNextTokenException');
+    }
+    const size = Math.min(
+      this.suppressionPageSize,
+      asked === null ? this.suppressionPageSize : Number(asked),
+    );
+    const page = this.suppressedDestinations.slice(start, start + size);
+    const next = start + page.length;
+    reply(res, 200, {
+      // restJson timestamps travel as epoch seconds.
+      SuppressedDestinationSummaries: page.map((entry) => ({
+        EmailAddress: entry.EmailAddress,
+        Reason: entry.Reason,
+        LastUpdateTime: entry.LastUpdateTime.getTime() / 1000,
+      })),
+      ...(next < this.suppressedDestinations.length ? { NextToken: String(next) } : {}),
+    });
+  }
+
+  private putSuppressed(body: string, res: http.ServerResponse): void {
+    const input = JSON.parse(body) as { EmailAddress: string; Reason: 'BOUNCE' | 'COMPLAINT' };
+    this.suppressionPuts.push({ EmailAddress: input.EmailAddress, Reason: input.Reason });
+    const existing = this.suppressedDestinations.find((entry) => entry.EmailAddress === input.EmailAddress);
+    if (existing) {
+      existing.Reason = input.Reason;
+      existing.LastUpdateTime = new Date();
+    } else {
+      this.suppressedDestinations.push({ ...input, LastUpdateTime: new Date() });
+    }
+    reply(res, 200, {});
   }
 
   private sendEmail(body: string, res: http.ServerResponse): void {
