@@ -16,6 +16,7 @@ import { createTraceStore } from './trace/trace-store.js';
 import { createKeys } from './shared/keys.js';
 import { createLogger, type Logger } from './shared/logger.js';
 import { closeRedis, createRedisFactory } from './shared/redis.js';
+import { checkRedisDurability } from './shared/redis-checks.js';
 
 export interface AppAddresses {
   smtp?: AddressInfo;
@@ -77,6 +78,8 @@ export function createApp(config: Config, deps: AppDependencies = {}): App {
 
   async function start(): Promise<AppAddresses> {
     const addresses: AppAddresses = {};
+    const probe = ctx.connect('command', 'startup-check');
+    await checkRedisDurability(probe, logger);
     if (roles.has('worker')) {
       worker = await startWorkerRole(ctx, {
         ses: deps.ses,

@@ -202,6 +202,8 @@ export const envSchema = z
     AWS_SECRET_ACCESS_KEY: optionalString,
     AWS_SESSION_TOKEN: optionalString,
     REDIS_URL: url('redis://127.0.0.1:6379'),
+    REDIS_WAIT_REPLICAS: integer(0, 0, 16),
+    REDIS_WAIT_TIMEOUT: duration('1s'),
     REDIS_PREFIX: z
       .string()
       .default('ses-relay')
@@ -219,6 +221,10 @@ export const envSchema = z
       'expected an email address',
     ),
     WORKER_CONCURRENCY: integer(64, 4, 1000),
+    // BullMQ's own defaults. A crashed worker's job is taken up again once its lock has expired and
+    // a stalled check (every WORKER_STALLED_INTERVAL, by any worker) has seen it: up to the sum of both.
+    WORKER_LOCK_DURATION: duration('30s'),
+    WORKER_STALLED_INTERVAL: duration('30s'),
     SEND_MAX_ATTEMPTS: integer(25, 1, 1000),
     SEND_RETRY_BASE: duration('2s'),
     SEND_RETRY_MAX: duration('15m'),

@@ -16,6 +16,9 @@ export interface ProducerOptions {
   rawTtlMs: number;
   /** Upper bound for the whole write, so a slow Redis turns into a prompt 451. */
   timeoutMs: number;
+  /** REDIS_WAIT_REPLICAS: replicas that must have the write before the 250 (0 = do not wait). */
+  waitReplicas?: number;
+  waitTimeoutMs?: number;
 }
 
 export interface Producer {
@@ -40,6 +43,17 @@ export function createProducer(options: ProducerOptions): Producer {
       redis.set(keys.raw(data.queueId), raw, 'PX', options.rawTtlMs),
       queue.add(SEND_JOB_NAME, data, { jobId: data.queueId }),
     ]);
+    const replicas = options.waitReplicas ?? 0;
+    if (replicas > 0) {
+      // WAIT covers every earlier write of this connection, so both writes above are included.
+      const acknowledged = Number(await redis.call('WAIT', replicas, options.waitTimeoutMs ?? 1000));
+      if (acknowledged < replicas) {
+        throw new RelayError(
+          'REDIS_REPLICAS_LAGGING',
+          `${acknowledged} of ${replicas} replicas acknowledged in time`,
+        );
+      }
+    }
   }
 
   async function cleanUp(queueId: string): Promise<void> {

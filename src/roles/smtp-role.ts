@@ -35,6 +35,8 @@ export async function startSmtpRole(ctx: RoleContext): Promise<SmtpRole> {
     keys,
     rawTtlMs: ctx.rawTtlMs,
     timeoutMs: config.SMTP_INTAKE_TIMEOUT,
+    waitReplicas: config.REDIS_WAIT_REPLICAS,
+    waitTimeoutMs: config.REDIS_WAIT_TIMEOUT,
   });
   const users: UserDirectory | undefined = config.SMTP_USERS_FILE
     ? await createUserDirectory({ path: config.SMTP_USERS_FILE, logger })

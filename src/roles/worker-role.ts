@@ -164,6 +164,8 @@ export async function startWorkerRole(ctx: RoleContext, deps: WorkerRoleDeps = {
     dsn,
     trace,
     failedRetentionMs: config.FAILED_JOB_RETENTION,
+    lockDurationMs: config.WORKER_LOCK_DURATION,
+    stalledIntervalMs: config.WORKER_STALLED_INTERVAL,
   });
 
   ctx.metrics.addCollector(async () => {

@@ -104,6 +104,15 @@ export const ERROR_CATALOG = {
     http: 503,
     doc: 'Redis did not take the message in time; nothing was queued, the client retries.',
   },
+  REDIS_EVICTION_POLICY: {
+    retryable: false,
+    doc: 'Redis would evict keys under memory pressure (maxmemory-policy is not noeviction); start-up stops.',
+  },
+  REDIS_REPLICAS_LAGGING: {
+    retryable: true,
+    smtp: { code: 451, enhanced: '4.3.0' },
+    doc: 'REDIS_WAIT_REPLICAS replicas did not acknowledge the write in time; the client retries.',
+  },
   RAW_MESSAGE_MISSING: {
     retryable: false,
     doc: 'A queued job has no stored message bytes (expired or deleted); the job fails.',
