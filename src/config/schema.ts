@@ -201,7 +201,14 @@ export const envSchema = z
     AWS_ACCESS_KEY_ID: optionalString,
     AWS_SECRET_ACCESS_KEY: optionalString,
     AWS_SESSION_TOKEN: optionalString,
-    REDIS_URL: url('redis://127.0.0.1:6379'),
+    REDIS_URL: z
+      .string()
+      .default('redis://127.0.0.1:6379')
+      .refine(
+        (value) =>
+          /^(redis-sentinel|redis-cluster|rediss-cluster):\/\/[^/\s]+(\/.*)?$/.test(value) || isUrl(value),
+        'expected redis://, rediss://, redis-sentinel://host:port,…/master or redis-cluster://host:port,…',
+      ),
     REDIS_WAIT_REPLICAS: integer(0, 0, 16),
     REDIS_WAIT_TIMEOUT: duration('1s'),
     REDIS_PREFIX: z
@@ -270,7 +277,14 @@ export const envSchema = z
     if (Boolean(config.AWS_ACCESS_KEY_ID) !== Boolean(config.AWS_SECRET_ACCESS_KEY)) {
       issue('AWS_ACCESS_KEY_ID', 'AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY go together');
     }
-  });
+  })
+  // On Redis Cluster every key of a deployment must share one hash slot (BullMQ's scripts and ours
+  // touch several keys at once): a prefix without a {hash tag} gets one.
+  .transform((config) =>
+    /^redis(s)?-cluster:/.test(config.REDIS_URL) && !/\{[^}]+\}/.test(config.REDIS_PREFIX)
+      ? { ...config, REDIS_PREFIX: `{${config.REDIS_PREFIX}}` }
+      : config,
+  );
 
 /** Secrets that may also come from a file named by `<NAME>_FILE` (Docker and Kubernetes secrets). */
 export const SECRET_KEYS = [

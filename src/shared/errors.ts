@@ -58,6 +58,16 @@ export const ERROR_CATALOG = {
     smtp: { code: 552, enhanced: '5.3.4' },
     doc: 'The message is larger than SMTP_MAX_MESSAGE_BYTES.',
   },
+  SMTP_LINE_TOO_LONG: {
+    retryable: false,
+    smtp: { code: 550, enhanced: '5.6.0' },
+    doc: 'A line of the message is over 998 characters (RFC 5322); SES would refuse it for good.',
+  },
+  SMTP_FROM_MISSING: {
+    retryable: false,
+    smtp: { code: 550, enhanced: '5.6.0' },
+    doc: 'The message has no From header field; SES would refuse it for good.',
+  },
   SMTP_SHUTTING_DOWN: {
     retryable: true,
     smtp: { code: 421, enhanced: '4.3.2' },

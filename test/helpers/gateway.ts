@@ -1,11 +1,12 @@
 // Starts a whole gateway in-process for integration tests: real Redis (own prefix), real SMTP and
 // HTTP listeners on port 0, the real SES SDK pointed at a fake SES. Log lines are captured.
 import { Writable } from 'node:stream';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { createApp, type App, type AppAddresses } from '../../src/app.js';
 import { parseConfig, type Config, type EnvInput } from '../../src/config/index.js';
 import { createSesClient } from '../../src/ses/client.js';
 import { createLogger } from '../../src/shared/logger.js';
+import { createRedisFactory } from '../../src/shared/redis.js';
 import type { CertificateFetcher } from '../../src/webhook/index.js';
 import { startFakeSes, type FakeSes } from './fake-ses.js';
 import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from './redis.js';
@@ -78,8 +79,8 @@ export async function startGateway(
     sqsCredentials: TEST_CREDENTIALS,
   });
   const addresses = await app.start();
-  const redis = new Redis(config.REDIS_URL);
-  redis.on('error', () => undefined);
+  // The same kind of connection the gateway uses (single, Sentinel or Cluster URL).
+  const redis = createRedisFactory({ url: config.REDIS_URL, commandTimeoutMs: 5000, logger })('command', 'test');
   let stopped = false;
   return {
     app,
