@@ -149,7 +149,6 @@ const roles = z
   });
 
 const isUrl = (value: string) => URL.canParse(value);
-const url = (fallback: string) => z.string().default(fallback).refine(isUrl, 'expected a URL');
 const optionalUrl = optionalString.refine((value) => value === undefined || isUrl(value), 'expected a URL');
 
 export const envSchema = z

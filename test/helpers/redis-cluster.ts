@@ -36,7 +36,7 @@ export async function startLocalCluster(): Promise<LocalCluster> {
   try {
     await waitFor(
       async () => {
-        const info = (await probe.cluster('INFO').catch(() => '')) as string;
+        const info = String(await probe.cluster('INFO').catch(() => ''));
         return info.includes('cluster_state:ok');
       },
       { timeoutMs: 15_000, what: 'the cluster to be ok' },
