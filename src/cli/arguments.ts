@@ -1,0 +1,44 @@
+// Option parsers for commander: a bad value becomes an InvalidArgumentError, which commander reports
+// as a usage error (exit 2) naming the option. Pure.
+import { InvalidArgumentError } from 'commander';
+import { parseDurationMs } from '../config/parsers.js';
+
+export function positiveInt(value: string): number {
+  const number = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(number) || number < 1) {
+    throw new InvalidArgumentError('expected a positive whole number.');
+  }
+  return number;
+}
+
+export function positiveNumber(value: string): number {
+  const number = Number(value);
+  if (value.trim() === '' || !Number.isFinite(number) || number <= 0) {
+    throw new InvalidArgumentError('expected a positive number.');
+  }
+  return number;
+}
+
+/** A duration as the configuration writes it: 500ms, 30s, 15m, 2h, 3d. */
+export function duration(value: string): number {
+  const ms = parseDurationMs(value);
+  if (ms === undefined || ms <= 0)
+    throw new InvalidArgumentError('expected a duration such as 30s, 15m, 2h or 3d.');
+  return ms;
+}
+
+/**
+ * A point in time, absolute (`2026-01-31`, any ISO 8601 date or time) or relative to now (`7d` means
+ * seven days ago): operators more often ask "what was suppressed this week" than for a date.
+ */
+export function pointInTime(now: () => number = Date.now): (value: string) => number {
+  return (value) => {
+    const ago = parseDurationMs(value);
+    if (ago !== undefined) return now() - ago;
+    const at = /^\d{4}-\d{2}-\d{2}/.test(value.trim()) ? Date.parse(value) : Number.NaN;
+    if (Number.isNaN(at)) {
+      throw new InvalidArgumentError('expected an ISO date such as 2026-01-31 or a duration ago such as 7d.');
+    }
+    return at;
+  };
+}

@@ -1,0 +1,97 @@
+// `ses-relay queue …`: what the outbound queue holds and why it is not moving, and the operator's
+// levers — pause and resume sending (the same hold SES-caused pauses use, so /readyz and the workers
+// see it) and retrying failed messages. The work is src/ops (shared with the admin API); this module
+// words it for a terminal.
+import { pauseSending, readStats, resumeSending, retryFailed, type GatewayStats } from '../ops/index.js';
+import { type CliRuntime, EXIT_OK } from './runtime.js';
+import { err, formatDuration, formatTime, out, plural, printJson } from './output.js';
+
+const percent = (share: number | null) => (share === null ? '-' : `${(share * 100).toFixed(2)}%`);
+
+function renderStats(stats: GatewayStats, prefix: string, throttleMs: number): string[] {
+  const { queue, quota, pacing, hold, rates } = stats;
+  const lines = [`queue outbound (prefix ${prefix})`];
+  for (const [state, count] of Object.entries(queue.counts)) {
+    const oldest =
+      state === 'waiting' && queue.oldestWaitingAgeMs !== null
+        ? `  (oldest ${formatDuration(queue.oldestWaitingAgeMs)})`
+        : '';
+    lines.push(`  ${state.padEnd(17)} ${String(count).padStart(8)}${oldest}`);
+  }
+  if (hold) lines.push(`sending: HELD by ${hold.by} since ${formatTime(hold.since)}: ${hold.reason}`);
+  else lines.push(`sending: ${queue.paused ? 'PAUSED (queue paused without a recorded reason)' : 'running'}`);
+  if (throttleMs > 0) lines.push(`throttle back-off: ${formatDuration(throttleMs)} left`);
+  const max = quota.max24HourSend === null ? 'unlimited' : String(quota.max24HourSend);
+  lines.push(`24-hour quota: ${quota.sentLast24Hours}/${max} recipients sent by the gateway`);
+  const a = quota.account;
+  if (!a) lines.push('SES account: no recent snapshot (no worker running, or it cannot read GetAccount)');
+  else {
+    lines.push(
+      `SES account (read ${formatDuration(Math.max(0, stats.at - a.readAt))} ago): ` +
+        `${a.productionAccess ? 'production' : 'SANDBOX'}, sending ${a.sendingEnabled ? 'enabled' : 'DISABLED'}, ` +
+        `${a.enforcementStatus}, max ${a.maxSendRate}/s, pacing ${pacing.ratePerSecond ?? '-'}/s`,
+    );
+  }
+  lines.push(
+    `feedback over ${rates.windowDays} days: ${rates.sent} sent, bounce rate ${percent(rates.bounceRate)}, ` +
+      `complaint rate ${percent(rates.complaintRate)}; ${plural(stats.suppressions.count, 'suppressed address', 'suppressed addresses')}`,
+  );
+  return lines;
+}
+
+export async function queueStats(rt: CliRuntime, json?: boolean): Promise<number> {
+  const holds = await rt.holds();
+  const [stats, throttleRemainingMs] = await Promise.all([
+    readStats({
+      redis: rt.redis(),
+      prefix: rt.config.REDIS_PREFIX,
+      queue: await rt.queue(),
+      holds,
+      suppression: rt.suppression(),
+    }),
+    holds.throttleRemainingMs(),
+  ]);
+  if (json) printJson({ ...stats, throttleRemainingMs });
+  else for (const line of renderStats(stats, rt.config.REDIS_PREFIX, throttleRemainingMs)) out(line);
+  return EXIT_OK;
+}
+
+export async function pauseQueue(rt: CliRuntime, reason: string | undefined): Promise<number> {
+  const { hold, fresh } = await pauseSending(await rt.holds(), reason ?? 'paused by an operator');
+  const since = `since ${formatTime(hold?.since)}: ${hold?.reason ?? ''}`;
+  if (fresh) out(`sending paused: ${hold?.reason ?? reason}`);
+  else if (hold?.by === 'operator') out(`sending was already paused by an operator ${since}`);
+  else {
+    // The first hold's reason wins (holds.ts), and the workers lift an SES hold on their own.
+    out(`sending was already held by ${hold?.by ?? 'ses'} ${since}`);
+    err(
+      'note: the workers lift an SES hold once SES sends again; pause again after that to keep sending paused',
+    );
+  }
+  return EXIT_OK;
+}
+
+export async function resumeQueue(rt: CliRuntime): Promise<number> {
+  const { previous } = await resumeSending(await rt.holds());
+  if (previous)
+    out(
+      `sending resumed (was held by ${previous.by} since ${formatTime(previous.since)}: ${previous.reason})`,
+    );
+  else out('sending resumed (no hold was recorded)');
+  return EXIT_OK;
+}
+
+export async function retryFailedJobs(
+  rt: CliRuntime,
+  limit: number | undefined,
+  json?: boolean,
+): Promise<number> {
+  const result = await retryFailed(await rt.queue(), limit === undefined ? {} : { limit });
+  if (json) printJson(result);
+  else {
+    out(`retried ${plural(result.retried, 'failed message')}`);
+    if (result.skipped > 0)
+      out(`  ${result.skipped} left the failed set meanwhile (retried or removed elsewhere)`);
+  }
+  return EXIT_OK;
+}

@@ -1,0 +1,163 @@
+// What every operator command shares: the gateway's own configuration, Redis/SES/queue clients that
+// open only when a command first needs them and close when it ends, and one mapping from failures to
+// exit codes (0 done, 1 the check or operation failed, 2 usage or configuration error).
+import type { SESv2Client } from '@aws-sdk/client-sesv2';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { loadConfig, type Config } from '../config/index.js';
+import type { SendingHolds } from '../queue/holds.js';
+import type { SendJobData } from '../queue/job.js';
+import { createSesClient } from '../ses/client.js';
+import { RelayError, errorMessage } from '../shared/errors.js';
+import { redisTargetOf } from '../doctor/checks/redis-server.js';
+import { createKeys, type Keys } from '../shared/keys.js';
+import { createLogger } from '../shared/logger.js';
+import { closeRedis, createRedisFactory } from '../shared/redis.js';
+import { createSuppressionStore, type SuppressionStore } from '../suppression/index.js';
+import { createTraceStore, type TraceStore } from '../trace/trace-store.js';
+
+export const EXIT_OK = 0;
+export const EXIT_FAILED = 1;
+export const EXIT_USAGE = 2;
+
+/** A CLI command needs few parallel SES calls; the worker's pool size would be waste. */
+const CLI_SES_MAX_SOCKETS = 4;
+
+/** A failure the command reports in one line, with its exit code. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number = EXIT_FAILED,
+  ) {
+    super(message);
+    this.name = 'CliError';
+  }
+}
+
+export function usageError(message: string): CliError {
+  return new CliError(message, EXIT_USAGE);
+}
+
+export interface CliRuntime {
+  readonly config: Config;
+  readonly keys: Keys;
+  redis(): Redis;
+  ses(): SESv2Client;
+  /** Async: BullMQ is loaded only by the commands that use the queue (it costs ~0.8 s to load). */
+  queue(): Promise<Queue<SendJobData>>;
+  holds(): Promise<SendingHolds>;
+  suppression(): SuppressionStore;
+  trace(): TraceStore;
+  close(): Promise<void>;
+}
+
+export function createRuntime(config: Config): CliRuntime {
+  // The CLI reports Redis problems itself, in one line; the factory's JSON log lines would be noise.
+  const logger = createLogger('silent');
+  const keys = createKeys(config.REDIS_PREFIX);
+  const redisFor = createRedisFactory({ url: config.REDIS_URL, commandTimeoutMs: 10_000, logger });
+  let redis: Redis | undefined;
+  let ses: SESv2Client | undefined;
+  let queue: Queue<SendJobData> | undefined;
+  let suppression: SuppressionStore | undefined;
+  let trace: TraceStore | undefined;
+  let holds: SendingHolds | undefined;
+
+  const runtime: CliRuntime = {
+    config,
+    keys,
+    redis: () => (redis ??= redisFor('command', 'cli')),
+    ses: () =>
+      (ses ??= createSesClient({
+        region: config.AWS_REGION,
+        endpoint: config.SES_ENDPOINT,
+        requestTimeoutMs: config.SES_REQUEST_TIMEOUT,
+        maxSockets: CLI_SES_MAX_SOCKETS,
+      })),
+    async queue() {
+      if (!queue) {
+        const { createOutboundQueue } = await import('../queue/outbound.js');
+        queue = createOutboundQueue({
+          connection: runtime.redis(),
+          keys,
+          retry: {
+            attempts: config.SEND_MAX_ATTEMPTS,
+            baseMs: config.SEND_RETRY_BASE,
+            maxMs: config.SEND_RETRY_MAX,
+            maxAgeMs: config.QUEUE_MAX_AGE,
+          },
+          completedRetentionMs: config.COMPLETED_JOB_RETENTION,
+          failedRetentionMs: config.FAILED_JOB_RETENTION,
+          logger,
+        });
+      }
+      return queue;
+    },
+    async holds() {
+      if (!holds) {
+        const { createSendingHolds } = await import('../queue/holds.js');
+        holds = createSendingHolds({
+          redis: runtime.redis(),
+          queue: await runtime.queue(),
+          holdKey: keys.sendingHold,
+          throttleKey: keys.throttle,
+        });
+      }
+      return holds;
+    },
+    suppression: () =>
+      (suppression ??= createSuppressionStore({
+        redis: runtime.redis(),
+        prefix: config.REDIS_PREFIX,
+        ...(config.SUPPRESSION_HASH_KEY ? { hashKey: config.SUPPRESSION_HASH_KEY } : {}),
+      })),
+    trace: () => (trace ??= createTraceStore(runtime.redis(), config.REDIS_PREFIX, config.TRACE_RETENTION)),
+    async close() {
+      await queue?.close().catch(() => undefined);
+      if (redis) await closeRedis(redis);
+      ses?.destroy();
+    },
+  };
+  return runtime;
+}
+
+function describeFailure(err: unknown, config: Config): string {
+  const message = errorMessage(err);
+  // ioredis gives up with this when nothing answers at REDIS_URL ('command' connections retry once).
+  if (err instanceof Error && err.name === 'MaxRetriesPerRequestError') {
+    return `cannot reach Redis at ${redisTargetOf(config.REDIS_URL)} (REDIS_URL): ${message}`;
+  }
+  if (err instanceof Error && '$metadata' in err)
+    return `SES (${config.AWS_REGION}): ${err.name}: ${message}`;
+  return message;
+}
+
+/**
+ * Runs one command: loads the configuration, hands the command its runtime, closes every client
+ * and sets the exit code. Errors never escape to commander, which would print a stack trace.
+ */
+export async function runCommand(body: (runtime: CliRuntime) => Promise<number | void>): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    process.stderr.write(`ses-relay: ${errorMessage(err)}\n`);
+    process.exitCode = EXIT_USAGE;
+    return;
+  }
+  const runtime = createRuntime(config);
+  try {
+    process.exitCode = (await body(runtime)) ?? EXIT_OK;
+  } catch (err) {
+    const code =
+      err instanceof CliError
+        ? err.exitCode
+        : err instanceof RelayError && err.code === 'CONFIG_INVALID'
+          ? EXIT_USAGE
+          : EXIT_FAILED;
+    process.stderr.write(`ses-relay: ${describeFailure(err, config)}\n`);
+    process.exitCode = code;
+  } finally {
+    await runtime.close();
+  }
+}

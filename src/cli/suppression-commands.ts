@@ -1,0 +1,196 @@
+// `ses-relay suppression …`: look at and change the suppression list the gateway enforces, and move
+// it to and from files and the SES account-level list. Every address goes through the store, so the
+// CLI normalises and (in privacy mode) hashes exactly as the SMTP path does.
+import { normalizeAddress, type SuppressionReason, type SuppressionRecord } from '../suppression/index.js';
+import { type CliRuntime, EXIT_FAILED, EXIT_OK, usageError } from './runtime.js';
+import { err, formatTime, out, plural, printJson, table } from './output.js';
+import type { SuppressionFormat } from '../ops/index.js';
+import {
+  exportEntries,
+  formatFromName,
+  importFile,
+  printImportSummary,
+  type ImportSummary,
+} from './suppression-files.js';
+import { exportToSes, importFromSes } from './suppression-ses.js';
+
+/** Entries per store call while listing. */
+const LIST_PAGE_ENTRIES = 1000;
+
+function requireAddress(address: string): string {
+  const normalized = normalizeAddress(address);
+  if (normalized === undefined) throw usageError(`"${address}" is not an email address`);
+  return normalized;
+}
+
+function describe(record: SuppressionRecord): string {
+  const parts = [
+    record.bounceType && `${record.bounceType}/${record.bounceSubType ?? '-'}`,
+    record.diagnosticCode,
+  ];
+  return parts.filter(Boolean).join(' ');
+}
+
+export interface ListFlags {
+  reason?: SuppressionReason;
+  since?: number;
+  limit: number;
+  json?: boolean;
+}
+
+export async function listSuppressions(rt: CliRuntime, flags: ListFlags): Promise<number> {
+  const store = rt.suppression();
+  const filter = {
+    ...(flags.reason ? { reason: flags.reason } : {}),
+    ...(flags.since !== undefined ? { since: flags.since } : {}),
+  };
+  const items: SuppressionRecord[] = [];
+  let cursor: string | undefined;
+  let more = false;
+  do {
+    const limit = Math.min(LIST_PAGE_ENTRIES, flags.limit - items.length);
+    const page = await store.list({ limit, ...filter, ...(cursor ? { cursor } : {}) });
+    items.push(...page.items);
+    cursor = page.nextCursor;
+    // A page may end early and still go on: only an entry beyond the limit proves there are more.
+    if (items.length >= flags.limit && cursor) {
+      more = (await store.list({ limit: 1, cursor, ...filter })).items.length > 0;
+      break;
+    }
+  } while (cursor);
+  if (flags.json) {
+    printJson({ items, more });
+    return EXIT_OK;
+  }
+  if (items.length === 0) {
+    out('no suppressed addresses match');
+    return EXIT_OK;
+  }
+  out(
+    table(
+      ['ADDRESS', 'REASON', 'SINCE', 'EXPIRES', 'EVENTS', 'DETAIL'],
+      items.map((r) => [
+        r.address,
+        r.reason,
+        formatTime(r.firstSeen),
+        formatTime(r.expiresAt),
+        String(r.count),
+        describe(r),
+      ]),
+    ),
+  );
+  if (more) err(`showing the first ${items.length}; raise --limit or use \`suppression export\` for all`);
+  return EXIT_OK;
+}
+
+export async function checkSuppression(rt: CliRuntime, address: string, json?: boolean): Promise<number> {
+  const normalized = requireAddress(address);
+  const record = await rt.suppression().get(normalized);
+  if (json) printJson({ address: normalized, suppressed: record !== null, record: record ?? undefined });
+  else if (!record) out(`${normalized} is not suppressed`);
+  else {
+    const expiry = record.expiresAt === undefined ? 'no expiry' : `expires ${formatTime(record.expiresAt)}`;
+    out(
+      `${normalized} is suppressed: ${record.reason} since ${formatTime(record.firstSeen)} (${expiry}, ${plural(record.count, 'event')})`,
+    );
+    const detail = describe(record);
+    if (detail) out(`  ${detail}`);
+  }
+  // Exit 1 when suppressed: the check "may the gateway send to this address?" failed.
+  return record ? EXIT_FAILED : EXIT_OK;
+}
+
+export async function addSuppression(
+  rt: CliRuntime,
+  address: string,
+  flags: { reason: SuppressionReason; expires?: number },
+): Promise<number> {
+  const normalized = requireAddress(address);
+  const now = Date.now();
+  const record = await rt.suppression().suppress(normalized, {
+    reason: flags.reason,
+    at: now,
+    ...(flags.expires !== undefined ? { expiresAt: now + flags.expires } : {}),
+  });
+  const expiry = record.expiresAt === undefined ? '' : `, expires ${formatTime(record.expiresAt)}`;
+  out(`${record.count === 1 ? 'suppressed' : 'updated'} ${normalized} (${record.reason}${expiry})`);
+  return EXIT_OK;
+}
+
+export async function removeSuppression(rt: CliRuntime, address: string): Promise<number> {
+  const normalized = requireAddress(address);
+  if (await rt.suppression().remove(normalized)) {
+    out(`removed ${normalized}`);
+    return EXIT_OK;
+  }
+  err(`${normalized} is not suppressed`);
+  return EXIT_FAILED;
+}
+
+export interface ImportFlags {
+  format?: SuppressionFormat;
+  fromSes?: boolean;
+  rate: number;
+  json?: boolean;
+}
+
+export async function importSuppressions(
+  rt: CliRuntime,
+  file: string | undefined,
+  flags: ImportFlags,
+): Promise<number> {
+  if ((file === undefined) === !flags.fromSes)
+    throw usageError('give either a file (or - for stdin) or --from-ses');
+  let summary: ImportSummary;
+  if (flags.fromSes) summary = await importFromSes(rt.ses(), rt.suppression(), flags.rate);
+  else summary = await importFile(rt.suppression(), file!, flags.format ?? formatFromName(file!));
+  if (flags.json) printJson(summary);
+  else printImportSummary(summary);
+  // Valid lines are imported either way; a non-zero exit makes a script look at the bad ones.
+  return summary.invalid > 0 ? EXIT_FAILED : EXIT_OK;
+}
+
+export interface ExportFlags {
+  format?: SuppressionFormat;
+  out?: string;
+  toSes?: boolean;
+  rate: number;
+  json?: boolean;
+}
+
+export async function exportSuppressions(rt: CliRuntime, flags: ExportFlags): Promise<number> {
+  const hashed = rt.config.SUPPRESSION_HASH_KEY !== undefined;
+  if (flags.toSes) {
+    if (flags.out || flags.format) throw usageError('--to-ses takes no --out or --format');
+    if (hashed) {
+      throw usageError(
+        'privacy mode (SUPPRESSION_HASH_KEY) stores hashes, not addresses: there is nothing SES could suppress',
+      );
+    }
+    const result = await exportToSes(rt.ses(), rt.suppression(), flags.rate);
+    if (flags.json) printJson(result);
+    else {
+      err(
+        `pushed ${result.pushed} to SES, ${result.failed} failed, ${result.skippedExpiring} expiring entries kept local`,
+      );
+      for (const line of result.errors) err(`  ${line}`);
+      if (result.stoppedEarly)
+        err('stopped after repeated failures; fix the cause above and run the export again');
+    }
+    return result.failed > 0 ? EXIT_FAILED : EXIT_OK;
+  }
+  // Without --out, stdout carries the entries themselves: a JSON summary there would corrupt them.
+  if (flags.json && !flags.out)
+    throw usageError('--json needs --out or --to-ses (stdout carries the export)');
+  if (hashed) {
+    err(
+      'note: privacy mode: the export holds HMAC hashes, not addresses; it cannot be imported or pushed to SES',
+    );
+  }
+  const format = flags.format ?? (flags.out ? formatFromName(flags.out) : 'csv');
+  const written = await exportEntries(rt.suppression(), format, flags.out);
+  if (flags.json) printJson({ written, format, out: flags.out });
+  else
+    err(`exported ${plural(written, 'entry', 'entries')} (${format})${flags.out ? ` to ${flags.out}` : ''}`);
+  return EXIT_OK;
+}

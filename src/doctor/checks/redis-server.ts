@@ -1,0 +1,77 @@
+// Redis is reachable, new enough, and writable. BullMQ needs 6.2; the throttle back-off uses
+// `PEXPIRE … GT` (holds.ts), which arrived in 7.0.
+import { errorMessage } from '../../shared/errors.js';
+import { type CheckResult, type DoctorCheck, fail, ok, warn } from '../types.js';
+
+const ID = 'redis.server';
+
+/** Compares dotted versions numerically: 6.10 is newer than 6.9. */
+export function versionAtLeast(version: string, minimum: string): boolean {
+  const have = version.split('.').map(Number);
+  const want = minimum.split('.').map(Number);
+  for (let i = 0; i < want.length; i++) {
+    const a = have[i] ?? 0;
+    const b = want[i] ?? 0;
+    if (a !== b) return a > b;
+  }
+  return true;
+}
+
+export function evaluateRedisServer(info: Record<string, string>, target: string): CheckResult[] {
+  const version = info.redis_version ?? 'unknown';
+  const where = `Redis ${version} at ${target}`;
+  if (info.role === 'slave') {
+    return [fail(ID, `${where} is a read-only replica`, 'point REDIS_URL at the primary (master)')];
+  }
+  if (!versionAtLeast(version, '6.2')) {
+    return [fail(ID, `${where}: the gateway needs Redis 6.2 or newer (BullMQ)`, 'upgrade Redis to 7.x')];
+  }
+  if (!versionAtLeast(version, '7.0')) {
+    return [
+      warn(
+        ID,
+        `${where}: the throttle back-off uses PEXPIRE … GT, which needs Redis 7.0`,
+        'upgrade Redis to 7.x',
+      ),
+    ];
+  }
+  return [ok(ID, where)];
+}
+
+/** The redis-cli invocation for a fix line: host and port, never the password. */
+export function redisCli(url: string): string {
+  try {
+    const parsed = new URL(url);
+    const tls = parsed.protocol === 'rediss:' ? ' --tls' : '';
+    return `redis-cli -h ${parsed.hostname} -p ${parsed.port || '6379'}${tls}`;
+  } catch {
+    return 'redis-cli';
+  }
+}
+
+export function redisTargetOf(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.hostname}:${parsed.port || '6379'}`;
+  } catch {
+    return 'REDIS_URL';
+  }
+}
+
+export const redisServerCheck: DoctorCheck = {
+  id: ID,
+  async run(ctx) {
+    const target = redisTargetOf(ctx.config.REDIS_URL);
+    try {
+      return evaluateRedisServer(await ctx.redisInfo(), target);
+    } catch (err) {
+      return [
+        fail(
+          ID,
+          `cannot reach Redis at ${target}: ${errorMessage(err)}`,
+          'start Redis, or correct REDIS_URL (redis://[:password@]host:port[/db]; rediss:// for TLS)',
+        ),
+      ];
+    }
+  },
+};

@@ -1,0 +1,85 @@
+// The SES account as GetAccount reports it: reachable with these credentials, sending enabled,
+// out of the sandbox, in good standing. The first result (`ses.account`) says whether SES answered
+// at all; the SES checks after it need that.
+import { readAccount, type AccountState } from '../../ses/account.js';
+import { sesErrorFacts } from '../../ses/classify.js';
+import { type CheckResult, type DoctorCheck, fail, ok, warn } from '../types.js';
+
+export const SES_ACCOUNT = 'ses.account';
+
+/** Why SES could not be asked, with the fix; keyed on what the SDK threw. */
+export function explainSesFailure(err: unknown, region: string): CheckResult {
+  const facts = sesErrorFacts(err);
+  const what = `SES (${region}) did not answer GetAccount: ${facts.name}: ${facts.message}`;
+  if (facts.name === 'CredentialsProviderError') {
+    return fail(
+      SES_ACCOUNT,
+      what,
+      'provide AWS credentials: AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or an instance/task role',
+    );
+  }
+  if (
+    facts.httpStatus === 403 ||
+    /AccessDenied|UnrecognizedClient|InvalidClientTokenId|SignatureDoesNotMatch/.test(facts.name)
+  ) {
+    return fail(
+      SES_ACCOUNT,
+      what,
+      'check the credentials and that their IAM policy allows ses:GetAccount, ses:GetEmailIdentity, ses:GetConfigurationSet* and ses:SendRawEmail',
+    );
+  }
+  return fail(
+    SES_ACCOUNT,
+    what,
+    'check AWS_REGION, SES_ENDPOINT (if set) and outbound HTTPS to the SES endpoint',
+  );
+}
+
+export function evaluateAccount(account: AccountState, region: string): CheckResult[] {
+  const quota = Number.isFinite(account.max24HourSend) ? String(account.max24HourSend) : 'unlimited';
+  const results = [
+    ok(
+      SES_ACCOUNT,
+      `SES ${region}: max ${account.maxSendRate} recipients/s, ${account.sentLast24Hours}/${quota} sent in 24 h`,
+    ),
+  ];
+  if (!account.sendingEnabled) {
+    results.push(
+      fail(
+        'ses.sending',
+        'sending is DISABLED for the account: the workers hold the queue until it is enabled',
+        'read the reason in the SES console (Reputation / Account dashboard); once fixed: aws sesv2 put-account-sending-attributes --sending-enabled',
+      ),
+    );
+  }
+  if (!account.productionAccess) {
+    results.push(
+      warn(
+        'ses.sandbox',
+        'the account is in the SES sandbox: 200 recipients a day, 1 a second, verified recipients only',
+        'request production access: SES console → Account dashboard → Request production access (or aws sesv2 put-account-details)',
+      ),
+    );
+  }
+  if (account.enforcementStatus !== 'HEALTHY') {
+    results.push(
+      warn(
+        'ses.enforcement',
+        `enforcement status is ${account.enforcementStatus}: SES may pause sending`,
+        'see the SES reputation dashboard; keep bounces under 5% and complaints under 0.1%',
+      ),
+    );
+  }
+  return results;
+}
+
+export const sesAccountCheck: DoctorCheck = {
+  id: SES_ACCOUNT,
+  async run(ctx) {
+    try {
+      return evaluateAccount(await readAccount(ctx.ses), ctx.config.AWS_REGION);
+    } catch (err) {
+      return [explainSesFailure(err, ctx.config.AWS_REGION)];
+    }
+  },
+};
