@@ -106,6 +106,33 @@ function refuseCrossSite(req: express.Request, res: express.Response, next: expr
   next();
 }
 
+/**
+ * Errors raised about the request before any route ran carry a 4xx `status` (the http-errors
+ * convention) but none of the body-parser `type`s adminErrorHandler knows: a path parameter that is
+ * not valid percent-encoding (the router) or a body that does not decompress (body-parser). They are
+ * the client's fault, so they answer 400/413/415 rather than 500 and an error log line.
+ */
+function clientFaults(
+  err: unknown,
+  _req: express.Request,
+  _res: express.Response,
+  next: express.NextFunction,
+) {
+  if (err instanceof AdminError || typeof err !== 'object' || err === null) return next(err);
+  const { status, type } = err as { status?: unknown; type?: unknown };
+  if (typeof type === 'string' || typeof status !== 'number' || status < 400 || status >= 500)
+    return next(err);
+  if (err instanceof URIError)
+    return next(new AdminError('ADMIN_BAD_REQUEST', 'path: not valid percent-encoding', { field: 'path' }));
+  const code =
+    status === 413
+      ? 'ADMIN_PAYLOAD_TOO_LARGE'
+      : status === 415
+        ? 'ADMIN_UNSUPPORTED_MEDIA_TYPE'
+        : 'ADMIN_BAD_REQUEST';
+  next(new AdminError(code, 'body: could not be read', { field: 'body' }));
+}
+
 function createApiRouter(deps: AdminDeps): express.Router {
   const api = express.Router();
   const json = express.json({ limit: JSON_BODY_LIMIT_BYTES });
@@ -147,6 +174,6 @@ export function createAdminRouter(deps: AdminDeps): AdminRouter {
   router.use('/admin', (_req, res) => {
     res.status(404).json(errorBody('ADMIN_NOT_FOUND', 'No such admin route'));
   });
-  router.use('/admin', adminErrorHandler(deps.logger));
+  router.use('/admin', clientFaults, adminErrorHandler(deps.logger));
   return { router, enabled: true, ...warning };
 }

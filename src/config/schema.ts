@@ -248,6 +248,11 @@ export const envSchema = z
       .default('not-spam')
       .transform((value) => splitList(value.toLowerCase())),
     SNS_TOPIC_ARNS: topicArnList,
+    REPUTATION_WINDOW: duration('7d'),
+    REPUTATION_MIN_SAMPLE: integer(1000, 1, 100_000_000),
+    REPUTATION_CHECK_INTERVAL: duration('5m'),
+    PAUSE_BOUNCE_RATE: optionalNumber(0.0001, 1),
+    PAUSE_COMPLAINT_RATE: optionalNumber(0.00001, 1),
     SNS_DEDUPE_WINDOW: duration('1d'),
     SQS_QUEUE_URL: optionalUrl,
     SQS_ENDPOINT: optionalUrl,

@@ -1,10 +1,79 @@
 // The HTTP server of the HTTP role: health and readiness, plus whatever routers the role mounts
-// (metrics, SNS webhook, admin). Every error answers with a JSON body.
+// (metrics, SNS webhook, admin). Every answer that is not a page or a scrape is JSON, errors
+// included: a wrong method is a 404 like an unknown path, a client's mistake keeps its 4xx, anything
+// else is a 500 without details, and even requests Node cannot parse get a JSON 4xx.
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import express from 'express';
+import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
+
+/** Stable codes for the statuses this server answers itself; other 4xx fall back to BAD_REQUEST. */
+const ERROR_CODES: Record<number, string> = {
+  400: 'BAD_REQUEST',
+  404: 'NOT_FOUND',
+  408: 'REQUEST_TIMEOUT',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  431: 'HEADERS_TOO_LARGE',
+  500: 'INTERNAL',
+};
+
+function errorBody(status: number, message?: string) {
+  return {
+    error: {
+      code: ERROR_CODES[status] ?? (status < 500 ? 'BAD_REQUEST' : 'INTERNAL'),
+      // Fixed texts only: an error's own message may quote the request (or worse) back.
+      message: message ?? (status === 500 ? 'Internal error' : (http.STATUS_CODES[status] ?? 'Bad request')),
+    },
+  };
+}
+
+function notFound(_req: express.Request, res: express.Response): void {
+  res.status(404).json(errorBody(404, 'No such route'));
+}
+
+/**
+ * The 4xx of an error raised about the request itself (body-parser: bad JSON, too large, bad
+ * encoding; the router: a path parameter that is not valid percent-encoding). These carry `status`
+ * and `expose` (the http-errors convention); they are the client's fault, not a 500.
+ */
+function clientErrorStatus(err: unknown): number | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const { status, statusCode } = err as { status?: unknown; statusCode?: unknown };
+  const value = typeof status === 'number' ? status : statusCode;
+  return typeof value === 'number' && value >= 400 && value < 500 ? value : undefined;
+}
+
+/**
+ * Requests Node's parser refuses (bad request line, header overflow, broken chunking) never reach
+ * express; Node's own answer has no body. Same statuses as Node's, with a JSON body.
+ */
+function answerUnparsable(err: NodeJS.ErrnoException, socket: Duplex): void {
+  // As Node's own handler: nothing to say on a dead socket or in the middle of another answer.
+  const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (!socket.writable || err.code === 'ECONNRESET' || inFlight?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const status =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? 431
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? 408
+        : err.code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW'
+          ? 413
+          : 400;
+  const body = JSON.stringify(errorBody(status));
+  socket.end(
+    `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+  // The server allows half-open sockets; once the answer is out, nothing more is read from this one.
+  socket.once('finish', () => socket.destroy());
+}
 
 export interface HttpServerOptions {
   host: string;
@@ -44,18 +113,36 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       .catch(next);
   });
 
-  options.mount?.(app);
-
-  app.use((_req, res) => {
-    res.status(404).json({ error: { code: 'NOT_FOUND', message: 'No such route' } });
+  // Express would answer OPTIONS itself with a text/plain list of methods; there is no CORS here,
+  // so OPTIONS is a method no route takes, answered like any other: 404 in JSON.
+  app.use((req, res, next) => {
+    if (req.method === 'OPTIONS') notFound(req, res);
+    else next();
   });
 
-  app.use((err: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
-    options.logger.error({ err: err.message }, 'http.error');
-    res.status(500).json({ error: { code: 'INTERNAL', message: 'Internal error' } });
+  options.mount?.(app);
+
+  app.use(notFound);
+
+  app.use((err: unknown, req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    if (res.headersSent) {
+      // Half an answer is out; cutting the connection is the only way left to say it failed.
+      options.logger.error({ err: errorMessage(err), path: req.path }, 'http.stream_failed');
+      res.destroy();
+      return;
+    }
+    const status = clientErrorStatus(err);
+    if (status === undefined) {
+      options.logger.error({ err: errorMessage(err), path: req.path }, 'http.error');
+      res.status(500).json(errorBody(500));
+    } else {
+      options.logger.warn({ err: errorMessage(err), status, path: req.path }, 'http.refused');
+      res.status(status).json(errorBody(status));
+    }
   });
 
   const server = options.tls ? https.createServer(options.tls, app) : http.createServer(app);
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => answerUnparsable(err, socket));
 
   return {
     server,

@@ -95,12 +95,21 @@ export interface GatewayStats {
 
 const count = (counts: Record<string, number>, field: string): number => counts[field] ?? 0;
 
+/**
+ * Recipients sent that day: SES's own Send events when the configuration set publishes them, else
+ * the gateway's own count of recipients SES accepted (`relayed`), so rates work with identity
+ * notifications alone. The larger of the two, never their sum (they count the same recipients).
+ */
+export function sentOn(counts: Record<string, number>): number {
+  return Math.max(count(counts, 'sent'), count(counts, 'relayed'));
+}
+
 export function dayFigures(stats: DailyStats): DayFigures {
   const { counts } = stats;
   const bouncedHard = count(counts, 'bounced_hard');
   return {
     day: stats.day,
-    sent: count(counts, 'sent'),
+    sent: sentOn(counts),
     delivered: count(counts, 'delivered'),
     bounced: bouncedHard + count(counts, 'bounced_soft') + count(counts, 'bounced_undetermined'),
     bouncedHard,
@@ -113,7 +122,7 @@ export function feedbackRates(days: DailyStats[]): FeedbackRates {
   let bouncedHard = 0;
   let complained = 0;
   for (const { counts } of days) {
-    sent += count(counts, 'sent');
+    sent += sentOn(counts);
     bouncedHard += count(counts, 'bounced_hard');
     complained += count(counts, 'complained');
   }

@@ -31,9 +31,10 @@ export function createSendingHolds(options: {
   const { redis, queue, holdKey, throttleKey } = options;
   return {
     async pause(state) {
-      // HSETNX on 'since': the first reason wins until someone resumes.
+      // HSETNX on 'since': the first reason wins until someone resumes, except that an operator's
+      // pause takes an automatic hold over, so the SES probe does not lift what a person decided.
       const fresh = (await redis.hsetnx(holdKey, 'since', String(Date.now()))) === 1;
-      if (fresh) await redis.hset(holdKey, 'reason', state.reason, 'by', state.by);
+      if (fresh || state.by === 'operator') await redis.hset(holdKey, 'reason', state.reason, 'by', state.by);
       await queue.pause();
       return fresh;
     },

@@ -24,6 +24,10 @@ export interface WorkerOptions {
   /** How long the bytes and chunk records of a finally failed message are kept. */
   failedRetentionMs: number;
   trace?: TraceStore;
+  /** WORKER_LOCK_DURATION: how long a job's lock lives unless renewed (renewed every half of it). */
+  lockDurationMs?: number;
+  /** WORKER_STALLED_INTERVAL: how often this worker looks for jobs whose worker died. */
+  stalledIntervalMs?: number;
 }
 
 export interface SendWorker {
@@ -49,6 +53,9 @@ export function createSendWorker(options: WorkerOptions): SendWorker {
     prefix: keys.bullPrefix,
     concurrency: options.concurrency,
     autorun: false,
+    // Left to BullMQ's defaults (30 s each) unless configured.
+    ...(options.lockDurationMs === undefined ? {} : { lockDuration: options.lockDurationMs }),
+    ...(options.stalledIntervalMs === undefined ? {} : { stalledInterval: options.stalledIntervalMs }),
     settings: {
       backoffStrategy: (attemptsMade: number, type?: string) =>
         type === RETRY_BACKOFF_TYPE ? retryDelayMs(attemptsMade, options.retry) : 0,

@@ -7,6 +7,7 @@ import { createSendingHolds } from '../queue/holds.js';
 import { createOutboundQueue } from '../queue/outbound.js';
 import type https from 'node:https';
 import { createAdminRouter } from '../admin/index.js';
+import { readRates } from '../queue/reputation.js';
 import { createCertificateStore, smtpServerTlsOptions } from '../tls/index.js';
 import { createSnsRouter, type CertificateFetcher } from '../webhook/index.js';
 import { createFeedbackHandler, createSuppression } from './feedback.js';
@@ -37,6 +38,15 @@ export async function startHttpRole(ctx: RoleContext, deps: HttpRoleDeps = {}): 
   const { metrics } = ctx;
   const suppression = createSuppression(ctx, redis);
   metrics.addCollector(async () => metrics.suppressionListSize.set(await suppression.count()));
+  metrics.addCollector(async () => {
+    const rates = await readRates(
+      redis,
+      config.REDIS_PREFIX,
+      Math.max(1, Math.round(config.REPUTATION_WINDOW / 86_400_000)),
+    );
+    if (rates.bounceRate !== null) metrics.bounceRate.set(rates.bounceRate);
+    if (rates.complaintRate !== null) metrics.complaintRate.set(rates.complaintRate);
+  });
   const webhook = createFeedbackHandler(ctx, redis, suppression, deps.fetchSnsCertificate);
   for (const warning of webhook.warnings) logger.warn(warning);
   const admin = createAdminRouter({

@@ -5,6 +5,8 @@ import { createPacer, type Pacer } from '../pacing/index.js';
 import { createConcurrencyTracker } from '../pacing/index.js';
 import { createAccountMonitor, type AccountMonitor } from '../queue/account-monitor.js';
 import { createDeliverer } from '../queue/deliver.js';
+import { createReputationGuard } from '../queue/reputation.js';
+import { STATS_TTL_MS, createFeedbackKeys, utcDay } from '../webhook/index.js';
 import { createDsnSender } from '../queue/dsn-sender.js';
 import { createSendingHolds, type SendingHolds } from '../queue/holds.js';
 import { createOutboundQueue } from '../queue/outbound.js';
@@ -108,6 +110,22 @@ export async function startWorkerRole(ctx: RoleContext, deps: WorkerRoleDeps = {
       })
     : undefined;
   const trace = ctx.traceStore(redis);
+  const statsKeys = createFeedbackKeys(config.REDIS_PREFIX);
+  const reputation = createReputationGuard({
+    redis,
+    prefix: config.REDIS_PREFIX,
+    holds,
+    logger,
+    intervalMs: config.REPUTATION_CHECK_INTERVAL,
+    windowDays: Math.max(1, Math.round(config.REPUTATION_WINDOW / 86_400_000)),
+    minSample: config.REPUTATION_MIN_SAMPLE,
+    pauseBounceRate: config.PAUSE_BOUNCE_RATE,
+    pauseComplaintRate: config.PAUSE_COMPLAINT_RATE,
+    onRates: (rates) => {
+      if (rates.bounceRate !== null) ctx.metrics.bounceRate.set(rates.bounceRate);
+      if (rates.complaintRate !== null) ctx.metrics.complaintRate.set(rates.complaintRate);
+    },
+  });
   const pacerRedis = ctx.connect('worker', 'user-pacers');
   const userPacers = new Map<string, Pacer>();
   const userQuotas = new Map<string, DailyQuota>();
@@ -150,6 +168,14 @@ export async function startWorkerRole(ctx: RoleContext, deps: WorkerRoleDeps = {
       ctx.metrics.sesCallDuration.observe(ms / 1000);
       if (outcome !== 'sent') return;
       ctx.metrics.recipientsSent.inc(recipients);
+      // The gateway's own sent count per day: the denominator of the rates when SES publishes no Send events.
+      const day = statsKeys.statsDay(utcDay(Date.now()));
+      redis
+        .multi()
+        .hincrby(day, 'relayed', recipients)
+        .pexpire(day, STATS_TTL_MS)
+        .exec()
+        .catch(() => undefined);
       tracker.record(ms, recipients);
     },
   });
@@ -175,6 +201,10 @@ export async function startWorkerRole(ctx: RoleContext, deps: WorkerRoleDeps = {
     );
   });
   await monitor.start();
+  await reputation
+    .check()
+    .catch((err: Error) => logger.warn({ err: err.message }, 'reputation.check_failed'));
+  reputation.start();
   worker.setConcurrency(tracker.suggested());
   const refit = setInterval(() => worker.setConcurrency(tracker.suggested()), CONCURRENCY_REFIT_MS);
   refit.unref();
@@ -200,6 +230,7 @@ export async function startWorkerRole(ctx: RoleContext, deps: WorkerRoleDeps = {
     monitor,
     async stop() {
       clearInterval(refit);
+      reputation.stop();
       await sqs?.stop();
       monitor.stop();
       await worker.stop();

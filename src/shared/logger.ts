@@ -4,12 +4,39 @@ import { pino, type Logger, type LevelWithSilent, type DestinationStream } from 
 
 export type { Logger };
 
-const REDACT_PATHS = [
+/** Configuration keys that hold secrets (config/schema.ts SECRET_KEYS, plus the SMTP users' hashes). */
+const SECRET_CONFIG_KEYS = [
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'ADMIN_TOKEN',
+  'ADMIN_PASSWORD',
+  'METRICS_TOKEN',
+  'SUPPRESSION_HASH_KEY',
+];
+
+/**
+ * Fields that never reach a log line, at the top level and one level down (`{ config }`,
+ * `{ headers }`, `{ credentials }`). A backstop: call sites log no secret in the first place, and
+ * test/integration/secrets-leak.test.ts drives a whole gateway to check that they do not.
+ */
+const SECRET_FIELDS = [
   'password',
-  '*.password',
+  'passwordHash',
   'authorization',
-  '*.authorization',
-  'headers.authorization',
+  'cookie',
+  'token',
+  'secretAccessKey',
+  'sessionToken',
+  'hashKey',
+  'credentials',
+  ...SECRET_CONFIG_KEYS,
+];
+
+export const REDACT_PATHS = [
+  ...SECRET_FIELDS.flatMap((field) => [field, `*.${field}`]),
+  'req.headers.authorization',
+  'req.headers.cookie',
   'raw',
   '*.raw',
 ];

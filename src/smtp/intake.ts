@@ -1,7 +1,9 @@
 // End of DATA: read the message (bounded by the size limit), prepare it for SES and queue it. The
 // reply to the client is decided here: 250 with the queue id once Redis holds the message, 552 for
-// an oversized one, 451 when Redis cannot take it.
+// an oversized one, 550 5.6.0 for one SES would refuse for good (a line over 998 characters, no
+// From), 451 when Redis cannot take it.
 import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
+import { checkMessage, MAX_LINE_CHARS, type MessageProblem } from '../mail/message-check.js';
 import { prepareMessage } from '../mail/prepare.js';
 import type { Producer } from '../queue/producer.js';
 import type { SendJobData } from '../queue/job.js';
@@ -37,6 +39,22 @@ export interface IntakeOptions {
   trace: TraceStore;
 }
 
+/** The 550 for a message SES would refuse: said now, not as a bounce after the 250. */
+function contentError(problem: MessageProblem): RelayError {
+  switch (problem.kind) {
+    case 'line-too-long':
+      return smtpError(
+        'SMTP_LINE_TOO_LONG',
+        `Line ${problem.line} of the message is ${problem.length} characters long; the limit is ${MAX_LINE_CHARS} (RFC 5322)`,
+      );
+    case 'no-from':
+      return smtpError(
+        'SMTP_FROM_MISSING',
+        'Message has no From header field (RFC 5322, and SES requires it)',
+      );
+  }
+}
+
 /** Collects the DATA stream; once over the limit, keeps draining but stops holding bytes. */
 function readStream(stream: SMTPServerDataStream, limit: number): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
@@ -70,6 +88,12 @@ export function createIntake(options: IntakeOptions) {
         'SMTP_MESSAGE_TOO_BIG',
         `Message exceeds the size limit of ${options.maxMessageBytes} bytes`,
       );
+    }
+    const problem = checkMessage(raw);
+    if (problem) {
+      logger.info({ sid: session.id, problem }, 'smtp.refused.content');
+      metrics.messagesRefused.inc({ reason: 'content' });
+      throw contentError(problem);
     }
     const recipients = session.envelope.rcptTo
       .map((rcpt) => rcpt.address)

@@ -2,6 +2,7 @@
 // connection limits, shutdown), AUTH (users file, failure throttle), MAIL (TLS and AUTH
 // requirements, sender policy), RCPT (limits, address checks, suppression) and DATA (intake). Every
 // refusal carries its own code and enhanced status, answered at the earliest step that can know.
+import { createHash } from 'node:crypto';
 import type {
   SMTPServerAddress,
   SMTPServerAuthentication,
@@ -15,7 +16,8 @@ import type { Config } from '../config/index.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { smtpError, type RelayError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
-import { checkEnvelopeAddress } from './address.js';
+import { isMailboxSyntax } from '../mail/mailbox.js';
+import { checkEnvelopeAddress, type AddressCheck } from './address.js';
 import type { ConnectionLimits } from './connection-limits.js';
 import type { createIntake } from './intake.js';
 import { createNetworkPolicy, plainIp, senderAllowed } from './policy.js';
@@ -47,10 +49,21 @@ export function printable(text: string): string {
   return text.replace(/[^\x20-\x7e]/g, '?').slice(0, 256);
 }
 
+/** A short digest of a login name that names no user: never the name itself, which may be a secret. */
+function nameDigest(username: string): string {
+  return createHash('sha256').update(username).digest('hex').slice(0, 12);
+}
+
 function addressError(address: string, reason: 'non-ascii-local-part' | 'invalid'): RelayError {
   return reason === 'non-ascii-local-part'
     ? smtpError('SMTP_NON_ASCII_LOCAL_PART', 'Non-ASCII local parts are not supported (SES has no SMTPUTF8)')
     : smtpError('SMTP_BAD_ADDRESS', `<${printable(address)}>: not a valid mailbox address`);
+}
+
+/** The listener's address checks, then RFC 5321 syntax (SES fails a whole call on one bad address). */
+function checkAddress(address: string): AddressCheck {
+  const checked = checkEnvelopeAddress(address);
+  return checked.ok && !isMailboxSyntax(checked.address) ? { ok: false, reason: 'invalid' } : checked;
 }
 
 export function sessionUser(session: SMTPServerSession): SmtpUser | undefined {
@@ -133,7 +146,7 @@ export function createSessionHandlers(deps: SessionDeps, state: SessionState): P
       }
       const sender = address.address;
       if (sender !== '') {
-        const checked = checkEnvelopeAddress(sender);
+        const checked = checkAddress(sender);
         if (!checked.ok) {
           refuse('address');
           return callback(addressError(sender, checked.reason));
@@ -167,7 +180,7 @@ export function createSessionHandlers(deps: SessionDeps, state: SessionState): P
           ),
         );
       }
-      const checked = checkEnvelopeAddress(address.address);
+      const checked = checkAddress(address.address);
       if (!checked.ok) {
         refuse('address');
         return callback(addressError(address.address, checked.reason));
@@ -228,7 +241,10 @@ export function createSessionHandlers(deps: SessionDeps, state: SessionState): P
     if (!user) {
       refuse('auth');
       await deps.throttle?.recordFailure(ip, username).catch(() => undefined);
-      logger.warn({ sid: session.id, client: ip, user: printable(username) }, 'smtp.auth_failed');
+      // A name that is no configured user may be a password typed into the wrong field (or swapped
+      // by a misconfigured client): only its digest is logged, enough to tell attempts apart.
+      const who = deps.users.get(username) ? { user: username } : { unknownUser: nameDigest(username) };
+      logger.warn({ sid: session.id, client: ip, ...who }, 'smtp.auth_failed');
       throw smtpError('SMTP_AUTH_FAILED', 'Authentication credentials invalid');
     }
     void deps.throttle?.recordSuccess(ip, username).catch(() => undefined);

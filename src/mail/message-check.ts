@@ -1,0 +1,47 @@
+// Verdicts on the message bytes at the end of DATA, for faults SES would answer with a permanent
+// failure later (after the client was told 250): a line over the RFC limit, which SES refuses
+// outright ("The length of any single line of text in the message can't exceed 1,000 characters"),
+// and a missing From field, which SES requires. Refusing at DATA tells the sending app at once,
+// with a precise reply, instead of a bounce or a failed job hours later. Pure, so it is tested alone.
+import { headerValue, splitMessage } from './headers.js';
+
+/** RFC 5322 §2.1.1: at most 998 characters per line, not counting the CRLF (SES: 1,000 with it). */
+export const MAX_LINE_CHARS = 998;
+
+const LF = 0x0a;
+const CR = 0x0d;
+
+export type MessageProblem =
+  | { kind: 'line-too-long'; /** 1-based, as the client sent it. */ line: number; length: number }
+  | { kind: 'no-from' };
+
+/**
+ * The first line longer than `max` characters (its line ending not counted), or undefined. Lines end
+ * at LF (with or without a CR before it), as SES and most MTAs split them.
+ */
+export function findLongLine(
+  raw: Buffer,
+  max: number = MAX_LINE_CHARS,
+): { line: number; length: number } | undefined {
+  let start = 0;
+  let line = 1;
+  while (start < raw.length) {
+    const newline = raw.indexOf(LF, start);
+    const end = newline === -1 ? raw.length : newline;
+    const length = end - start - (newline !== -1 && end > start && raw[end - 1] === CR ? 1 : 0);
+    if (length > max) return { line, length };
+    if (newline === -1) break;
+    start = newline + 1;
+    line++;
+  }
+  return undefined;
+}
+
+/** What is wrong with the message for SES, if anything; the first problem found. */
+export function checkMessage(raw: Buffer): MessageProblem | undefined {
+  const long = findLongLine(raw);
+  if (long) return { kind: 'line-too-long', ...long };
+  const from = headerValue(splitMessage(raw), 'from');
+  if (from === undefined || from === '') return { kind: 'no-from' };
+  return undefined;
+}
