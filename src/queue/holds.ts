@@ -34,7 +34,8 @@ export function createSendingHolds(options: {
       // HSETNX on 'since': the first reason wins until someone resumes, except that an operator's
       // pause takes an automatic hold over, so the SES probe does not lift what a person decided.
       const fresh = (await redis.hsetnx(holdKey, 'since', String(Date.now()))) === 1;
-      if (fresh || state.by === 'operator') await redis.hset(holdKey, 'reason', state.reason, 'by', state.by);
+      const takeOver = !fresh && state.by === 'operator' && (await redis.hget(holdKey, 'by')) !== 'operator';
+      if (fresh || takeOver) await redis.hset(holdKey, 'reason', state.reason, 'by', state.by);
       await queue.pause();
       return fresh;
     },
