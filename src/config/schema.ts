@@ -231,6 +231,17 @@ export const envSchema = z
     // a stalled check (every WORKER_STALLED_INTERVAL, by any worker) has seen it: up to the sum of both.
     WORKER_LOCK_DURATION: duration('30s'),
     WORKER_STALLED_INTERVAL: duration('30s'),
+    WORKER_MAX_INFLIGHT_BYTES: z
+      .string()
+      .default('100MiB')
+      .transform((value, ctx) => {
+        const bytes = parseBytes(value);
+        if (bytes === undefined || bytes < 1024) {
+          ctx.addIssue({ code: 'custom', message: 'expected a size of at least 1KiB, e.g. 100MiB' });
+          return z.NEVER;
+        }
+        return bytes;
+      }),
     SEND_MAX_ATTEMPTS: integer(25, 1, 1000),
     SEND_RETRY_BASE: duration('2s'),
     SEND_RETRY_MAX: duration('15m'),

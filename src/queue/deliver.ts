@@ -18,6 +18,7 @@ import { sendRaw } from '../ses/send.js';
 import type { Keys } from '../shared/keys.js';
 import type { Logger } from '../shared/logger.js';
 import type { TraceStore } from '../trace/trace-store.js';
+import type { ByteBudget } from './byte-budget.js';
 import type { SendingHolds } from './holds.js';
 import { DROPPED_CHUNK, type SendJobData, type SendJobResult } from './job.js';
 import type { DailyQuota } from './quota.js';
@@ -66,6 +67,8 @@ export interface DeliverDeps {
   /** Checked again at send time: an address may have been suppressed after the message was queued. */
   suppression?: SuppressionLookup;
   onSuppressed?(count: number): void;
+  /** Bounds the message bytes held at once by this worker process. */
+  budget?: ByteBudget;
 }
 
 export class SendFailure extends Error {
@@ -221,6 +224,15 @@ export function createDeliverer(deps: DeliverDeps) {
     job: Job<SendJobData, SendJobResult>,
     token?: string,
   ): Promise<SendJobResult> {
+    const release = await deps.budget?.acquire(job.data.size);
+    try {
+      return await deliverHeld(job, token);
+    } finally {
+      release?.();
+    }
+  };
+
+  async function deliverHeld(job: Job<SendJobData, SendJobResult>, token?: string): Promise<SendJobResult> {
     const data = job.data;
     const log = logger.child({ queueId: data.queueId, messageId: data.messageId });
     if (Date.now() - data.receivedAt > deps.maxAgeMs) {
@@ -271,5 +283,5 @@ export function createDeliverer(deps: DeliverDeps) {
     }
     if (sesMessageIds.length === 0) log.info({ suppressed: suppressed.length }, 'queue.dropped');
     return { sesMessageIds, suppressed };
-  };
+  }
 }

@@ -4,6 +4,7 @@ import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import { createPacer, type Pacer } from '../pacing/index.js';
 import { createConcurrencyTracker } from '../pacing/index.js';
 import { createAccountMonitor, type AccountMonitor } from '../queue/account-monitor.js';
+import { createByteBudget } from '../queue/byte-budget.js';
 import { createDeliverer } from '../queue/deliver.js';
 import { createReputationGuard } from '../queue/reputation.js';
 import { STATS_TTL_MS, createFeedbackKeys, utcDay } from '../webhook/index.js';
@@ -149,6 +150,7 @@ export async function startWorkerRole(ctx: RoleContext, deps: WorkerRoleDeps = {
   };
   const deliver = createDeliverer({
     trace,
+    budget: createByteBudget(config.WORKER_MAX_INFLIGHT_BYTES),
     userLimits,
     suppression,
     onSuppressed: (count) => ctx.metrics.recipientsSuppressed.inc({ stage: 'send' }, count),

@@ -127,16 +127,19 @@ export class FakeSes {
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       this.received++;
-      const respond = () => this.route(req, Buffer.concat(chunks).toString('utf8'), res);
+      // Arrival time is when the request is in, not when the simulated latency has passed.
+      const arrivedAt = Date.now();
+      const respond = () => this.route(req, Buffer.concat(chunks).toString('utf8'), res, arrivedAt);
       if (this.latencyMs > 0) setTimeout(respond, this.latencyMs);
       else respond();
     });
   }
 
-  private route(req: http.IncomingMessage, body: string, res: http.ServerResponse): void {
+  private route(req: http.IncomingMessage, body: string, res: http.ServerResponse, arrivedAt: number): void {
     const url = new URL(req.url ?? '/', 'http://fake-ses');
     const path = url.pathname;
-    if (req.method === 'POST' && path === '/v2/email/outbound-emails') return this.sendEmail(body, res);
+    if (req.method === 'POST' && path === '/v2/email/outbound-emails')
+      return this.sendEmail(body, res, arrivedAt);
     if (req.method === 'GET' && path === '/v2/email/account') return reply(res, 200, this.account);
     if (path === '/v2/email/suppression/addresses') {
       if (req.method === 'GET') return this.listSuppressed(url.searchParams, res);
@@ -216,11 +219,11 @@ export class FakeSes {
     reply(res, 200, {});
   }
 
-  private sendEmail(body: string, res: http.ServerResponse): void {
+  private sendEmail(body: string, res: http.ServerResponse, arrivedAt: number): void {
     const index = this.calls++;
     const input = JSON.parse(body) as SendEmailBody;
     const send = {
-      at: Date.now(),
+      at: arrivedAt,
       from: input.FromEmailAddress,
       to: input.Destination?.ToAddresses ?? [],
       cc: input.Destination?.CcAddresses ?? [],
