@@ -17,6 +17,10 @@ import { createKeys } from './shared/keys.js';
 import { createLogger, type Logger } from './shared/logger.js';
 import { closeRedis, createRedisFactory } from './shared/redis.js';
 import { checkRedisDurability } from './shared/redis-checks.js';
+import { errorMessage, RelayError } from './shared/errors.js';
+
+/** How long start-up waits for Redis to answer the durability check before deferring it. */
+const STARTUP_CHECK_MS = 3000;
 
 export interface AppAddresses {
   smtp?: AddressInfo;
@@ -78,8 +82,7 @@ export function createApp(config: Config, deps: AppDependencies = {}): App {
 
   async function start(): Promise<AppAddresses> {
     const addresses: AppAddresses = {};
-    const probe = ctx.connect('command', 'startup-check');
-    await checkRedisDurability(probe, logger);
+    await checkDurabilityOrDefer(ctx.connect('command', 'startup-check'));
     if (roles.has('worker')) {
       worker = await startWorkerRole(ctx, {
         ses: deps.ses,
@@ -108,6 +111,33 @@ export function createApp(config: Config, deps: AppDependencies = {}): App {
       'app.started',
     );
     return addresses;
+  }
+
+  /**
+   * A Redis that may evict stops start-up. A Redis that is down at start does not: the roles start
+   * (SMTP answers 451 meanwhile) and the check runs once Redis answers, stopping the gateway then.
+   */
+  async function checkDurabilityOrDefer(probe: Redis): Promise<void> {
+    try {
+      await Promise.race([
+        checkRedisDurability(probe, logger),
+        new Promise((_, reject) =>
+          setTimeout(() => reject(new Error('no answer within 3 s')), STARTUP_CHECK_MS).unref(),
+        ),
+      ]);
+    } catch (err) {
+      if (err instanceof RelayError) throw err;
+      logger.warn(
+        { err: errorMessage(err) },
+        'redis.unreachable_at_start: the durability check runs once Redis answers',
+      );
+      probe.once('ready', () => {
+        checkRedisDurability(probe, logger).catch((fatal: unknown) => {
+          logger.fatal({ err: errorMessage(fatal) }, 'redis.not_acceptable');
+          void stop();
+        });
+      });
+    }
   }
 
   async function stop(): Promise<void> {

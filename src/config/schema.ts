@@ -242,6 +242,7 @@ export const envSchema = z
         }
         return bytes;
       }),
+    WORKER_MAX_STALLED_COUNT: integer(10, 1, 1000),
     SEND_MAX_ATTEMPTS: integer(25, 1, 1000),
     SEND_RETRY_BASE: duration('2s'),
     SEND_RETRY_MAX: duration('15m'),

@@ -2,6 +2,7 @@
 // through the same queue as any message, from DSN_FROM (a verified SES identity) to the envelope
 // sender. Never for the null sender, never for a DSN (no loops), never to a suppressed address.
 import { buildDsn } from '../mail/dsn.js';
+import { chunkRecipients } from '../ses/chunks.js';
 import { newQueueId } from '../shared/ids.js';
 import type { Keys } from '../shared/keys.js';
 import type { Logger } from '../shared/logger.js';
@@ -44,6 +45,12 @@ export function createDsnSender(options: DsnSenderOptions): DsnSender {
         return false;
       }
       const original = (await options.redis.getBuffer(options.keys.raw(failed.queueId))) ?? Buffer.alloc(0);
+      // Only recipients whose chunk SES never accepted failed; delivered chunks are left out.
+      const sent = await options.redis.hgetall(options.keys.sentChunks(failed.queueId));
+      const failedRecipients = chunkRecipients(failed.recipients)
+        .filter((_, index) => sent[String(index)] === undefined)
+        .flat();
+      if (failedRecipients.length === 0) return false;
       const queueId = newQueueId();
       const raw = buildDsn({
         reportingHost: options.hostname,
@@ -51,7 +58,7 @@ export function createDsnSender(options: DsnSenderOptions): DsnSender {
         to: failed.from,
         queueId: failed.queueId,
         arrivalDate: new Date(failed.receivedAt),
-        failedRecipients: failed.recipients,
+        failedRecipients,
         diagnostic: reason,
         status: reason.startsWith('QUEUE_LIFETIME_EXCEEDED') ? '4.4.7' : '5.0.0',
         original,

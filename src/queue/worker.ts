@@ -28,6 +28,12 @@ export interface WorkerOptions {
   lockDurationMs?: number;
   /** WORKER_STALLED_INTERVAL: how often this worker looks for jobs whose worker died. */
   stalledIntervalMs?: number;
+  /**
+   * How often a job may be found stalled (its worker died) before it fails. Jobs wait inside the
+   * pacer while active, so one crash stalls many at once; BullMQ's default of 1 would fail a message
+   * after two crashes.
+   */
+  maxStalledCount?: number;
 }
 
 export interface SendWorker {
@@ -56,6 +62,7 @@ export function createSendWorker(options: WorkerOptions): SendWorker {
     // Left to BullMQ's defaults (30 s each) unless configured.
     ...(options.lockDurationMs === undefined ? {} : { lockDuration: options.lockDurationMs }),
     ...(options.stalledIntervalMs === undefined ? {} : { stalledInterval: options.stalledIntervalMs }),
+    ...(options.maxStalledCount === undefined ? {} : { maxStalledCount: options.maxStalledCount }),
     settings: {
       backoffStrategy: (attemptsMade: number, type?: string) =>
         type === RETRY_BACKOFF_TYPE ? retryDelayMs(attemptsMade, options.retry) : 0,

@@ -194,6 +194,7 @@ export async function startWorkerRole(ctx: RoleContext, deps: WorkerRoleDeps = {
     failedRetentionMs: config.FAILED_JOB_RETENTION,
     lockDurationMs: config.WORKER_LOCK_DURATION,
     stalledIntervalMs: config.WORKER_STALLED_INTERVAL,
+    maxStalledCount: config.WORKER_MAX_STALLED_COUNT,
   });
 
   ctx.metrics.addCollector(async () => {

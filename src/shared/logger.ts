@@ -4,7 +4,7 @@ import { pino, type Logger, type LevelWithSilent, type DestinationStream } from 
 
 export type { Logger };
 
-/** Configuration keys that hold secrets (config/schema.ts SECRET_KEYS, plus the SMTP users' hashes). */
+/** Configuration keys that hold secrets: config/schema.ts SECRET_KEYS (a test keeps the two in step). */
 const SECRET_CONFIG_KEYS = [
   'AWS_ACCESS_KEY_ID',
   'AWS_SECRET_ACCESS_KEY',

@@ -19,18 +19,25 @@ export interface RecipientPolicyOptions {
 
 export type RecipientVerdict = 'accept' | 'drop';
 
+const FAILURE_LOG_EVERY_MS = 10_000;
+
 function day(epochMs: number): string {
   return new Date(epochMs).toISOString().slice(0, 10);
 }
 
 export function createRecipientPolicy(options: RecipientPolicyOptions) {
   const { logger, metrics } = options;
+  /** During an outage every RCPT fails the same way: one log line per LOG_EVERY_MS, not one per RCPT. */
+  let lastFailureLogAt = 0;
   return async function checkRecipient(address: string, sessionId: string): Promise<RecipientVerdict> {
     let hit: SuppressionHit | null | undefined;
     try {
       [hit] = await options.suppression.checkMany([address]);
     } catch (err) {
-      logger.error({ sid: sessionId, err: (err as Error).message }, 'smtp.suppression_check_failed');
+      if (Date.now() - lastFailureLogAt > FAILURE_LOG_EVERY_MS) {
+        lastFailureLogAt = Date.now();
+        logger.error({ sid: sessionId, err: (err as Error).message }, 'smtp.suppression_check_failed');
+      }
       metrics.messagesRefused.inc({ reason: 'queue' });
       throw smtpError('QUEUE_UNAVAILABLE', 'Temporary failure checking the recipient, try again later');
     }

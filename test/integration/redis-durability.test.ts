@@ -22,6 +22,25 @@ describe('Redis durability settings', () => {
     );
   });
 
+  it('starts while Redis is down, answering 451 until it is back', async () => {
+    const redis = await startPrivateRedis();
+    servers.push(redis);
+    await redis.kill();
+    const gw = await startGateway({ REDIS_URL: redis.url, ROLES: 'smtp' });
+    try {
+      expect(gw.logs.some((l) => String(l.msg).startsWith('redis.unreachable_at_start'))).toBe(true);
+      const refused = await sendMail(gw.smtpPort, message);
+      expect(refused.rcpt[0]?.code).toBe(451);
+      await redis.start();
+      await waitFor(async () => (await sendMail(gw.smtpPort, message)).data?.code === 250, {
+        timeoutMs: 15_000,
+        intervalMs: 200,
+      });
+    } finally {
+      await gw.stop();
+    }
+  });
+
   it('warns when neither AOF nor a replica protects acknowledged mail, and not with AOF', async () => {
     const plain = await startPrivateRedis();
     const aof = await startPrivateRedis(['--appendonly', 'yes', '--appendfsync', 'everysec']);
