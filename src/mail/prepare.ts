@@ -18,6 +18,8 @@ export interface PreparedMessage {
   tags: EmailTag[];
   /** Tag entries that SES would refuse, dropped with a warning. */
   rejectedTags: string[];
+  /** Whether the message has a non-empty From field (SES requires one). */
+  hasFrom: boolean;
 }
 
 const REMOVED_HEADERS = new Set(['bcc', 'x-ses-configuration-set', 'x-ses-message-tags']);
@@ -85,6 +87,7 @@ export function prepareMessage(input: Buffer, options: PrepareOptions): Prepared
 
   return {
     raw: joinMessage(message),
+    hasFrom: (headerValue(message, 'from') ?? '') !== '',
     messageId: stripAngles(messageId),
     configurationSet,
     tags,

@@ -22,7 +22,10 @@ export interface ProducerOptions {
 }
 
 export interface Producer {
+  /** The message bytes are in memory. */
   enqueue(data: SendJobData, raw: Buffer): Promise<void>;
+  /** The message bytes were spooled to `spoolKey` while they arrived (large messages). */
+  enqueueSpooled(data: SendJobData, spoolKey: string): Promise<void>;
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -36,13 +39,17 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 export function createProducer(options: ProducerOptions): Producer {
   const { queue, redis, keys } = options;
 
-  async function write(data: SendJobData, raw: Buffer): Promise<void> {
+  async function write(data: SendJobData, bytes: Buffer | { spoolKey: string }): Promise<void> {
     // Both writes go out back to back on one connection (one round trip). If either fails, the
     // caller removes both, so a job never outlives a refused message and vice versa.
-    await Promise.all([
-      redis.set(keys.raw(data.queueId), raw, 'PX', options.rawTtlMs),
-      queue.add(SEND_JOB_NAME, data, { jobId: data.queueId }),
-    ]);
+    const stored = Buffer.isBuffer(bytes)
+      ? redis.set(keys.raw(data.queueId), bytes, 'PX', options.rawTtlMs)
+      : redis
+          .multi()
+          .rename(bytes.spoolKey, keys.raw(data.queueId))
+          .pexpire(keys.raw(data.queueId), options.rawTtlMs)
+          .exec();
+    await Promise.all([stored, queue.add(SEND_JOB_NAME, data, { jobId: data.queueId })]);
     const replicas = options.waitReplicas ?? 0;
     if (replicas > 0) {
       // WAIT covers every earlier write of this connection, so both writes above are included.
@@ -56,18 +63,25 @@ export function createProducer(options: ProducerOptions): Producer {
     }
   }
 
-  async function cleanUp(queueId: string): Promise<void> {
-    await Promise.allSettled([redis.del(keys.raw(queueId)), queue.remove(queueId)]);
+  async function cleanUp(queueId: string, spoolKey?: string): Promise<void> {
+    const keysToDelete = spoolKey ? [keys.raw(queueId), spoolKey] : [keys.raw(queueId)];
+    await Promise.allSettled([redis.del(...keysToDelete), queue.remove(queueId)]);
+  }
+
+  async function store(data: SendJobData, bytes: Buffer | { spoolKey: string }): Promise<void> {
+    try {
+      await withTimeout(write(data, bytes), options.timeoutMs, 'queueing the message');
+    } catch (err) {
+      const spoolKey = Buffer.isBuffer(bytes) ? undefined : bytes.spoolKey;
+      await withTimeout(cleanUp(data.queueId, spoolKey), options.timeoutMs, 'clean-up').catch(
+        () => undefined,
+      );
+      throw new RelayError('QUEUE_UNAVAILABLE', `queue unavailable: ${errorMessage(err)}`, { cause: err });
+    }
   }
 
   return {
-    async enqueue(data, raw) {
-      try {
-        await withTimeout(write(data, raw), options.timeoutMs, 'queueing the message');
-      } catch (err) {
-        await withTimeout(cleanUp(data.queueId), options.timeoutMs, 'clean-up').catch(() => undefined);
-        throw new RelayError('QUEUE_UNAVAILABLE', `queue unavailable: ${errorMessage(err)}`, { cause: err });
-      }
-    },
+    enqueue: (data, raw) => store(data, raw),
+    enqueueSpooled: (data, spoolKey) => store(data, { spoolKey }),
   };
 }

@@ -81,6 +81,7 @@ export async function startSmtpRole(ctx: RoleContext): Promise<SmtpRole> {
       logger,
       metrics: ctx.metrics,
       trace: ctx.traceStore(intakeRedis),
+      spool: { redis: intakeRedis, key: (queueId) => keys.spool(queueId), ttlMs: ctx.rawTtlMs },
     }),
   });
   const addresses = await listener.start();

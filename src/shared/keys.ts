@@ -8,6 +8,8 @@ export interface Keys {
   readonly bullPrefix: string;
   /** The message bytes of a queued message, kept outside the job JSON. */
   raw(queueId: string): string;
+  /** A large message's bytes while they arrive; renamed to `raw` once the message is complete. */
+  spool(queueId: string): string;
   /** Hash of chunk index → SES MessageId for the chunks already accepted by SES. */
   sentChunks(queueId: string): string;
   /** Rolling 24-hour recipient count (one hash). */
@@ -32,6 +34,7 @@ export function createKeys(prefix: string): Keys {
     bullPrefix: prefix,
     raw: (queueId) => `${prefix}:raw:${queueId}`,
     sentChunks: (queueId) => `${prefix}:sent:${queueId}`,
+    spool: (queueId) => `${prefix}:spool:${queueId}`,
     dailyQuota: `${prefix}:quota:24h`,
     pacer: `${prefix}:pacer`,
     sendingHold: `${prefix}:hold`,

@@ -5,6 +5,8 @@
 import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
 import { checkMessage, MAX_LINE_CHARS, type MessageProblem } from '../mail/message-check.js';
 import { prepareMessage } from '../mail/prepare.js';
+import type { Redis } from 'ioredis';
+import { spoolData } from './data-spool.js';
 import type { Producer } from '../queue/producer.js';
 import type { SendJobData } from '../queue/job.js';
 import { RelayError, smtpError } from '../shared/errors.js';
@@ -37,6 +39,8 @@ export interface IntakeOptions {
   logger: Logger;
   metrics: Metrics;
   trace: TraceStore;
+  /** Where large messages are written while they arrive (see data-spool.ts). */
+  spool: { redis: Redis; key(queueId: string): string; ttlMs: number };
 }
 
 /** The 550 for a message SES would refuse: said now, not as a bounce after the 250. */
@@ -55,23 +59,6 @@ function contentError(problem: MessageProblem): RelayError {
   }
 }
 
-/** Collects the DATA stream; once over the limit, keeps draining but stops holding bytes. */
-function readStream(stream: SMTPServerDataStream, limit: number): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let length = 0;
-    stream.on('data', (chunk: Buffer) => {
-      length += chunk.length;
-      if (length <= limit) chunks.push(chunk);
-      else chunks.length = 0;
-    });
-    stream.once('error', reject);
-    stream.once('end', () =>
-      resolve(stream.sizeExceeded || length > limit ? undefined : Buffer.concat(chunks, length)),
-    );
-  });
-}
-
 export function createIntake(options: IntakeOptions) {
   const { producer, logger, metrics } = options;
 
@@ -80,17 +67,40 @@ export function createIntake(options: IntakeOptions) {
     session: SMTPServerSession,
     dropped?: ReadonlySet<string>,
   ): Promise<string> {
-    const raw = await readStream(stream, options.maxMessageBytes);
-    if (raw === undefined) {
-      logger.info({ sid: session.id, bytes: stream.byteLength }, 'smtp.refused.size');
+    const queueId = newQueueId();
+    const spooled = await spoolData({
+      stream,
+      limitBytes: options.maxMessageBytes,
+      redis: options.spool.redis,
+      spoolKey: options.spool.key(queueId),
+      ttlMs: options.spool.ttlMs,
+      queueId,
+      hostname: options.hostname,
+    });
+    if (spooled.kind === 'failed') {
+      logger.error({ sid: session.id, queueId, err: spooled.error.message }, 'smtp.queue_failed');
+      metrics.messagesRefused.inc({ reason: 'queue' });
+      throw smtpError('QUEUE_UNAVAILABLE', 'Temporary failure: the queue is unavailable, try again later');
+    }
+    if (spooled.kind === 'oversized') {
+      logger.info({ sid: session.id, bytes: spooled.bytes }, 'smtp.refused.size');
       metrics.messagesRefused.inc({ reason: 'size' });
       throw smtpError(
         'SMTP_MESSAGE_TOO_BIG',
         `Message exceeds the size limit of ${options.maxMessageBytes} bytes`,
       );
     }
-    const problem = checkMessage(raw);
+    const raw = spooled.kind === 'memory' ? spooled.raw : undefined;
+    const problem = raw
+      ? checkMessage(raw)
+      : spooled.kind === 'spooled' && spooled.longLine
+        ? ({ kind: 'line-too-long', ...spooled.longLine } as const)
+        : spooled.kind === 'spooled' && !spooled.prepared.hasFrom
+          ? ({ kind: 'no-from' } as const)
+          : undefined;
     if (problem) {
+      if (spooled.kind === 'spooled')
+        options.spool.redis.del(options.spool.key(queueId)).catch(() => undefined);
       logger.info({ sid: session.id, problem }, 'smtp.refused.content');
       metrics.messagesRefused.inc({ reason: 'content' });
       throw contentError(problem);
@@ -99,23 +109,24 @@ export function createIntake(options: IntakeOptions) {
       .map((rcpt) => rcpt.address)
       .filter((rcpt) => !dropped?.has(rcpt));
     if (recipients.length === 0) {
+      if (spooled.kind === 'spooled')
+        options.spool.redis.del(options.spool.key(queueId)).catch(() => undefined);
       // Every recipient is suppressed and SUPPRESSION_ACTION=drop: the app is told 250 and nothing is sent.
       logger.info({ sid: session.id, dropped: dropped?.size ?? 0 }, 'smtp.message_dropped');
       return '2.0.0 Ok: not queued, every recipient is suppressed';
     }
-    const queueId = newQueueId();
-    const prepared = prepareMessage(raw, { queueId, hostname: options.hostname });
+    const prepared = raw ? prepareMessage(raw, { queueId, hostname: options.hostname }) : undefined;
+    const meta = prepared ?? (spooled as Extract<typeof spooled, { kind: 'spooled' }>).prepared;
     const envelope = session.envelope;
     const user = sessionUser(session);
     const data: SendJobData = {
       queueId,
       from: envelope.mailFrom === false ? '' : envelope.mailFrom.address,
       recipients,
-      size: prepared.raw.length,
-      messageId: prepared.messageId,
-      configurationSet:
-        prepared.configurationSet ?? user?.configurationSet ?? options.defaultConfigurationSet,
-      tags: user ? mergeTags([userTag(user.username)], user.tags, prepared.tags) : prepared.tags,
+      size: prepared ? prepared.raw.length : (spooled as Extract<typeof spooled, { kind: 'spooled' }>).size,
+      messageId: meta.messageId,
+      configurationSet: meta.configurationSet ?? user?.configurationSet ?? options.defaultConfigurationSet,
+      tags: user ? mergeTags([userTag(user.username)], user.tags, meta.tags) : meta.tags,
       user: user?.username,
       identityArn: user?.fromEmailAddressIdentityArn,
       userRateShare: user?.rateShare,
@@ -125,7 +136,8 @@ export function createIntake(options: IntakeOptions) {
       receivedAt: Date.now(),
     };
     try {
-      await producer.enqueue(data, prepared.raw);
+      if (prepared) await producer.enqueue(data, prepared.raw);
+      else await producer.enqueueSpooled(data, options.spool.key(queueId));
     } catch (err) {
       logger.error({ sid: session.id, queueId, err: (err as Error).message }, 'smtp.queue_failed');
       metrics.messagesRefused.inc({ reason: 'queue' });
@@ -133,8 +145,8 @@ export function createIntake(options: IntakeOptions) {
         throw smtpError(err.code, 'Temporary failure: the queue is unavailable, try again later');
       throw err;
     }
-    if (prepared.rejectedTags.length > 0) {
-      logger.warn({ sid: session.id, queueId, dropped: prepared.rejectedTags }, 'smtp.tags_dropped');
+    if (meta.rejectedTags.length > 0) {
+      logger.warn({ sid: session.id, queueId, dropped: meta.rejectedTags }, 'smtp.tags_dropped');
     }
     metrics.messagesAccepted.inc();
     // Written after the 250 and not awaited: tracing must never slow or fail intake.
@@ -154,7 +166,7 @@ export function createIntake(options: IntakeOptions) {
       {
         sid: session.id,
         queueId,
-        messageId: prepared.messageId,
+        messageId: meta.messageId,
         from: data.from,
         rcpt: data.recipients.length,
         size: data.size,
