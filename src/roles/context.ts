@@ -1,6 +1,9 @@
 // What every role gets from the composition root: configuration, logger, key names and a way to
 // open Redis connections that app.stop() closes at the end.
+import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { SendJobData } from '../queue/job.js';
+import { createOutboundQueue } from '../queue/outbound.js';
 import type { Config } from '../config/index.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { TraceStore } from '../trace/trace-store.js';
@@ -20,6 +23,18 @@ export interface RoleContext {
   metrics: Metrics;
   /** Builds a trace store on the given connection (each role uses its own connection). */
   traceStore(redis: Redis): TraceStore;
+}
+
+/** The outbound queue with the job options every message gets, on the given connection. */
+export function outboundQueueFor(ctx: RoleContext, connection: Redis): Queue<SendJobData> {
+  return createOutboundQueue({
+    connection,
+    keys: ctx.keys,
+    retry: ctx.retry,
+    completedRetentionMs: ctx.config.COMPLETED_JOB_RETENTION,
+    failedRetentionMs: ctx.config.FAILED_JOB_RETENTION,
+    logger: ctx.logger,
+  });
 }
 
 export interface RunningRole {

@@ -4,14 +4,13 @@ import type { AddressInfo } from 'node:net';
 import { createMetricsRouter } from '../http/metrics-route.js';
 import { createHttpServer } from '../http/server.js';
 import { createSendingHolds } from '../queue/holds.js';
-import { createOutboundQueue } from '../queue/outbound.js';
 import type https from 'node:https';
 import { createAdminRouter } from '../admin/index.js';
 import { readRates } from '../queue/reputation.js';
 import { createCertificateStore, smtpServerTlsOptions } from '../tls/index.js';
 import { createSnsRouter, type CertificateFetcher } from '../webhook/index.js';
 import { createFeedbackHandler, createSuppression } from './feedback.js';
-import type { RoleContext, RunningRole } from './context.js';
+import { outboundQueueFor, type RoleContext, type RunningRole } from './context.js';
 
 const SNS_TYPES = new Set(['Notification', 'SubscriptionConfirmation', 'UnsubscribeConfirmation']);
 
@@ -26,14 +25,7 @@ export interface HttpRoleDeps {
 export async function startHttpRole(ctx: RoleContext, deps: HttpRoleDeps = {}): Promise<HttpRole> {
   const { config, logger, keys } = ctx;
   const redis = ctx.connect('command', 'http');
-  const queue = createOutboundQueue({
-    connection: redis,
-    keys,
-    retry: ctx.retry,
-    completedRetentionMs: config.COMPLETED_JOB_RETENTION,
-    failedRetentionMs: config.FAILED_JOB_RETENTION,
-    logger,
-  });
+  const queue = outboundQueueFor(ctx, redis);
   const holds = createSendingHolds({ redis, queue, holdKey: keys.sendingHold, throttleKey: keys.throttle });
   const { metrics } = ctx;
   const suppression = createSuppression(ctx, redis);

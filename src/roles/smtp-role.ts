@@ -2,13 +2,12 @@
 // needs for AUTH (users file, failure throttle) and TLS (reloadable certificate).
 import type { AddressInfo } from 'node:net';
 import { createAuthThrottle, createUserDirectory, type UserDirectory } from '../auth/index.js';
-import { createOutboundQueue } from '../queue/outbound.js';
 import { createProducer } from '../queue/producer.js';
 import { createIntake } from '../smtp/intake.js';
 import { createSmtpListener } from '../smtp/listener.js';
 import { createRecipientPolicy } from '../smtp/recipient-policy.js';
 import { createCertificateStore, type CertificateStore } from '../tls/index.js';
-import type { RoleContext, RunningRole } from './context.js';
+import { outboundQueueFor, type RoleContext, type RunningRole } from './context.js';
 import { createSuppression } from './feedback.js';
 
 export interface SmtpRole extends RunningRole {
@@ -21,14 +20,7 @@ export interface SmtpRole extends RunningRole {
 export async function startSmtpRole(ctx: RoleContext): Promise<SmtpRole> {
   const { config, logger, keys } = ctx;
   const intakeRedis = ctx.connect('intake', 'intake');
-  const queue = createOutboundQueue({
-    connection: intakeRedis,
-    keys,
-    retry: ctx.retry,
-    completedRetentionMs: config.COMPLETED_JOB_RETENTION,
-    failedRetentionMs: config.FAILED_JOB_RETENTION,
-    logger,
-  });
+  const queue = outboundQueueFor(ctx, intakeRedis);
   const producer = createProducer({
     queue,
     redis: intakeRedis,

@@ -10,7 +10,6 @@ import { createReputationGuard } from '../queue/reputation.js';
 import { STATS_TTL_MS, createFeedbackKeys, utcDay } from '../webhook/index.js';
 import { createDsnSender } from '../queue/dsn-sender.js';
 import { createSendingHolds, type SendingHolds } from '../queue/holds.js';
-import { createOutboundQueue } from '../queue/outbound.js';
 import { createProducer } from '../queue/producer.js';
 import { createDailyQuota, type DailyQuota } from '../queue/quota.js';
 import { createSendWorker } from '../queue/worker.js';
@@ -18,7 +17,7 @@ import { createSesClient } from '../ses/client.js';
 import type { CertificateFetcher } from '../webhook/index.js';
 import { createSqsPoller } from '../webhook/sqs-poller.js';
 import { createFeedbackHandler, createSuppression } from './feedback.js';
-import type { RoleContext, RunningRole } from './context.js';
+import { outboundQueueFor, type RoleContext, type RunningRole } from './context.js';
 
 /** How often the worker's concurrency is re-fitted to the measured SES latency. */
 const CONCURRENCY_REFIT_MS = 2000;
@@ -59,14 +58,7 @@ export async function startWorkerRole(ctx: RoleContext, deps: WorkerRoleDeps = {
       credentials: awsCredentials(config),
     });
   const redis = ctx.connect('worker', 'worker-bookkeeping');
-  const queue = createOutboundQueue({
-    connection: redis,
-    keys,
-    retry: ctx.retry,
-    completedRetentionMs: config.COMPLETED_JOB_RETENTION,
-    failedRetentionMs: config.FAILED_JOB_RETENTION,
-    logger,
-  });
+  const queue = outboundQueueFor(ctx, redis);
   const holds = createSendingHolds({ redis, queue, holdKey: keys.sendingHold, throttleKey: keys.throttle });
   const quota = createDailyQuota(redis, keys.dailyQuota);
   const suppression = createSuppression(ctx, redis);

@@ -3,19 +3,9 @@
 // structurally. Every method must be safe to repeat: SNS redelivers, and so do our own 503s. A
 // RelayError that is not retryable (e.g. an address the store cannot hold) skips that one recipient.
 
-export type SuppressionReason = 'bounce' | 'complaint' | 'manual' | 'imported';
+import type { SuppressionDetails } from '../suppression/types.js';
 
-export interface SuppressionDetails {
-  reason: SuppressionReason;
-  bounceType?: string;
-  bounceSubType?: string;
-  diagnosticCode?: string;
-  sesMessageId?: string;
-  feedbackId?: string;
-  complaintFeedbackType?: string;
-  expiresAt?: number;
-  at?: number;
-}
+export type { SuppressionDetails, SuppressionReason } from '../suppression/types.js';
 
 export interface SoftBounceOptions {
   /** When the bounce happened (ms since the epoch). */
