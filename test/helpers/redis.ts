@@ -94,7 +94,12 @@ export class PrivateRedis {
 
   async stop(): Promise<void> {
     await this.kill();
-    fs.rmSync(this.dir, { recursive: true, force: true });
+    // An AOF rewrite child can outlive a killed server for a moment and still write into the directory.
+    try {
+      fs.rmSync(this.dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+    } catch {
+      // a leftover temporary directory is harmless
+    }
   }
 }
 
