@@ -1,0 +1,75 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Queue } from 'bullmq';
+import bcrypt from 'bcryptjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OUTBOUND_QUEUE } from '../../src/shared/keys.js';
+import { startGateway, type TestGateway } from '../helpers/gateway.js';
+import { simpleMessage, SmtpClient } from '../helpers/smtp-client.js';
+import { removeTempDirs, tempDir } from '../helpers/tls-cert.js';
+import { waitFor } from '../helpers/wait.js';
+
+const PASSWORD = 'user-limits-password';
+
+async function sendAs(port: number, user: string, recipients: string[]): Promise<string> {
+  const client = await SmtpClient.connect(port);
+  await client.hello();
+  expect((await client.auth(user, PASSWORD)).code).toBe(235);
+  expect((await client.command('MAIL FROM:<app@example.com>')).code).toBe(250);
+  for (const to of recipients) expect((await client.command(`RCPT TO:<${to}>`)).code).toBe(250);
+  const reply = await client.data(simpleMessage());
+  client.close();
+  expect(reply.code).toBe(250);
+  return /queued as (\w+)/.exec(reply.text)![1]!;
+}
+
+describe('per-user rate share and daily cap', () => {
+  let gw: TestGateway;
+  let queue: Queue;
+  beforeAll(async () => {
+    const hash = bcrypt.hashSync(PASSWORD, 4);
+    const file = path.join(tempDir('user-limits'), 'users.yaml');
+    fs.writeFileSync(
+      file,
+      [
+        'users:',
+        '  - username: slow',
+        `    password: "${hash}"`,
+        '    rateShare: 2',
+        '  - username: capped',
+        `    password: "${hash}"`,
+        '    dailyCap: 3',
+      ].join('\n'),
+    );
+    gw = await startGateway({ SMTP_USERS_FILE: file, SMTP_ALLOW_INSECURE_AUTH: 'true' });
+    queue = new Queue(OUTBOUND_QUEUE, { connection: gw.redis, prefix: gw.config.REDIS_PREFIX });
+  });
+  afterAll(async () => {
+    await queue.close();
+    await gw.stop();
+    removeTempDirs();
+  });
+
+  it('paces a user with a rate share at its own rate, below the global one', async () => {
+    gw.ses.reset();
+    for (let i = 0; i < 3; i++) await sendAs(gw.smtpPort, 'slow', [`a${i}@example.net`, `b${i}@example.net`]);
+    await waitFor(() => gw.ses.sends.length === 3, { timeoutMs: 15_000 });
+    const times = gw.ses.sends.map((s) => s.at).sort((a, b) => a - b);
+    // 6 recipients at 2/s: the last pair cannot reach SES before about 2 s after the first.
+    expect(times.at(-1)! - times[0]!).toBeGreaterThanOrEqual(1800);
+  });
+
+  it("holds a user's mail past its daily cap (delayed, not failed)", async () => {
+    gw.ses.reset();
+    const first = await sendAs(gw.smtpPort, 'capped', ['c1@example.net', 'c2@example.net']);
+    await waitFor(async () => (await queue.getJobState(first)) === 'completed');
+    const second = await sendAs(gw.smtpPort, 'capped', ['c3@example.net', 'c4@example.net']);
+    await waitFor(async () => (await queue.getJobState(second)) === 'delayed');
+    expect(
+      gw.logs.some(
+        (l) => l.msg === 'queue.delayed' && String(l.why).includes('daily cap of SMTP user capped'),
+      ),
+    ).toBe(true);
+    expect(gw.ses.sends).toHaveLength(1);
+  });
+});
