@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
-import type { PrivateRedis} from '../helpers/redis.js';
+import type { PrivateRedis } from '../helpers/redis.js';
 import { startPrivateRedis } from '../helpers/redis.js';
 import { sendMail, simpleMessage } from '../helpers/smtp-client.js';
 import { waitFor } from '../helpers/wait.js';
