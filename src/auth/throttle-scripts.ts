@@ -1,16 +1,8 @@
 // The Lua scripts of the AUTH failure throttle. One key per client (so it runs unchanged on Redis
 // Cluster), read and written atomically, on Redis's clock (so gateway hosts may disagree on the time).
-import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import { defineScript } from '../shared/lua.js';
 
-export interface LuaScript {
-  readonly source: string;
-  readonly sha1: string;
-}
-
-function defineScript(source: string): LuaScript {
-  return { source, sha1: createHash('sha1').update(source).digest('hex') };
-}
+export { runScript, type LuaScript } from '../shared/lua.js';
 
 /*
  * The client's hash: field f = failures inside the window, "ms:tag" pairs oldest first, where tag is a
@@ -76,18 +68,3 @@ else
 end
 return #kept
 `);
-
-/** EVALSHA, falling back to EVAL (which also caches the script) after a restart or SCRIPT FLUSH. */
-export async function runScript(
-  redis: Redis,
-  script: LuaScript,
-  keys: string[],
-  args: (string | number)[],
-): Promise<unknown> {
-  try {
-    return await redis.evalsha(script.sha1, keys.length, ...keys, ...args);
-  } catch (err) {
-    if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
-    return redis.eval(script.source, keys.length, ...keys, ...args);
-  }
-}

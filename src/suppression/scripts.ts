@@ -2,32 +2,9 @@
 // once (summary, detail, expiry index, counter, soft-bounce window) run atomically in Redis. All keys
 // a script touches are passed in KEYS and share one hash tag (see keys.ts). The stored formats are
 // described in codec.ts. Kept as strings, not .lua files, so the build needs no copy step.
-import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import { defineScript } from '../shared/lua.js';
 
-export interface LuaScript {
-  readonly source: string;
-  readonly sha1: string;
-}
-
-function defineScript(source: string): LuaScript {
-  return { source, sha1: createHash('sha1').update(source).digest('hex') };
-}
-
-/** EVALSHA, falling back to EVAL (which also caches the script) after a restart or SCRIPT FLUSH. */
-export async function runScript(
-  redis: Redis,
-  script: LuaScript,
-  keys: string[],
-  args: (string | number)[],
-): Promise<unknown> {
-  try {
-    return await redis.evalsha(script.sha1, keys.length, ...keys, ...args);
-  } catch (err) {
-    if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
-    return redis.eval(script.source, keys.length, ...keys, ...args);
-  }
-}
+export { runScript, type LuaScript } from '../shared/lua.js';
 
 // upsert(...) -> added (1 when there was no live entry), created (1 when the field was new), summary,
 //   detail ('' when none). The caller adds `created` to the entry counter, once per script.
