@@ -6,6 +6,7 @@
 // Keys: `<prefix>:trace:<queueId>` is a list of JSON events; `<prefix>:trace:mid:<Message-ID>` and
 // `<prefix>:trace:ses:<SES MessageId>` point at the queue id. Each write touches one message's keys.
 import type { Redis } from 'ioredis';
+import { defineScript, runScript } from '../shared/lua.js';
 
 export type TraceEvent =
   | {
@@ -56,21 +57,37 @@ export interface TraceStore {
 /** Cap on events per message: a message retried for days should not grow without bound. */
 const MAX_EVENTS = 200;
 
+/*
+ * KEYS[1] the timeline list; KEYS[2] (optional) an index key to point at the queue id
+ * ARGV[1] event JSON, ARGV[2] retention ms, ARGV[3] most events kept, ARGV[4] queue id
+ */
+const RECORD_SCRIPT = defineScript(`
+local length = redis.call('RPUSH', KEYS[1], ARGV[1])
+if length > tonumber(ARGV[3]) then redis.call('LTRIM', KEYS[1], -tonumber(ARGV[3]), -1) end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+if KEYS[2] then redis.call('SET', KEYS[2], ARGV[4], 'PX', ARGV[2]) end
+return length
+`);
+
 export function createTraceStore(redis: Redis, prefix: string, retentionMs: number): TraceStore {
   const timelineKey = (queueId: string) => `${prefix}:trace:${queueId}`;
   const messageIdKey = (messageId: string) => `${prefix}:trace:mid:${messageId.replace(/^<|>$/g, '')}`;
   const sesKey = (sesMessageId: string) => `${prefix}:trace:ses:${sesMessageId}`;
 
   async function record(queueId: string, event: TraceEvent): Promise<void> {
-    const multi = redis
-      .multi()
-      .rpush(timelineKey(queueId), JSON.stringify(event))
-      .ltrim(timelineKey(queueId), -MAX_EVENTS, -1)
-      .pexpire(timelineKey(queueId), retentionMs);
-    if (event.type === 'accepted') multi.set(messageIdKey(event.messageId), queueId, 'PX', retentionMs);
-    if (event.type === 'ses-call' && event.sesMessageId)
-      multi.set(sesKey(event.sesMessageId), queueId, 'PX', retentionMs);
-    await multi.exec();
+    // One script call instead of a MULTI of four commands: tracing runs once per accepted message.
+    const index =
+      event.type === 'accepted'
+        ? messageIdKey(event.messageId)
+        : event.type === 'ses-call' && event.sesMessageId
+          ? sesKey(event.sesMessageId)
+          : undefined;
+    await runScript(redis, RECORD_SCRIPT, index ? [timelineKey(queueId), index] : [timelineKey(queueId)], [
+      JSON.stringify(event),
+      retentionMs,
+      MAX_EVENTS,
+      queueId,
+    ]);
   }
 
   return {
