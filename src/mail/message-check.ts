@@ -1,9 +1,9 @@
 // Verdicts on the message bytes at the end of DATA, for faults SES would answer with a permanent
 // failure later (after the client was told 250): a line over the RFC limit, which SES refuses
 // outright ("The length of any single line of text in the message can't exceed 1,000 characters"),
-// and a missing From field, which SES requires. Refusing at DATA tells the sending app at once,
-// with a precise reply, instead of a bounce or a failed job hours later. Pure, so it is tested alone.
-import { headerValue, splitMessage } from './headers.js';
+// and a missing From field, which SES requires (read off the prepared header, see prepare.ts).
+// Refusing at DATA tells the sending app at once, with a precise reply, instead of a bounce or a
+// failed job hours later. Pure, so it is tested alone.
 
 /** RFC 5322 §2.1.1: at most 998 characters per line, not counting the CRLF (SES: 1,000 with it). */
 export const MAX_LINE_CHARS = 998;
@@ -34,14 +34,5 @@ export function findLongLine(
     start = newline + 1;
     line++;
   }
-  return undefined;
-}
-
-/** What is wrong with the message for SES, if anything; the first problem found. */
-export function checkMessage(raw: Buffer): MessageProblem | undefined {
-  const long = findLongLine(raw);
-  if (long) return { kind: 'line-too-long', ...long };
-  const from = headerValue(splitMessage(raw), 'from');
-  if (from === undefined || from === '') return { kind: 'no-from' };
   return undefined;
 }

@@ -3,7 +3,7 @@
 // an oversized one, 550 5.6.0 for one SES would refuse for good (a line over 998 characters, no
 // From), 451 when Redis cannot take it.
 import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
-import { checkMessage, MAX_LINE_CHARS, type MessageProblem } from '../mail/message-check.js';
+import { findLongLine, MAX_LINE_CHARS, type MessageProblem } from '../mail/message-check.js';
 import { prepareMessage } from '../mail/prepare.js';
 import type { Redis } from 'ioredis';
 import { spoolData } from './data-spool.js';
@@ -90,17 +90,25 @@ export function createIntake(options: IntakeOptions) {
         `Message exceeds the size limit of ${options.maxMessageBytes} bytes`,
       );
     }
-    const raw = spooled.kind === 'memory' ? spooled.raw : undefined;
-    const problem = raw
-      ? checkMessage(raw)
-      : spooled.kind === 'spooled' && spooled.longLine
-        ? ({ kind: 'line-too-long', ...spooled.longLine } as const)
-        : spooled.kind === 'spooled' && !spooled.prepared.hasFrom
-          ? ({ kind: 'no-from' } as const)
-          : undefined;
-    if (problem) {
+    // The header section is parsed once (prepareMessage); a spooled message was prepared while it arrived.
+    const prepared =
+      spooled.kind === 'memory'
+        ? prepareMessage(spooled.raw, { queueId, hostname: options.hostname })
+        : undefined;
+    const meta = spooled.kind === 'memory' ? prepared! : spooled.prepared;
+    const size = spooled.kind === 'memory' ? prepared!.raw.length : spooled.size;
+    const longLine = spooled.kind === 'memory' ? findLongLine(spooled.raw) : spooled.longLine;
+    const discardSpool = () => {
       if (spooled.kind === 'spooled')
         options.spool.redis.del(options.spool.key(queueId)).catch(() => undefined);
+    };
+    const problem: MessageProblem | undefined = longLine
+      ? { kind: 'line-too-long', ...longLine }
+      : meta.hasFrom
+        ? undefined
+        : { kind: 'no-from' };
+    if (problem) {
+      discardSpool();
       logger.info({ sid: session.id, problem }, 'smtp.refused.content');
       metrics.messagesRefused.inc({ reason: 'content' });
       throw contentError(problem);
@@ -109,21 +117,18 @@ export function createIntake(options: IntakeOptions) {
       .map((rcpt) => rcpt.address)
       .filter((rcpt) => !dropped?.has(rcpt));
     if (recipients.length === 0) {
-      if (spooled.kind === 'spooled')
-        options.spool.redis.del(options.spool.key(queueId)).catch(() => undefined);
+      discardSpool();
       // Every recipient is suppressed and SUPPRESSION_ACTION=drop: the app is told 250 and nothing is sent.
       logger.info({ sid: session.id, dropped: dropped?.size ?? 0 }, 'smtp.message_dropped');
       return '2.0.0 Ok: not queued, every recipient is suppressed';
     }
-    const prepared = raw ? prepareMessage(raw, { queueId, hostname: options.hostname }) : undefined;
-    const meta = prepared ?? (spooled as Extract<typeof spooled, { kind: 'spooled' }>).prepared;
     const envelope = session.envelope;
     const user = sessionUser(session);
     const data: SendJobData = {
       queueId,
       from: envelope.mailFrom === false ? '' : envelope.mailFrom.address,
       recipients,
-      size: prepared ? prepared.raw.length : (spooled as Extract<typeof spooled, { kind: 'spooled' }>).size,
+      size,
       messageId: meta.messageId,
       configurationSet: meta.configurationSet ?? user?.configurationSet ?? options.defaultConfigurationSet,
       tags: user ? mergeTags([userTag(user.username)], user.tags, meta.tags) : meta.tags,
