@@ -68,10 +68,6 @@ export function parseRedisTarget(url: string): RedisTarget {
   };
 }
 
-export function isClusterUrl(url: string): boolean {
-  return parseRedisTarget(url).kind === 'cluster';
-}
-
 function connect(target: RedisTarget, options: RedisOptions): Redis {
   if (target.kind === 'single') return new Redis(target.url, options);
   if (target.kind === 'sentinel') {
