@@ -2,6 +2,7 @@
 // accepts. README's configuration table mirrors this file.
 import os from 'node:os';
 import { z } from 'zod';
+import { parseRedisTarget } from '../shared/redis.js';
 import { parseBytes, parseCidr, parseDurationMs, splitList, type Cidr } from './parsers.js';
 
 /** SES v2 refuses messages over 40 MB; the gateway never accepts more than it can hand over. */
@@ -297,7 +298,7 @@ export const envSchema = z
   // On Redis Cluster every key of a deployment must share one hash slot (BullMQ's scripts and ours
   // touch several keys at once): a prefix without a {hash tag} gets one.
   .transform((config) =>
-    /^redis(s)?-cluster:/.test(config.REDIS_URL) && !/\{[^}]+\}/.test(config.REDIS_PREFIX)
+    parseRedisTarget(config.REDIS_URL).kind === 'cluster' && !/\{[^}]+\}/.test(config.REDIS_PREFIX)
       ? { ...config, REDIS_PREFIX: `{${config.REDIS_PREFIX}}` }
       : config,
   );
