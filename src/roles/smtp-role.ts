@@ -6,6 +6,7 @@ import { createProducer } from '../queue/producer.js';
 import { createIntake } from '../smtp/intake.js';
 import { createSmtpListener } from '../smtp/listener.js';
 import { createRecipientPolicy } from '../smtp/recipient-policy.js';
+import { coalesceRedisWrites } from '../shared/write-coalescing.js';
 import { createCertificateStore, type CertificateStore } from '../tls/index.js';
 import { outboundQueueFor, type RoleContext, type RunningRole } from './context.js';
 import { createSuppression } from './feedback.js';
@@ -20,6 +21,7 @@ export interface SmtpRole extends RunningRole {
 export async function startSmtpRole(ctx: RoleContext): Promise<SmtpRole> {
   const { config, logger, keys } = ctx;
   const intakeRedis = ctx.connect('intake', 'intake');
+  coalesceRedisWrites(intakeRedis);
   const queue = outboundQueueFor(ctx, intakeRedis);
   const producer = createProducer({
     queue,

@@ -10,6 +10,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import { readProxyHeader } from '../proxy/index.js';
 import { ERROR_CATALOG } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
+import { coalesceUntilEndOfTurn } from '../shared/write-coalescing.js';
 import { followCertificateStore, smtpServerTlsOptions, type CertificateStore } from '../tls/index.js';
 import { createConnectionLimits } from './connection-limits.js';
 import type { createIntake } from './intake.js';
@@ -101,6 +102,11 @@ export function createSmtpListener(options: ListenerOptions): SmtpListener {
   const unfollow = tls ? servers.map((server) => followCertificateStore(server, tls)) : [];
   for (const server of servers)
     server.on('error', (err) => logger.error({ err: err.message }, 'smtp.server_error'));
+  // Replies produced while handling one chunk from a pipelining client leave in one write.
+  const coalesceReplies = (socket: net.Socket) =>
+    socket.prependListener('data', () => coalesceUntilEndOfTurn(socket));
+  if (!config.SMTP_PROXY_PROTOCOL) plain.server.on('connection', coalesceReplies);
+  secure?.server.on('secureConnection', coalesceReplies);
 
   /** In front of the plain port when SMTP_PROXY_PROTOCOL is on: reads PROXY v1/v2, then hands over. */
   const proxyFront = config.SMTP_PROXY_PROTOCOL
@@ -115,6 +121,7 @@ export function createSmtpListener(options: ListenerOptions): SmtpListener {
             return;
           }
           const source = result.header.command === 'proxy' ? result.header.source : undefined;
+          coalesceReplies(socket);
           plain.connect(socket, {
             remoteAddress: source?.address ?? socket.remoteAddress,
             remotePort: source?.port ?? socket.remotePort,
