@@ -22,6 +22,15 @@ export function coalesceUntilEndOfTurn(socket: Socket): void {
   });
 }
 
+/** Makes every write to `socket` go through coalesceUntilEndOfTurn. */
+export function coalesceSocketWrites(socket: Socket): void {
+  const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
+  socket.write = (...args: unknown[]) => {
+    coalesceUntilEndOfTurn(socket);
+    return write(...args);
+  };
+}
+
 /**
  * Makes every command sent on `redis` go through coalesceUntilEndOfTurn. A single server or a
  * Sentinel-managed one only: a Cluster spreads commands over several sockets and is left as it is.

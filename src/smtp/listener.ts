@@ -10,7 +10,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import { readProxyHeader } from '../proxy/index.js';
 import { ERROR_CATALOG } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
-import { coalesceUntilEndOfTurn } from '../shared/write-coalescing.js';
+import { coalesceSocketWrites } from '../shared/write-coalescing.js';
 import { followCertificateStore, smtpServerTlsOptions, type CertificateStore } from '../tls/index.js';
 import { createConnectionLimits } from './connection-limits.js';
 import type { createIntake } from './intake.js';
@@ -102,9 +102,8 @@ export function createSmtpListener(options: ListenerOptions): SmtpListener {
   const unfollow = tls ? servers.map((server) => followCertificateStore(server, tls)) : [];
   for (const server of servers)
     server.on('error', (err) => logger.error({ err: err.message }, 'smtp.server_error'));
-  // Replies produced while handling one chunk from a pipelining client leave in one write.
-  const coalesceReplies = (socket: net.Socket) =>
-    socket.prependListener('data', () => coalesceUntilEndOfTurn(socket));
+  // Replies produced in one turn (a pipelining client's MAIL, RCPT and DATA) leave in one write.
+  const coalesceReplies = (socket: net.Socket) => coalesceSocketWrites(socket);
   if (!config.SMTP_PROXY_PROTOCOL) plain.server.on('connection', coalesceReplies);
   secure?.server.on('secureConnection', coalesceReplies);
 
