@@ -83,6 +83,12 @@ export interface HttpServerOptions {
   readiness(): Promise<string[]>;
   /** Adds routes before the 404 and error handlers. */
   mount?(app: express.Express): void;
+  /**
+   * Handlers tried before express, in order, for hot endpoints that need none of its machinery; each
+   * returns true when it took the request. Express costs ~190 µs of CPU per request here, a bare
+   * Node handler ~30 µs.
+   */
+  fastPaths?: ((req: http.IncomingMessage, res: http.ServerResponse) => boolean)[];
   /** Serves HTTPS with these TLS options (key, cert, SNICallback…) instead of plain HTTP. */
   tls?: https.ServerOptions | undefined;
 }
@@ -141,7 +147,12 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     }
   });
 
-  const server = options.tls ? https.createServer(options.tls, app) : http.createServer(app);
+  const fastPaths = options.fastPaths ?? [];
+  const handle = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    for (const fastPath of fastPaths) if (fastPath(req, res)) return;
+    app(req, res);
+  };
+  const server = options.tls ? https.createServer(options.tls, handle) : http.createServer(handle);
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => answerUnparsable(err, socket));
 
   return {

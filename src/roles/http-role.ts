@@ -4,11 +4,13 @@ import type { AddressInfo } from 'node:net';
 import { createMetricsRouter } from '../http/metrics-route.js';
 import { createHttpServer } from '../http/server.js';
 import { createSendingHolds } from '../queue/holds.js';
+import type http from 'node:http';
 import type https from 'node:https';
 import { createAdminRouter } from '../admin/index.js';
 import { readRates } from '../queue/reputation.js';
+import { coalesceRedisWrites } from '../shared/write-coalescing.js';
 import { createCertificateStore, smtpServerTlsOptions } from '../tls/index.js';
-import { createSnsRouter, type CertificateFetcher } from '../webhook/index.js';
+import { createSnsFastPath, createSnsRouter, type CertificateFetcher } from '../webhook/index.js';
 import { createFeedbackHandler, createSuppression } from './feedback.js';
 import { outboundQueueFor, type RoleContext, type RunningRole } from './context.js';
 
@@ -25,6 +27,8 @@ export interface HttpRoleDeps {
 export async function startHttpRole(ctx: RoleContext, deps: HttpRoleDeps = {}): Promise<HttpRole> {
   const { config, logger, keys } = ctx;
   const redis = ctx.connect('command', 'http');
+  // Many webhook posts at once: their Redis commands leave in one write per event-loop turn.
+  coalesceRedisWrites(redis);
   const queue = outboundQueueFor(ctx, redis);
   const holds = createSendingHolds({ redis, queue, holdKey: keys.sendingHold, throttleKey: keys.throttle });
   const { metrics } = ctx;
@@ -72,19 +76,21 @@ export async function startHttpRole(ctx: RoleContext, deps: HttpRoleDeps = {}): 
     for (const by of ['ses', 'operator', 'reputation'] as const)
       metrics.sendingHeld.set({ by }, hold?.by === by ? 1 : 0);
   });
+  const countSns = (req: http.IncomingMessage, status: number) => {
+    // Only known values become labels: the header is the sender's to choose.
+    const header = String(req.headers['x-amz-sns-message-type']);
+    const type = SNS_TYPES.has(header) ? header : 'other';
+    metrics.snsNotifications.inc({ type, result: String(status) });
+  };
   const server = createHttpServer({
     host: config.HTTP_HOST,
     port: config.HTTP_PORT,
     logger,
+    fastPaths: [createSnsFastPath({ webhook, logger, onAnswered: countSns })],
     mount(app) {
       app.use(createMetricsRouter(metrics, config.METRICS_TOKEN));
       app.use('/sns', (req, res, next) => {
-        res.on('finish', () => {
-          // Only known values become labels: the header is the sender's to choose.
-          const header = String(req.headers['x-amz-sns-message-type']);
-          const type = SNS_TYPES.has(header) ? header : 'other';
-          metrics.snsNotifications.inc({ type, result: String(res.statusCode) });
-        });
+        res.on('finish', () => countSns(req, res.statusCode));
         next();
       });
       app.use(createSnsRouter({ webhook, logger }));

@@ -28,7 +28,13 @@ export {
   type FeedbackPolicy,
 } from './feedback-policy.js';
 export { createFeedbackKeys, type FeedbackKeys } from './keys.js';
-export { createSnsRouter, SNS_BODY_LIMIT_BYTES, type SnsRouterOptions } from './router.js';
+export {
+  createSnsFastPath,
+  createSnsRouter,
+  SNS_BODY_LIMIT_BYTES,
+  type SnsFastPathOptions,
+  type SnsRouterOptions,
+} from './router.js';
 export { parseSesEvent, type SesEvent } from './ses-event.js';
 export type { SnsHeaders, SnsMessage } from './sns-envelope.js';
 export { createSnsVerifier, type CertificateFetcher, type SnsVerifier } from './sns-verify.js';

@@ -1,5 +1,11 @@
 // POST /sns for the HTTP role. The body is read as text whatever the Content-Type (SNS sends
 // text/plain by default, and express.json() would skip it); errors answer JSON like every route.
+//
+// Two doors to the same handler: a fast path on the bare Node server for the shape every SNS
+// delivery has (a Content-Length within the limit, no Content-Encoding, UTF-8), and the express
+// router for everything else (compressed or chunked bodies, other charsets, oversized bodies), whose
+// body parser answers the unusual cases.
+import type http from 'node:http';
 import express from 'express';
 import type { Logger } from '../shared/logger.js';
 import { WEBHOOK_ERRORS } from './errors.js';
@@ -19,6 +25,66 @@ export interface SnsRouterOptions {
 interface BodyParserError extends Error {
   status?: number;
   type?: string;
+}
+
+const UTF8_CHARSET = /^utf-?8$/i;
+
+/** True when the request can be read as-is: a known length within the limit, plain UTF-8 bytes. */
+function isPlainBody(req: http.IncomingMessage, limit: number): boolean {
+  const encoding = req.headers['content-encoding'];
+  if (encoding !== undefined && encoding.toLowerCase() !== 'identity') return false;
+  if (req.headers['transfer-encoding'] !== undefined) return false;
+  const length = req.headers['content-length'];
+  if (length === undefined || !/^\d{1,9}$/.test(length) || Number(length) > limit) return false;
+  const charset = /charset\s*=\s*"?([^";\s]+)/i.exec(req.headers['content-type'] ?? '')?.[1];
+  return charset === undefined || UTF8_CHARSET.test(charset);
+}
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(text),
+  });
+  res.end(text);
+}
+
+export interface SnsFastPathOptions extends SnsRouterOptions {
+  /** Called once the answer is out (metrics). */
+  onAnswered?(req: http.IncomingMessage, status: number): void;
+}
+
+/** The fast door (see the top of this file); returns false for requests the router must take. */
+export function createSnsFastPath(
+  options: SnsFastPathOptions,
+): (req: http.IncomingMessage, res: http.ServerResponse) => boolean {
+  const log = options.logger.child({ component: 'sns' });
+  const path = (options.path ?? '/sns').toLowerCase();
+  const limit = options.bodyLimitBytes ?? SNS_BODY_LIMIT_BYTES;
+  return (req, res) => {
+    if (req.method !== 'POST') return false;
+    const url = req.url ?? '';
+    const query = url.indexOf('?');
+    const pathname = (query === -1 ? url : url.slice(0, query)).toLowerCase();
+    if ((pathname !== path && pathname !== `${path}/`) || !isPlainBody(req, limit)) return false;
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    // A client that goes away mid-body gets no answer: there is no one left to read it.
+    req.on('error', () => res.destroy());
+    req.on('end', () => {
+      options.webhook
+        .handleSnsBody(Buffer.concat(chunks).toString('utf8'), req.headers)
+        .then(
+          (result) => sendJson(res, result.status, result.body),
+          (err: unknown) => {
+            log.error({ err: err instanceof Error ? err.message : String(err) }, 'sns.failed');
+            sendJson(res, 500, { error: { code: 'INTERNAL', message: 'internal error' } });
+          },
+        )
+        .finally(() => options.onAnswered?.(req, res.statusCode));
+    });
+    return true;
+  };
 }
 
 export function createSnsRouter(options: SnsRouterOptions): express.Router {

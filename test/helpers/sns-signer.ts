@@ -15,7 +15,7 @@ import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import express from 'express';
 import { createLogger } from '../../src/shared/logger.js';
-import { createSnsRouter } from '../../src/webhook/router.js';
+import { createSnsFastPath, createSnsRouter } from '../../src/webhook/router.js';
 import { createSnsWebhook, type SnsWebhook, type SnsWebhookOptions } from '../../src/webhook/webhook.js';
 import type { SnsConfirmation, SnsMessage, SnsNotification } from '../../src/webhook/sns-envelope.js';
 import { stringToSign, type CertificateFetcher } from '../../src/webhook/sns-verify.js';
@@ -229,6 +229,8 @@ export interface WebhookServer {
   /** SubscribeURLs the webhook asked to GET. */
   confirmations: string[];
   logs: { level: string; msg: string; [key: string]: unknown }[];
+  /** Requests answered by the fast path (the rest went through the express router). */
+  fastAnswers: number;
   post(
     body: SnsMessage | string,
     headers?: Record<string, string>,
@@ -236,7 +238,10 @@ export interface WebhookServer {
   close(): Promise<void>;
 }
 
-/** The SNS router on a fresh express app on port 0, with a recording sink and captured logs. */
+/**
+ * The SNS endpoint as the HTTP role serves it (fast path, then the express router) on port 0, with
+ * a recording sink and captured logs.
+ */
 export async function startWebhookServer(
   options: Pick<SnsWebhookOptions, 'redis' | 'prefix'> & Partial<SnsWebhookOptions> & { signer: SnsSigner },
 ): Promise<WebhookServer> {
@@ -266,7 +271,9 @@ export async function startWebhookServer(
   });
   const app = express();
   app.use(createSnsRouter({ webhook, logger }));
-  const server = http.createServer(app);
+  const result = { fastAnswers: 0 };
+  const fastPath = createSnsFastPath({ webhook, logger, onAnswered: () => result.fastAnswers++ });
+  const server = http.createServer((req, res) => fastPath(req, res) || app(req, res));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
@@ -275,6 +282,9 @@ export async function startWebhookServer(
     sink,
     confirmations,
     logs,
+    get fastAnswers() {
+      return result.fastAnswers;
+    },
     async post(body, headers) {
       const text = typeof body === 'string' ? body : JSON.stringify(body);
       const base =

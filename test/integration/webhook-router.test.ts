@@ -1,3 +1,5 @@
+import http from 'node:http';
+import zlib from 'node:zlib';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RelayError } from '../../src/shared/errors.js';
@@ -7,10 +9,12 @@ import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from '../helpers/redis.js';
 import {
   createSnsSigner,
   sesFixture,
+  snsHeaders,
   startWebhookServer,
   type SnsSigner,
   type WebhookServer,
 } from '../helpers/sns-signer.js';
+import type { SnsMessage } from '../../src/webhook/sns-envelope.js';
 
 function bounce(type: string, subType: string, addresses: string[]) {
   const event = sesFixture('bounce-permanent') as { bounce: Record<string, unknown> };
@@ -84,6 +88,53 @@ describe('SNS webhook over HTTP', () => {
       const reply = await server.post(signer.notification(sesFixture('delivery')), { 'content-type': type });
       expect(`${type} ${reply.status}`).toBe(`${type} 200`);
     }
+  });
+
+  it('takes plain posts by the fast path and compressed, chunked or other-charset ones by the router, with the same outcome', async () => {
+    const plain = signer.notification(bounce('Permanent', 'General', ['fast@example.com']));
+    expect((await server.post(plain)).status).toBe(200);
+    expect(server.fastAnswers).toBe(1);
+
+    const send = (message: SnsMessage, body: string | Buffer, headers: Record<string, string>) =>
+      new Promise<{ status: number; json: { status?: string } }>((resolve, reject) => {
+        const req = http.request(`${server.url}/sns`, {
+          method: 'POST',
+          headers: { ...snsHeaders(message), ...headers },
+        });
+        req.on('response', (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => (text += chunk));
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) as { status?: string } }),
+          );
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+    const gzipped = signer.notification(bounce('Permanent', 'General', ['gzip@example.com']));
+    const gzipReply = await send(gzipped, zlib.gzipSync(JSON.stringify(gzipped)), {
+      'content-encoding': 'gzip',
+    });
+    const chunked = signer.notification(bounce('Permanent', 'General', ['chunked@example.com']));
+    // No Content-Length: Node sends the body chunked.
+    const chunkedReply = await send(chunked, JSON.stringify(chunked), { 'transfer-encoding': 'chunked' });
+    const latin = signer.notification(bounce('Permanent', 'General', ['latin@example.com']));
+    const latinReply = await send(latin, JSON.stringify(latin), {
+      'content-type': 'text/plain; charset=ISO-8859-1',
+    });
+    expect([gzipReply, chunkedReply, latinReply].map((r) => `${r.status} ${r.json.status}`)).toEqual([
+      '200 applied',
+      '200 applied',
+      '200 applied',
+    ]);
+    expect(server.fastAnswers).toBe(1);
+    expect(server.sink.suppressed.map((entry) => entry.address).sort()).toEqual([
+      'chunked@example.com',
+      'fast@example.com',
+      'gzip@example.com',
+      'latin@example.com',
+    ]);
   });
 
   it('applies a replayed MessageId once, also when the copies race', async () => {
