@@ -12,9 +12,11 @@ import { pathToFileURL } from 'node:url';
 import express from 'express';
 import { Redis } from 'ioredis';
 import { createLogger } from '../../src/shared/logger.js';
+import { coalesceRedisWrites } from '../../src/shared/write-coalescing.js';
 import { createSuppressionStore } from '../../src/suppression/index.js';
 import {
   createFeedbackKeys,
+  createSnsFastPath,
   createSnsRouter,
   createSnsWebhook,
   readDailyStats,
@@ -241,6 +243,7 @@ function serve(): Promise<void> {
   const env = (name: string) => process.env[name] ?? '';
   const logger = createLogger(env('LOG_LEVEL') as 'info');
   const redis = new Redis(env('REDIS_URL'));
+  coalesceRedisWrites(redis);
   const prefix = env('PREFIX');
   const certUrl = env('CERT_URL');
   const webhook = createSnsWebhook({
@@ -254,6 +257,7 @@ function serve(): Promise<void> {
   });
   const app = express();
   app.use(createSnsRouter({ webhook, logger }));
+  const fastPath = createSnsFastPath({ webhook, logger });
   app.post('/bench/noop', express.text({ type: () => true, limit: 256 * 1024 }), (_req, res) => {
     res.status(200).json({ status: 'applied' });
   });
@@ -262,10 +266,12 @@ function serve(): Promise<void> {
     res.json({ cpuUs: cpu.user + cpu.system });
   });
   return new Promise((resolve) => {
-    http.createServer(app).listen(Number(env('PORT')), '127.0.0.1', () => {
-      console.log('webhook-bench-ready');
-      resolve();
-    });
+    http
+      .createServer((req, res) => fastPath(req, res) || app(req, res))
+      .listen(Number(env('PORT')), '127.0.0.1', () => {
+        console.log('webhook-bench-ready');
+        resolve();
+      });
   });
 }
 
