@@ -267,7 +267,9 @@ function serve(): Promise<void> {
   });
   return new Promise((resolve) => {
     http
-      .createServer((req, res) => fastPath(req, res) || app(req, res))
+      .createServer((req, res) => {
+        if (!fastPath(req, res)) void app(req, res);
+      })
       .listen(Number(env('PORT')), '127.0.0.1', () => {
         console.log('webhook-bench-ready');
         resolve();

@@ -273,7 +273,9 @@ export async function startWebhookServer(
   app.use(createSnsRouter({ webhook, logger }));
   const result = { fastAnswers: 0 };
   const fastPath = createSnsFastPath({ webhook, logger, onAnswered: () => result.fastAnswers++ });
-  const server = http.createServer((req, res) => fastPath(req, res) || app(req, res));
+  const server = http.createServer((req, res) => {
+    if (!fastPath(req, res)) void app(req, res);
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
