@@ -58,36 +58,73 @@ export interface TraceStore {
 const MAX_EVENTS = 200;
 
 /*
- * KEYS[1] the timeline list; KEYS[2] (optional) an index key to point at the queue id
- * ARGV[1] event JSON, ARGV[2] retention ms, ARGV[3] most events kept, ARGV[4] queue id
+ * Records a batch of events, each for one message. For event i (ARGV from 3 on, three per event:
+ * event JSON, queue id, '1' when the next key is an index key): its timeline list, then its index
+ * key if it has one, in KEYS order. ARGV[1] retention ms, ARGV[2] most events kept per message.
  */
 const RECORD_SCRIPT = defineScript(`
-local length = redis.call('RPUSH', KEYS[1], ARGV[1])
-if length > tonumber(ARGV[3]) then redis.call('LTRIM', KEYS[1], -tonumber(ARGV[3]), -1) end
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
-if KEYS[2] then redis.call('SET', KEYS[2], ARGV[4], 'PX', ARGV[2]) end
-return length
+local retention, most = ARGV[1], tonumber(ARGV[2])
+local k = 1
+for i = 3, #ARGV, 3 do
+  local timeline = KEYS[k]
+  k = k + 1
+  local length = redis.call('RPUSH', timeline, ARGV[i])
+  if length > most then redis.call('LTRIM', timeline, -most, -1) end
+  redis.call('PEXPIRE', timeline, retention)
+  if ARGV[i + 2] == '1' then
+    redis.call('SET', KEYS[k], ARGV[i + 1], 'PX', retention)
+    k = k + 1
+  end
+end
+return (#ARGV - 2) / 3
 `);
+
+/** Events per script call at most; a busier turn makes several calls. */
+const MAX_BATCH = 200;
+
+interface Pending {
+  keys: string[];
+  args: string[];
+  settle: { resolve(): void; reject(err: unknown): void }[];
+}
 
 export function createTraceStore(redis: Redis, prefix: string, retentionMs: number): TraceStore {
   const timelineKey = (queueId: string) => `${prefix}:trace:${queueId}`;
   const messageIdKey = (messageId: string) => `${prefix}:trace:mid:${messageId.replace(/^<|>$/g, '')}`;
   const sesKey = (sesMessageId: string) => `${prefix}:trace:ses:${sesMessageId}`;
 
-  async function record(queueId: string, event: TraceEvent): Promise<void> {
-    // One script call instead of a MULTI of four commands: tracing runs once per accepted message.
+  // Events recorded in the same event-loop turn (many sessions finishing at once) go to Redis in
+  // one script call at the end of the turn: tracing runs once per accepted message.
+  let pending: Pending | undefined;
+
+  function flush(batch: Pending): void {
+    const args = [String(retentionMs), String(MAX_EVENTS), ...batch.args];
+    runScript(redis, RECORD_SCRIPT, batch.keys, args).then(
+      () => batch.settle.forEach((waiter) => waiter.resolve()),
+      (err: unknown) => batch.settle.forEach((waiter) => waiter.reject(err)),
+    );
+  }
+
+  function record(queueId: string, event: TraceEvent): Promise<void> {
     const index =
       event.type === 'accepted'
         ? messageIdKey(event.messageId)
         : event.type === 'ses-call' && event.sesMessageId
           ? sesKey(event.sesMessageId)
           : undefined;
-    await runScript(redis, RECORD_SCRIPT, index ? [timelineKey(queueId), index] : [timelineKey(queueId)], [
-      JSON.stringify(event),
-      retentionMs,
-      MAX_EVENTS,
-      queueId,
-    ]);
+    if (!pending) {
+      const batch: Pending = { keys: [], args: [], settle: [] };
+      pending = batch;
+      setImmediate(() => {
+        if (pending === batch) pending = undefined;
+        flush(batch);
+      });
+    }
+    const batch = pending;
+    batch.keys.push(timelineKey(queueId), ...(index ? [index] : []));
+    batch.args.push(JSON.stringify(event), queueId, index ? '1' : '0');
+    if (batch.settle.length + 1 >= MAX_BATCH) pending = undefined;
+    return new Promise((resolve, reject) => batch.settle.push({ resolve, reject }));
   }
 
   return {
