@@ -41,8 +41,8 @@ export interface ListenerOptions {
 const IDLE_CLOSE_GRACE_MS = 1000;
 /** How often stop() looks whether open transactions have finished. */
 const DRAIN_POLL_MS = 25;
-/** How often sessions are checked against SMTP_MAX_SESSION_TIME. */
-const SESSION_SWEEP_MS = 5000;
+/** How often sessions are checked against SMTP_MAX_SESSION_TIME (the most a session overstays). */
+const SESSION_SWEEP_MS = 1000;
 
 interface LiveConnection {
   session?: { id: string };
@@ -54,7 +54,7 @@ interface LiveConnection {
 export function createSmtpListener(options: ListenerOptions): SmtpListener {
   const { config, logger } = options;
   let draining = false;
-  const state = { busy: new Set<string>() };
+  const state = { busy: new Set<string>(), openedAt: new Map<string, number>() };
   const limits = createConnectionLimits(config.SMTP_MAX_CONNECTIONS, config.SMTP_MAX_CONNECTIONS_PER_IP);
   const authEnabled = options.users !== undefined;
   const tls = options.tls;
@@ -131,28 +131,24 @@ export function createSmtpListener(options: ListenerOptions): SmtpListener {
     : undefined;
 
   // A client that trickles bytes just fast enough to beat the idle timeout (slowloris) is closed
-  // once its session is older than SMTP_MAX_SESSION_TIME. smtp-server exposes its connections only
-  // as an internal set, read here and nowhere else.
-  const opened = new Map<string, number>();
+  // once its session is older than SMTP_MAX_SESSION_TIME, counted from its connect (onConnect
+  // stamps it). smtp-server exposes its connections only as an internal set, read here and nowhere
+  // else.
   const sweeper = setInterval(() => {
     const now = Date.now();
-    const seen = new Set<string>();
     for (const server of servers) {
       const connections = (server as unknown as { connections: Set<LiveConnection> }).connections;
       for (const connection of connections) {
         const id = connection.session?.id ?? '';
-        seen.add(id);
-        const since = opened.get(id) ?? now;
-        opened.set(id, since);
-        if (now - since > config.SMTP_MAX_SESSION_TIME) {
+        const since = state.openedAt.get(id);
+        if (since !== undefined && now - since > config.SMTP_MAX_SESSION_TIME) {
           logger.warn({ sid: id }, 'smtp.session_too_long');
+          state.openedAt.delete(id);
           connection.send(421, '4.4.2 Session time limit reached, closing');
           connection.close();
-          opened.delete(id);
         }
       }
     }
-    for (const id of opened.keys()) if (!seen.has(id)) opened.delete(id);
   }, SESSION_SWEEP_MS);
   sweeper.unref();
 

@@ -42,6 +42,8 @@ export interface SessionDeps {
 export interface SessionState {
   /** Sessions inside a mail transaction (MAIL given, DATA not yet answered): shutdown waits for these. */
   busy: Set<string>;
+  /** When each open session connected (for SMTP_MAX_SESSION_TIME). */
+  openedAt: Map<string, number>;
 }
 
 /** Replies stay printable ASCII: client-supplied text is never echoed raw. */
@@ -90,6 +92,7 @@ export function createSessionHandlers(deps: SessionDeps, state: SessionState): P
         );
       }
       metrics.smtpConnections.inc();
+      state.openedAt.set(session.id, Date.now());
       session.disabledCommands = commandsFor(session.secure);
       const ip = plainIp(session.remoteAddress);
       if (!authAvailable && !network.allows(ip)) {
@@ -119,6 +122,7 @@ export function createSessionHandlers(deps: SessionDeps, state: SessionState): P
     onClose(session: SMTPServerSession) {
       deps.limits.close(session.id);
       state.busy.delete(session.id);
+      state.openedAt.delete(session.id);
       dropped.delete(session.id);
     },
 
