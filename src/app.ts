@@ -11,7 +11,7 @@ import type { RoleContext, RunningRole } from './roles/context.js';
 import { startHttpRole } from './roles/http-role.js';
 import { startSmtpRole, type SmtpRole } from './roles/smtp-role.js';
 import { startWorkerRole } from './roles/worker-role.js';
-import { createMetrics } from './metrics/metrics.js';
+import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { createTraceStore } from './trace/trace-store.js';
 import { createKeys } from './shared/keys.js';
 import { createLogger, type Logger } from './shared/logger.js';
@@ -35,6 +35,7 @@ export interface App {
   /** Re-reads files that may change while running: the SMTP users file and TLS certificates. */
   reload(): Promise<void>;
   readonly logger: Logger;
+  readonly metrics: Metrics;
 }
 
 export interface AppDependencies {
@@ -152,5 +153,5 @@ export function createApp(config: Config, deps: AppDependencies = {}): App {
     await smtp?.reload();
   }
 
-  return { start, stop, reload, logger };
+  return { start, stop, reload, logger, metrics: ctx.metrics };
 }

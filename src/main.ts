@@ -1,16 +1,31 @@
 // Process entry for `ses-relay start`: load the configuration, start the roles, stop cleanly on
-// SIGTERM/SIGINT. A second signal, or a shutdown that overruns its budget, exits at once.
+// SIGTERM/SIGINT. A second signal, or a shutdown that overruns its budget, exits at once. With
+// SMTP_PROCESSES > 1 the smtp role runs in child processes (roles/smtp-processes.ts): the primary
+// starts them and stops them first; a child takes its orders from the primary.
 import { createApp, type App, type AppDependencies } from './app.js';
 import { loadConfig, type Config } from './config/index.js';
 import { errorMessage } from './shared/errors.js';
 import { createLogger, flushAndExit } from './shared/logger.js';
+import {
+  serveSmtpChild,
+  smtpChildIndex,
+  startSmtpProcesses,
+  type SmtpProcesses,
+} from './roles/smtp-processes.js';
 
 /** Extra time over SHUTDOWN_TIMEOUT for the worker and Redis to finish before the process is ended. */
 const SHUTDOWN_MARGIN_MS = 15_000;
 
 export async function runGateway(config: Config, deps: Omit<AppDependencies, 'logger'> = {}): Promise<App> {
-  const logger = createLogger(config.LOG_LEVEL);
-  const app = createApp(config, { ...deps, logger });
+  const childIndex = smtpChildIndex();
+  const root = createLogger(config.LOG_LEVEL);
+  const logger = childIndex === undefined ? root : root.child({ smtpProcess: childIndex });
+  const split = childIndex === undefined && config.SMTP_PROCESSES > 1 && config.ROLES.includes('smtp');
+  const app = createApp(
+    split ? { ...config, ROLES: config.ROLES.filter((role) => role !== 'smtp') } : config,
+    { ...deps, logger },
+  );
+  let processes: SmtpProcesses | undefined;
 
   let stopping = false;
   const shutdown = (signal: string) => {
@@ -24,20 +39,36 @@ export async function runGateway(config: Config, deps: Omit<AppDependencies, 'lo
       logger.error('app.shutdown_overrun');
       flushAndExit(logger, 1);
     }, config.SHUTDOWN_TIMEOUT + SHUTDOWN_MARGIN_MS).unref();
-    app.stop().then(
-      () => flushAndExit(logger, 0),
-      (err: unknown) => {
-        logger.error({ err: errorMessage(err) }, 'app.stop_failed');
-        flushAndExit(logger, 1);
-      },
-    );
+    // SMTP first (no new mail), as app.stop() does within one process.
+    (processes?.stop(config.SHUTDOWN_TIMEOUT + SHUTDOWN_MARGIN_MS / 2) ?? Promise.resolve())
+      .then(() => app.stop())
+      .then(
+        () => flushAndExit(logger, 0),
+        (err: unknown) => {
+          logger.error({ err: errorMessage(err) }, 'app.stop_failed');
+          flushAndExit(logger, 1);
+        },
+      );
+  };
+  const reload = () => {
+    processes?.reload();
+    app.reload().catch((err: unknown) => logger.error({ err: errorMessage(err) }, 'app.reload_failed'));
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  // A terminal's Ctrl-C reaches every process of the group; a child leaves the decision to the primary.
+  process.on('SIGINT', () => (childIndex === undefined ? shutdown('SIGINT') : undefined));
   // SIGHUP re-reads the SMTP users file and the TLS certificate without dropping connections.
-  process.on('SIGHUP', () => {
-    app.reload().catch((err: unknown) => logger.error({ err: errorMessage(err) }, 'app.reload_failed'));
-  });
+  process.on('SIGHUP', () => (childIndex === undefined ? reload() : undefined));
+  const child =
+    childIndex === undefined
+      ? undefined
+      : serveSmtpChild({
+          stop: () => {
+            if (!stopping) shutdown('primary');
+          },
+          reload,
+          metrics: () => app.metrics.registry.getMetricsAsJSON(),
+        });
   process.on('unhandledRejection', (reason) => {
     logger.fatal({ err: errorMessage(reason) }, 'process.unhandled_rejection');
     flushAndExit(logger, 1);
@@ -48,9 +79,15 @@ export async function runGateway(config: Config, deps: Omit<AppDependencies, 'lo
   });
 
   try {
+    if (split) {
+      processes = await startSmtpProcesses(config.SMTP_PROCESSES, logger);
+      app.metrics.addRemote(() => processes!.metrics());
+    }
     await app.start();
+    child?.ready();
   } catch (err) {
     logger.fatal({ err: errorMessage(err) }, 'app.start_failed');
+    await processes?.stop(5000).catch(() => undefined);
     await app.stop().catch(() => undefined);
     flushAndExit(logger, 1);
   }

@@ -177,6 +177,7 @@ export const envSchema = z
     SMTP_SOCKET_TIMEOUT: duration('60s'),
     SMTP_MAX_SESSION_TIME: duration('30m'),
     SMTP_MAX_CONNECTIONS: integer(1000, 1, 100_000),
+    SMTP_PROCESSES: integer(1, 1, 64),
     SMTP_MAX_CONNECTIONS_PER_IP: integer(50, 1, 100_000),
     SMTP_USERS_FILE: optionalString,
     SMTP_AUTH_REQUIRED: boolean(false),

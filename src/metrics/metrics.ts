@@ -2,16 +2,29 @@
 // several apps in one process). Counters and histograms are fed by the roles as things happen;
 // gauges that describe shared state (queue depth, oldest job, quota, list size, rates) are read
 // from Redis when /metrics is scraped, through collectors the roles register.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import {
+  AggregatorRegistry,
+  Counter,
+  Gauge,
+  Histogram,
+  Registry,
+  collectDefaultMetrics,
+  type MetricObjectWithValues,
+  type MetricValue,
+} from 'prom-client';
 
 const PREFIX = 'ses_relay_';
 
 export type Collector = () => Promise<void>;
 
+/** Metrics of other processes (SMTP child processes), merged into this one's at scrape time. */
+export type RemoteMetrics = () => Promise<MetricObjectWithValues<MetricValue<string>>[][]>;
+
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: PREFIX });
   const collectors: Collector[] = [];
+  const remotes: RemoteMetrics[] = [];
   const reg = { registers: [registry] };
 
   const metrics = {
@@ -109,10 +122,18 @@ export function createMetrics() {
       collectors.push(collector);
     },
 
+    addRemote(source: RemoteMetrics): void {
+      remotes.push(source);
+    },
+
     /** Refreshes gauges (a failing collector leaves its gauges as they were) and renders the text. */
     async render(): Promise<string> {
       await Promise.allSettled(collectors.map((collect) => collect()));
-      return registry.metrics();
+      if (remotes.length === 0) return registry.metrics();
+      // Counters add up across processes; prom-client's aggregator knows how each default metric
+      // combines (sum, min, average…).
+      const others = (await Promise.all(remotes.map((remote) => remote()))).flat();
+      return AggregatorRegistry.aggregate([await registry.getMetricsAsJSON(), ...others]).metrics();
     },
   };
   return metrics;

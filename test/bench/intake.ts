@@ -34,9 +34,18 @@ interface Target {
   aofRewrites?(): Promise<number>;
 }
 
+/** CPU seconds of a process and its children (the SMTP processes of SMTP_PROCESSES > 1). */
+function treeCpuSeconds(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  const own = (Number(fields[11]) + Number(fields[12])) / 100;
+  const children = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+  return (
+    own + (children ? children.split(' ').reduce((sum, child) => sum + treeCpuSeconds(Number(child)), 0) : 0)
+  );
+}
+
 function processCpuSeconds(child: Child): number {
-  const fields = fs.readFileSync(`/proc/${child.process.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  return treeCpuSeconds(child.process.pid!);
 }
 
 function median(values: number[]): number {
@@ -116,19 +125,24 @@ export async function runIntakeBench(): Promise<BenchRow[]> {
   const smtpSource = findLoadTool('smtp-source');
   const redisServer = await startPrivateRedis(['--appendonly', 'yes', '--appendfsync', 'everysec']);
   const redis = new Redis(redisServer.url);
-  const gatewayPort = await freePort();
-  const gateway = await startChild(
-    ['src/cli/main.ts', 'start'],
-    {
-      ROLES: 'smtp',
-      SMTP_HOST: '127.0.0.1',
-      SMTP_PORT: String(gatewayPort),
-      REDIS_URL: redisServer.url,
-      REDIS_PREFIX: 'bench',
-      LOG_LEVEL: 'info',
-    },
-    '"msg":"app.started"',
-  );
+  const startGateway = async (processes: number) => {
+    const port = await freePort();
+    const child = await startChild(
+      ['src/cli/main.ts', 'start'],
+      {
+        ROLES: 'smtp',
+        SMTP_HOST: '127.0.0.1',
+        SMTP_PORT: String(port),
+        SMTP_PROCESSES: String(processes),
+        REDIS_URL: redisServer.url,
+        REDIS_PREFIX: 'bench',
+        LOG_LEVEL: 'info',
+      },
+      '"msg":"app.started"',
+    );
+    return { port, child };
+  };
+  const { port: gatewayPort, child: gateway } = await startGateway(1);
   const noopPort = await freePort();
   const noop = await startChild(['test/bench/lib/noop-smtp.ts', String(noopPort)], {}, 'ready');
   try {
@@ -154,7 +168,23 @@ export async function runIntakeBench(): Promise<BenchRow[]> {
       { ...gatewayTarget, name: 'ses-relay (AOF everysec, no AOF rewrite)' },
       smtpSource,
     );
-    return [...noopRows, ...gatewayRows, ...steadyRows];
+    await gateway.stop();
+    // The smtp role in two processes on one port (SMTP_PROCESSES=2), still without rewrites.
+    const pair = await startGateway(2);
+    try {
+      const pairRows = await measure(
+        {
+          ...gatewayTarget,
+          name: 'ses-relay, SMTP_PROCESSES=2 (AOF everysec, no AOF rewrite)',
+          port: pair.port,
+          child: pair.child,
+        },
+        smtpSource,
+      );
+      return [...noopRows, ...gatewayRows, ...steadyRows, ...pairRows];
+    } finally {
+      await pair.child.stop();
+    }
   } finally {
     redis.disconnect();
     await gateway.stop();

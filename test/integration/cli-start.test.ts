@@ -74,4 +74,64 @@ describe('ses-relay start (a real process)', () => {
       redis.disconnect();
     }
   });
+
+  it('runs the smtp role in SMTP_PROCESSES children on one port: mail from both, metrics summed, one SIGTERM stops all', async () => {
+    const prefix = uniquePrefix('cli-procs');
+    const smtpPort = await freePort();
+    const httpPort = await freePort();
+    const proc = run(
+      {
+        SMTP_HOST: '127.0.0.1',
+        SMTP_PORT: String(smtpPort),
+        HTTP_HOST: '127.0.0.1',
+        HTTP_PORT: String(httpPort),
+        SMTP_PROCESSES: '2',
+        REDIS_URL: TEST_REDIS_URL,
+        REDIS_PREFIX: prefix,
+        SES_ENDPOINT: ses.url,
+        AWS_ACCESS_KEY_ID: 'AKIDTEST',
+        AWS_SECRET_ACCESS_KEY: 'test',
+        AWS_REGION: 'eu-west-1',
+      },
+      ['start'],
+    );
+    const sendsBefore = ses.sends.length;
+    try {
+      await waitFor(() => proc.out().split('"msg":"app.started"').length === 4, {
+        what: 'the primary and both SMTP processes to start',
+      });
+      expect(proc.out()).toContain('"msg":"smtp.processes_started"');
+      // Connections are handed out in turn, so twenty at once reach both children.
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          sendMail(smtpPort, {
+            from: 'app@example.com',
+            to: [`u${i}@example.net`],
+            message: simpleMessage(),
+          }),
+        ),
+      );
+      expect(results.map((result) => result.data?.code)).toEqual(Array(20).fill(250));
+      await waitFor(() => ses.sends.length - sendsBefore === 20, { what: '20 sends' });
+      const acceptedBy = new Set(
+        proc
+          .out()
+          .split('\n')
+          .filter((line) => line.includes('"msg":"smtp.accepted"'))
+          .map((line) => (JSON.parse(line) as { smtpProcess?: number }).smtpProcess),
+      );
+      expect([...acceptedBy].sort()).toEqual([0, 1]);
+      const metrics = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+      expect(metrics).toMatch(/^ses_relay_messages_accepted_total 20$/m);
+
+      proc.child.kill('SIGTERM');
+      expect(await proc.exit).toBe(0);
+      expect(proc.out().split('"msg":"app.stopped"').length).toBe(4);
+    } finally {
+      proc.child.kill('SIGKILL');
+      const redis = new Redis(TEST_REDIS_URL);
+      await deleteKeys(redis, prefix);
+      redis.disconnect();
+    }
+  });
 });

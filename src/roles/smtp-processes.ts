@@ -1,0 +1,178 @@
+// SMTP_PROCESSES > 1: the smtp role runs in that many child processes (node:cluster), which share
+// SMTP_PORT (and SMTP_TLS_PORT); the primary hands each new connection to one of them. One Node
+// process takes one core, so this is how intake uses more cores on one host without a load
+// balancer (Node 20 has no reusePort).
+//
+// The primary starts the children and waits until each listens, restarts a child that dies, asks
+// them for their metrics when /metrics is scraped, forwards SIGHUP, and stops them first on
+// shutdown. Messages between them are `{ type: 'ses-relay:…' }` over the cluster IPC channel.
+import cluster, { type Worker } from 'node:cluster';
+import type { MetricObjectWithValues, MetricValue } from 'prom-client';
+import type { Logger } from '../shared/logger.js';
+
+/** Set in a child's environment: its index (0-based). */
+export const SMTP_CHILD_ENV = 'SES_RELAY_SMTP_CHILD';
+const RESTART_DELAY_MS = 1000;
+const METRICS_TIMEOUT_MS = 2000;
+const START_TIMEOUT_MS = 30_000;
+
+type MetricsJson = MetricObjectWithValues<MetricValue<string>>[];
+
+type Message =
+  | { type: 'ses-relay:ready' }
+  | { type: 'ses-relay:stop' }
+  | { type: 'ses-relay:reload' }
+  | { type: 'ses-relay:metrics'; id: number; metrics?: MetricsJson };
+
+function isMessage(value: unknown): value is Message {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    String((value as { type?: unknown }).type).startsWith('ses-relay:')
+  );
+}
+
+/** The child's index when this process is an SMTP child, else undefined. */
+export function smtpChildIndex(): number | undefined {
+  const value = process.env[SMTP_CHILD_ENV];
+  return cluster.isWorker && value !== undefined ? Number(value) : undefined;
+}
+
+export interface SmtpProcesses {
+  /** Metrics of every live child, for metrics.addRemote. */
+  metrics(): Promise<MetricsJson[]>;
+  reload(): void;
+  /** Asks every child to stop (each drains like a single process) and waits until they have. */
+  stop(timeoutMs: number): Promise<void>;
+}
+
+export async function startSmtpProcesses(count: number, logger: Logger): Promise<SmtpProcesses> {
+  const children = new Map<number, Worker>();
+  let stopping = false;
+  let nextRequest = 0;
+  const waiting = new Map<number, (metrics: MetricsJson) => void>();
+
+  function fork(index: number): Promise<void> {
+    const child = cluster.fork({ [SMTP_CHILD_ENV]: String(index), ROLES: 'smtp', SMTP_PROCESSES: '1' });
+    children.set(index, child);
+    child.on('message', (message: unknown) => {
+      if (isMessage(message) && message.type === 'ses-relay:metrics' && message.metrics) {
+        waiting.get(message.id)?.(message.metrics);
+      }
+    });
+    const ready = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`SMTP process ${index} did not start in ${START_TIMEOUT_MS} ms`)),
+        START_TIMEOUT_MS,
+      );
+      child.on('message', (message: unknown) => {
+        if (isMessage(message) && message.type === 'ses-relay:ready') {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      child.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        reject(new Error(`SMTP process ${index} exited during start-up (${signal ?? code})`));
+      });
+    });
+    child.once('exit', (code, signal) => {
+      if (children.get(index) === child) children.delete(index);
+      if (stopping) return;
+      logger.error({ smtpProcess: index, pid: child.process.pid, code, signal }, 'smtp.process_exited');
+      // A child that dies is replaced; the others keep serving meanwhile.
+      setTimeout(() => {
+        if (!stopping)
+          fork(index).then(
+            () => logger.info({ smtpProcess: index }, 'smtp.process_restarted'),
+            (err: Error) =>
+              logger.error({ smtpProcess: index, err: err.message }, 'smtp.process_restart_failed'),
+          );
+      }, RESTART_DELAY_MS).unref();
+    });
+    return ready;
+  }
+
+  function send(child: Worker, message: Message): void {
+    if (child.isConnected()) child.send(message);
+  }
+
+  async function stop(timeoutMs: number): Promise<void> {
+    stopping = true;
+    const exits = [...children.values()].map(
+      (child) =>
+        new Promise<void>((resolve) => (child.isDead() ? resolve() : child.once('exit', () => resolve()))),
+    );
+    for (const child of children.values()) send(child, { type: 'ses-relay:stop' });
+    const deadline = new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), timeoutMs).unref());
+    if ((await Promise.race([Promise.all(exits), deadline])) === 'late') {
+      logger.warn({ open: children.size }, 'smtp.processes_stop_overrun');
+      for (const child of children.values()) child.process.kill('SIGKILL');
+      await Promise.all(exits);
+    }
+  }
+
+  try {
+    await Promise.all(Array.from({ length: count }, (_, index) => fork(index)));
+  } catch (err) {
+    await stop(5000);
+    throw err;
+  }
+  logger.info(
+    { count, pids: [...children.values()].map((child) => child.process.pid) },
+    'smtp.processes_started',
+  );
+
+  return {
+    stop,
+    reload() {
+      for (const child of children.values()) send(child, { type: 'ses-relay:reload' });
+    },
+    async metrics() {
+      const replies = [...children.values()].map(
+        (child) =>
+          new Promise<MetricsJson | undefined>((resolve) => {
+            const id = nextRequest++;
+            const timer = setTimeout(() => {
+              waiting.delete(id);
+              resolve(undefined);
+            }, METRICS_TIMEOUT_MS);
+            waiting.set(id, (metrics) => {
+              clearTimeout(timer);
+              waiting.delete(id);
+              resolve(metrics);
+            });
+            send(child, { type: 'ses-relay:metrics', id });
+          }),
+      );
+      return (await Promise.all(replies)).filter((metrics) => metrics !== undefined);
+    },
+  };
+}
+
+export interface ChildHooks {
+  stop(): void;
+  reload(): void;
+  metrics(): Promise<MetricsJson>;
+}
+
+/** In a child: answers the primary's messages, and stops when the primary goes away. */
+export function serveSmtpChild(hooks: ChildHooks): { ready(): void } {
+  process.on('message', (message: unknown) => {
+    if (!isMessage(message)) return;
+    if (message.type === 'ses-relay:stop') hooks.stop();
+    else if (message.type === 'ses-relay:reload') hooks.reload();
+    else if (message.type === 'ses-relay:metrics') {
+      const id = message.id;
+      hooks.metrics().then(
+        (metrics) => process.send?.({ type: 'ses-relay:metrics', id, metrics } satisfies Message),
+        () => undefined,
+      );
+    }
+  });
+  // The primary is gone (killed): nothing will hand this child connections or stop it.
+  process.on('disconnect', () => hooks.stop());
+  return {
+    ready: () => process.send?.({ type: 'ses-relay:ready' } satisfies Message),
+  };
+}
