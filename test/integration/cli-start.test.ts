@@ -124,8 +124,26 @@ describe('ses-relay start (a real process)', () => {
       const metrics = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
       expect(metrics).toMatch(/^ses_relay_messages_accepted_total 20$/m);
 
+      // A child that dies is replaced, and mail keeps flowing.
+      const started = proc
+        .out()
+        .split('\n')
+        .find((line) => line.includes('"msg":"smtp.processes_started"'));
+      const [victim] = (JSON.parse(started!) as { pids: number[] }).pids;
+      process.kill(victim!, 'SIGKILL');
+      await waitFor(() => proc.out().includes('"msg":"smtp.process_restarted"'), {
+        what: 'the primary to replace the killed child',
+      });
+      const after = await sendMail(smtpPort, {
+        from: 'app@example.com',
+        to: ['after@example.net'],
+        message: simpleMessage(),
+      });
+      expect(after.data?.code).toBe(250);
+
       proc.child.kill('SIGTERM');
       expect(await proc.exit).toBe(0);
+      // The primary, the surviving child and the replacement.
       expect(proc.out().split('"msg":"app.stopped"').length).toBe(4);
     } finally {
       proc.child.kill('SIGKILL');
