@@ -304,16 +304,7 @@ export const envSchema = z
       : config,
   );
 
-/** Secrets that may also come from a file named by `<NAME>_FILE` (Docker and Kubernetes secrets). */
-export const SECRET_KEYS = [
-  'AWS_ACCESS_KEY_ID',
-  'AWS_SECRET_ACCESS_KEY',
-  'AWS_SESSION_TOKEN',
-  'ADMIN_TOKEN',
-  'ADMIN_PASSWORD',
-  'METRICS_TOKEN',
-  'SUPPRESSION_HASH_KEY',
-] as const;
+export { SECRET_KEYS } from './secret-keys.js';
 
 export type Config = Readonly<z.output<typeof envSchema>>;
 export type EnvInput = Record<string, string | undefined>;

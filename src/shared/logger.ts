@@ -1,19 +1,9 @@
 // The root pino logger. Child loggers carry context (sid, queueId, sesMessageId); events are stable
 // dotted names: log.info({ queueId }, 'smtp.accepted').
 import { pino, type Logger, type LevelWithSilent, type DestinationStream } from 'pino';
+import { SECRET_KEYS } from '../config/secret-keys.js';
 
 export type { Logger };
-
-/** Configuration keys that hold secrets: config/schema.ts SECRET_KEYS (a test keeps the two in step). */
-const SECRET_CONFIG_KEYS = [
-  'AWS_ACCESS_KEY_ID',
-  'AWS_SECRET_ACCESS_KEY',
-  'AWS_SESSION_TOKEN',
-  'ADMIN_TOKEN',
-  'ADMIN_PASSWORD',
-  'METRICS_TOKEN',
-  'SUPPRESSION_HASH_KEY',
-];
 
 /**
  * Fields that never reach a log line, at any of the top three levels of a logged object
@@ -32,7 +22,7 @@ export const REDACTED_FIELDS: ReadonlySet<string> = new Set([
   'hashKey',
   'credentials',
   'raw',
-  ...SECRET_CONFIG_KEYS,
+  ...SECRET_KEYS,
 ]);
 
 const CENSOR = '[redacted]';
