@@ -55,26 +55,26 @@ export async function startSmtpProcesses(count: number, logger: Logger): Promise
   function fork(index: number): Promise<void> {
     const child = cluster.fork({ [SMTP_CHILD_ENV]: String(index), ROLES: 'smtp', SMTP_PROCESSES: '1' });
     children.set(index, child);
-    child.on('message', (message: unknown) => {
-      if (isMessage(message) && message.type === 'ses-relay:metrics' && message.metrics) {
-        waiting.get(message.id)?.(message.metrics);
-      }
-    });
+    let markReady: () => void = () => undefined;
     const ready = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
         () => reject(new Error(`SMTP process ${index} did not start in ${START_TIMEOUT_MS} ms`)),
         START_TIMEOUT_MS,
       );
-      child.on('message', (message: unknown) => {
-        if (isMessage(message) && message.type === 'ses-relay:ready') {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
+      markReady = () => {
+        clearTimeout(timer);
+        resolve();
+      };
       child.once('exit', (code, signal) => {
         clearTimeout(timer);
         reject(new Error(`SMTP process ${index} exited during start-up (${signal ?? code})`));
       });
+    });
+    child.on('message', (message: unknown) => {
+      if (!isMessage(message)) return;
+      if (message.type === 'ses-relay:ready') markReady();
+      else if (message.type === 'ses-relay:metrics' && message.metrics)
+        waiting.get(message.id)?.(message.metrics);
     });
     child.once('exit', (code, signal) => {
       if (children.get(index) === child) children.delete(index);

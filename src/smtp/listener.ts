@@ -103,9 +103,8 @@ export function createSmtpListener(options: ListenerOptions): SmtpListener {
   for (const server of servers)
     server.on('error', (err) => logger.error({ err: err.message }, 'smtp.server_error'));
   // Replies produced in one turn (a pipelining client's MAIL, RCPT and DATA) leave in one write.
-  const coalesceReplies = (socket: net.Socket) => coalesceSocketWrites(socket);
-  if (!config.SMTP_PROXY_PROTOCOL) plain.server.on('connection', coalesceReplies);
-  secure?.server.on('secureConnection', coalesceReplies);
+  if (!config.SMTP_PROXY_PROTOCOL) plain.server.on('connection', coalesceSocketWrites);
+  secure?.server.on('secureConnection', coalesceSocketWrites);
 
   /** In front of the plain port when SMTP_PROXY_PROTOCOL is on: reads PROXY v1/v2, then hands over. */
   const proxyFront = config.SMTP_PROXY_PROTOCOL
@@ -120,7 +119,7 @@ export function createSmtpListener(options: ListenerOptions): SmtpListener {
             return;
           }
           const source = result.header.command === 'proxy' ? result.header.source : undefined;
-          coalesceReplies(socket);
+          coalesceSocketWrites(socket);
           plain.connect(socket, {
             remoteAddress: source?.address ?? socket.remoteAddress,
             remotePort: source?.port ?? socket.remotePort,

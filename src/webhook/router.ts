@@ -7,6 +7,7 @@
 // body parser answers the unusual cases.
 import type http from 'node:http';
 import express from 'express';
+import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { WEBHOOK_ERRORS } from './errors.js';
 import type { SnsWebhook } from './webhook.js';
@@ -77,7 +78,7 @@ export function createSnsFastPath(
         .then(
           (result) => sendJson(res, result.status, result.body),
           (err: unknown) => {
-            log.error({ err: err instanceof Error ? err.message : String(err) }, 'sns.failed');
+            log.error({ err: errorMessage(err) }, 'sns.failed');
             sendJson(res, 500, { error: { code: 'INTERNAL', message: 'internal error' } });
           },
         )
