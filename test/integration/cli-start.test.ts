@@ -30,6 +30,40 @@ describe('ses-relay start (a real process)', () => {
     await ses.stop();
   });
 
+  /** `ses-relay start` on free ports against the fake SES, with a key prefix of its own. */
+  async function startGateway(extra: Record<string, string> = {}) {
+    const prefix = uniquePrefix('cli');
+    const smtpPort = await freePort();
+    const httpPort = await freePort();
+    const proc = run(
+      {
+        SMTP_HOST: '127.0.0.1',
+        SMTP_PORT: String(smtpPort),
+        HTTP_HOST: '127.0.0.1',
+        HTTP_PORT: String(httpPort),
+        REDIS_URL: TEST_REDIS_URL,
+        REDIS_PREFIX: prefix,
+        SES_ENDPOINT: ses.url,
+        AWS_ACCESS_KEY_ID: 'AKIDTEST',
+        AWS_SECRET_ACCESS_KEY: 'test',
+        AWS_REGION: 'eu-west-1',
+        ...extra,
+      },
+      ['start'],
+    );
+    return {
+      ...proc,
+      smtpPort,
+      httpPort,
+      async cleanUp() {
+        proc.child.kill('SIGKILL');
+        const redis = new Redis(TEST_REDIS_URL);
+        await deleteKeys(redis, prefix);
+        redis.disconnect();
+      },
+    };
+  }
+
   it('stops at start-up with one message naming every bad key, exit code 2', async () => {
     const proc = run({ SMTP_PORT: 'x', ROLES: 'mailer' }, ['start']);
     expect(await proc.exit).toBe(2);
@@ -39,22 +73,8 @@ describe('ses-relay start (a real process)', () => {
   });
 
   it('relays mail and exits 0 on SIGTERM after draining', async () => {
-    const prefix = uniquePrefix('cli');
-    const smtpPort = await freePort();
-    const proc = run(
-      {
-        SMTP_HOST: '127.0.0.1',
-        SMTP_PORT: String(smtpPort),
-        HTTP_PORT: String(await freePort()),
-        REDIS_URL: TEST_REDIS_URL,
-        REDIS_PREFIX: prefix,
-        SES_ENDPOINT: ses.url,
-        AWS_ACCESS_KEY_ID: 'AKIDTEST',
-        AWS_SECRET_ACCESS_KEY: 'test',
-        AWS_REGION: 'eu-west-1',
-      },
-      ['start'],
-    );
+    const proc = await startGateway();
+    const { smtpPort } = proc;
     try {
       await waitFor(() => proc.out().includes('"msg":"app.started"'), { what: 'the gateway to start' });
       const result = await sendMail(smtpPort, {
@@ -68,33 +88,13 @@ describe('ses-relay start (a real process)', () => {
       expect(await proc.exit).toBe(0);
       expect(proc.out()).toContain('"msg":"app.stopped"');
     } finally {
-      proc.child.kill('SIGKILL');
-      const redis = new Redis(TEST_REDIS_URL);
-      await deleteKeys(redis, prefix);
-      redis.disconnect();
+      await proc.cleanUp();
     }
   });
 
   it('runs the smtp role in SMTP_PROCESSES children on one port: mail from both, metrics summed, one SIGTERM stops all', async () => {
-    const prefix = uniquePrefix('cli-procs');
-    const smtpPort = await freePort();
-    const httpPort = await freePort();
-    const proc = run(
-      {
-        SMTP_HOST: '127.0.0.1',
-        SMTP_PORT: String(smtpPort),
-        HTTP_HOST: '127.0.0.1',
-        HTTP_PORT: String(httpPort),
-        SMTP_PROCESSES: '2',
-        REDIS_URL: TEST_REDIS_URL,
-        REDIS_PREFIX: prefix,
-        SES_ENDPOINT: ses.url,
-        AWS_ACCESS_KEY_ID: 'AKIDTEST',
-        AWS_SECRET_ACCESS_KEY: 'test',
-        AWS_REGION: 'eu-west-1',
-      },
-      ['start'],
-    );
+    const proc = await startGateway({ SMTP_PROCESSES: '2' });
+    const { smtpPort, httpPort } = proc;
     const sendsBefore = ses.sends.length;
     try {
       await waitFor(() => proc.out().split('"msg":"app.started"').length === 4, {
@@ -146,10 +146,7 @@ describe('ses-relay start (a real process)', () => {
       // The primary, the surviving child and the replacement.
       expect(proc.out().split('"msg":"app.stopped"').length).toBe(4);
     } finally {
-      proc.child.kill('SIGKILL');
-      const redis = new Redis(TEST_REDIS_URL);
-      await deleteKeys(redis, prefix);
-      redis.disconnect();
+      await proc.cleanUp();
     }
   });
 });
