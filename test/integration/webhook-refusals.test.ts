@@ -1,63 +1,36 @@
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/shared/logger.js';
-import { createFeedbackKeys } from '../../src/webhook/keys.js';
-import { readDailyStats } from '../../src/webhook/stats.js';
 import { createSnsWebhook } from '../../src/webhook/webhook.js';
-import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from '../helpers/redis.js';
+import { useWebhookServer } from '../helpers/webhook-fixture.js';
 import {
-  createSnsSigner,
   createTestCertificate,
   RecordingSuppressionSink,
   sesFixture,
   SnsSigner,
   startWebhookServer,
   TEST_TOPIC_ARN,
-  type WebhookServer,
 } from '../helpers/sns-signer.js';
 
 const OTHER_TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:someone-else';
 
 // What the webhook refuses and how it answers SNS's subscription messages; applying feedback is in
 // webhook-router.test.ts.
-const prefix = uniquePrefix('webhook-refusals');
-const keys = createFeedbackKeys(prefix);
-let redis: Redis;
-let signer: SnsSigner;
-let server: WebhookServer;
-
-const todayStats = async () => (await readDailyStats(redis, keys, Date.now(), Date.now()))[0]!.counts;
-const logged = (msg: string) => server.logs.filter((line) => line.msg === msg);
-
-beforeAll(async () => {
-  redis = new Redis(TEST_REDIS_URL);
-  signer = await createSnsSigner();
-});
-beforeEach(async () => {
-  await server?.close();
-  await deleteKeys(redis, prefix);
-  signer.fetches.length = 0;
-  server = await startWebhookServer({ redis, prefix, signer });
-});
-afterAll(async () => {
-  await server.close();
-  await deleteKeys(redis, prefix);
-  redis.disconnect();
-});
+const fx = useWebhookServer('webhook-refusals');
+const { prefix, todayStats, logged } = fx;
 
 describe('refusals', () => {
   it('refuses a forged signature and a tampered field with 403, applying nothing', async () => {
-    const forger = new SnsSigner(await createTestCertificate(), signer.certUrl);
-    const forged = await server.post(forger.notification(sesFixture('bounce-permanent')));
-    const genuine = signer.notification(sesFixture('bounce-permanent'));
-    const tampered = await server.post({
+    const forger = new SnsSigner(await createTestCertificate(), fx.signer.certUrl);
+    const forged = await fx.server.post(forger.notification(sesFixture('bounce-permanent')));
+    const genuine = fx.signer.notification(sesFixture('bounce-permanent'));
+    const tampered = await fx.server.post({
       ...genuine,
       Message: genuine.Message.replace('jane@', 'victim@'),
     });
     for (const reply of [forged, tampered]) {
       expect(reply).toMatchObject({ status: 403, json: { error: { code: 'SNS_SIGNATURE_INVALID' } } });
     }
-    expect(server.sink.suppressed).toEqual([]);
+    expect(fx.server.sink.suppressed).toEqual([]);
     expect(await todayStats()).toEqual({});
   });
 
@@ -68,35 +41,35 @@ describe('refusals', () => {
       'http://sns.us-east-1.amazonaws.com/SimpleNotificationService-0123456789abcdef0123456789abcdef.pem',
     ],
   ])('refuses a certificate URL on %s without fetching it', async (_what, certUrl) => {
-    const other = new SnsSigner(signer.certificate, certUrl);
-    const reply = await server.post(other.notification(sesFixture('bounce-permanent')));
+    const other = new SnsSigner(fx.signer.certificate, certUrl);
+    const reply = await fx.server.post(other.notification(sesFixture('bounce-permanent')));
     expect(reply).toMatchObject({ status: 403, json: { error: { code: 'SNS_SIGNATURE_INVALID' } } });
     expect(reply.json.error?.message).toMatch(/SigningCertURL refused/);
-    expect([...signer.fetches, ...other.fetches]).toEqual([]);
+    expect([...fx.signer.fetches, ...other.fetches]).toEqual([]);
   });
 
   it('refuses a correctly signed message from a topic not allowed, with a warning and no certificate fetch', async () => {
-    const reply = await server.post(
-      signer.notification(sesFixture('bounce-permanent'), { topicArn: OTHER_TOPIC_ARN }),
+    const reply = await fx.server.post(
+      fx.signer.notification(sesFixture('bounce-permanent'), { topicArn: OTHER_TOPIC_ARN }),
     );
     expect(reply).toMatchObject({ status: 403, json: { error: { code: 'SNS_TOPIC_NOT_ALLOWED' } } });
     expect(logged('sns.refused')).toMatchObject([{ level: 'warn', code: 'SNS_TOPIC_NOT_ALLOWED' }]);
-    expect(signer.fetches).toEqual([]);
-    expect(server.sink.suppressed).toEqual([]);
+    expect(fx.signer.fetches).toEqual([]);
+    expect(fx.server.sink.suppressed).toEqual([]);
   });
 
   it('refuses everything, and says so at start-up, when no topic is configured', async () => {
     const sink = new RecordingSuppressionSink();
     const webhook = createSnsWebhook({
-      redis,
+      redis: fx.redis,
       prefix,
       store: sink,
       logger: createLogger('silent'),
       topicArns: [],
     });
     expect(webhook.warnings).toEqual([expect.stringMatching(/SNS_TOPIC_ARNS is empty/)]);
-    const notification = signer.notification(sesFixture('bounce-permanent'));
-    const confirmation = signer.subscriptionConfirmation();
+    const notification = fx.signer.notification(sesFixture('bounce-permanent'));
+    const confirmation = fx.signer.subscriptionConfirmation();
     for (const message of [notification, confirmation]) {
       const result = await webhook.handleSnsBody(JSON.stringify(message), {});
       expect(result).toMatchObject({ status: 403, body: { error: { code: 'SNS_NO_TOPICS' } } });
@@ -105,19 +78,19 @@ describe('refusals', () => {
   });
 
   it('answers 400 to malformed JSON and to a notification whose Message is not an SES event', async () => {
-    expect(await server.post('{"Type": "Notification",')).toMatchObject({
+    expect(await fx.server.post('{"Type": "Notification",')).toMatchObject({
       status: 400,
       json: { error: { code: 'SNS_MALFORMED', message: 'the body is not JSON' } },
     });
-    expect(await server.post(signer.notification('Hello from the console'))).toMatchObject({
+    expect(await fx.server.post(fx.signer.notification('Hello from the console'))).toMatchObject({
       status: 400,
       json: { error: { code: 'SES_EVENT_MALFORMED' } },
     });
   });
 
   it('answers 413 with a JSON error to a body over 256 KB', async () => {
-    const message = signer.notification({ ...sesFixture('delivery'), padding: 'x'.repeat(256 * 1024) });
-    expect(await server.post(message)).toEqual({
+    const message = fx.signer.notification({ ...sesFixture('delivery'), padding: 'x'.repeat(256 * 1024) });
+    expect(await fx.server.post(message)).toEqual({
       status: 413,
       json: { error: { code: 'SNS_BODY_TOO_LARGE', message: `body over ${256 * 1024} bytes` } },
     });
@@ -125,8 +98,8 @@ describe('refusals', () => {
 
   it('refuses raw message delivery, explaining why in the log', async () => {
     const bare = JSON.stringify(sesFixture('bounce-permanent'));
-    const withHeader = await server.post(bare, { 'x-amz-sns-rawdelivery': 'true' });
-    const headerless = await server.post(bare);
+    const withHeader = await fx.server.post(bare, { 'x-amz-sns-rawdelivery': 'true' });
+    const headerless = await fx.server.post(bare);
     for (const reply of [withHeader, headerless]) {
       expect(reply).toMatchObject({ status: 403, json: { error: { code: 'SNS_RAW_DELIVERY' } } });
     }
@@ -134,12 +107,14 @@ describe('refusals', () => {
       { level: 'error', reason: expect.stringMatching(/turn RawMessageDelivery off/) },
       { level: 'error', reason: expect.stringMatching(/no Signature/) },
     ]);
-    expect(server.sink.suppressed).toEqual([]);
+    expect(fx.server.sink.suppressed).toEqual([]);
   });
 
   it('refuses a message older than the dedupe window, which could be a replay', async () => {
     const old = new Date(Date.now() - 4 * 86_400_000).toISOString();
-    const reply = await server.post(signer.notification(sesFixture('bounce-permanent'), { timestamp: old }));
+    const reply = await fx.server.post(
+      fx.signer.notification(sesFixture('bounce-permanent'), { timestamp: old }),
+    );
     expect(reply).toMatchObject({ status: 400, json: { error: { code: 'SNS_STALE_MESSAGE' } } });
   });
 });
@@ -148,32 +123,32 @@ describe('subscription messages', () => {
   it.each(['1', '2'] as const)(
     'confirms an SV%s SubscriptionConfirmation by GETting its SubscribeURL',
     async (version) => {
-      const message = signer.subscriptionConfirmation({ version });
-      expect(await server.post(message)).toEqual({ status: 200, json: { status: 'confirmed' } });
-      expect(server.confirmations).toEqual([message.SubscribeURL]);
+      const message = fx.signer.subscriptionConfirmation({ version });
+      expect(await fx.server.post(message)).toEqual({ status: 200, json: { status: 'confirmed' } });
+      expect(fx.server.confirmations).toEqual([message.SubscribeURL]);
       expect(logged('sns.subscription.confirmed')).toMatchObject([{ topicArn: TEST_TOPIC_ARN }]);
     },
   );
 
   it('does not call a SubscribeURL outside SNS, even when the message is signed', async () => {
-    const message = signer.subscriptionConfirmation({
+    const message = fx.signer.subscriptionConfirmation({
       subscribeUrl: 'https://169.254.169.254/latest/meta-data/?Action=ConfirmSubscription',
     });
-    expect(await server.post(message)).toMatchObject({
+    expect(await fx.server.post(message)).toMatchObject({
       status: 403,
       json: { error: { code: 'SNS_SUBSCRIBE_URL_INVALID' } },
     });
-    expect(server.confirmations).toEqual([]);
+    expect(fx.server.confirmations).toEqual([]);
   });
 
   it('answers 503 when the confirmation GET fails, so SNS sends it again', async () => {
     const failing = await startWebhookServer({
-      redis,
+      redis: fx.redis,
       prefix,
-      signer,
+      signer: fx.signer,
       confirmSubscription: () => Promise.reject(new Error('ETIMEDOUT')),
     });
-    const reply = await failing.post(signer.subscriptionConfirmation());
+    const reply = await failing.post(fx.signer.subscriptionConfirmation());
     await failing.close();
     expect(reply).toMatchObject({ status: 503, json: { error: { code: 'SNS_SUBSCRIBE_FAILED' } } });
   });
@@ -181,12 +156,12 @@ describe('subscription messages', () => {
   it.each(['1', '2'] as const)(
     'verifies an SV%s UnsubscribeConfirmation, logs it loudly and answers 200',
     async (version) => {
-      expect(await server.post(signer.unsubscribeConfirmation({ version }))).toEqual({
+      expect(await fx.server.post(fx.signer.unsubscribeConfirmation({ version }))).toEqual({
         status: 200,
         json: { status: 'unsubscribed' },
       });
       expect(logged('sns.unsubscribed')).toMatchObject([{ level: 'warn', topicArn: TEST_TOPIC_ARN }]);
-      expect(server.confirmations).toEqual([]);
+      expect(fx.server.confirmations).toEqual([]);
     },
   );
 });

@@ -1,19 +1,10 @@
 import http from 'node:http';
 import zlib from 'node:zlib';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RelayError } from '../../src/shared/errors.js';
-import { createFeedbackKeys } from '../../src/webhook/keys.js';
-import { readDailyStats, utcDay } from '../../src/webhook/stats.js';
-import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from '../helpers/redis.js';
-import {
-  createSnsSigner,
-  sesFixture,
-  snsHeaders,
-  startWebhookServer,
-  type SnsSigner,
-  type WebhookServer,
-} from '../helpers/sns-signer.js';
+import { utcDay } from '../../src/webhook/stats.js';
+import { useWebhookServer } from '../helpers/webhook-fixture.js';
+import { sesFixture, snsHeaders, startWebhookServer } from '../helpers/sns-signer.js';
 import type { SnsMessage } from '../../src/webhook/sns-envelope.js';
 
 function bounce(type: string, subType: string, addresses: string[]) {
@@ -32,38 +23,16 @@ function bounce(type: string, subType: string, addresses: string[]) {
 // Applying feedback end to end over HTTP; refusals and subscription messages are in
 // webhook-refusals.test.ts, Redis outages in webhook-outage.test.ts.
 describe('SNS webhook over HTTP', () => {
-  const prefix = uniquePrefix('webhook');
-  const keys = createFeedbackKeys(prefix);
-  let redis: Redis;
-  let signer: SnsSigner;
-  let server: WebhookServer;
-
-  const todayStats = async () => (await readDailyStats(redis, keys, Date.now(), Date.now()))[0]!.counts;
-  const logged = (msg: string) => server.logs.filter((line) => line.msg === msg);
-
-  beforeAll(async () => {
-    redis = new Redis(TEST_REDIS_URL);
-    signer = await createSnsSigner();
-  });
-  beforeEach(async () => {
-    await server?.close();
-    await deleteKeys(redis, prefix);
-    signer.fetches.length = 0;
-    server = await startWebhookServer({ redis, prefix, signer });
-  });
-  afterAll(async () => {
-    await server.close();
-    await deleteKeys(redis, prefix);
-    redis.disconnect();
-  });
+  const fx = useWebhookServer('webhook');
+  const { prefix, keys, todayStats, logged } = fx;
 
   it.each(['1', '2'] as const)(
     'applies a SignatureVersion %s bounce and answers 200 once Redis holds it',
     async (version) => {
-      const message = signer.notification(sesFixture('bounce-permanent'), { version });
-      const reply = await server.post(message);
+      const message = fx.signer.notification(sesFixture('bounce-permanent'), { version });
+      const reply = await fx.server.post(message);
       expect(reply).toEqual({ status: 200, json: { status: 'applied' } });
-      expect(server.sink.suppressed).toEqual([
+      expect(fx.server.sink.suppressed).toEqual([
         {
           address: 'jane@example.com',
           details: expect.objectContaining({
@@ -74,7 +43,7 @@ describe('SNS webhook over HTTP', () => {
           }),
         },
       ]);
-      expect(await redis.exists(keys.done(message.MessageId))).toBe(1);
+      expect(await fx.redis.exists(keys.done(message.MessageId))).toBe(1);
       expect(await todayStats()).toEqual({ bounced_hard: 1, 'bounce:Permanent/General': 1 });
     },
   );
@@ -85,19 +54,21 @@ describe('SNS webhook over HTTP', () => {
       'application/x-www-form-urlencoded',
       'application/octet-stream',
     ]) {
-      const reply = await server.post(signer.notification(sesFixture('delivery')), { 'content-type': type });
+      const reply = await fx.server.post(fx.signer.notification(sesFixture('delivery')), {
+        'content-type': type,
+      });
       expect(`${type} ${reply.status}`).toBe(`${type} 200`);
     }
   });
 
   it('takes plain posts by the fast path and compressed, chunked or other-charset ones by the router, with the same outcome', async () => {
-    const plain = signer.notification(bounce('Permanent', 'General', ['fast@example.com']));
-    expect((await server.post(plain)).status).toBe(200);
-    expect(server.fastAnswers).toBe(1);
+    const plain = fx.signer.notification(bounce('Permanent', 'General', ['fast@example.com']));
+    expect((await fx.server.post(plain)).status).toBe(200);
+    expect(fx.server.fastAnswers).toBe(1);
 
     const send = (message: SnsMessage, body: string | Buffer, headers: Record<string, string>) =>
       new Promise<{ status: number; json: { status?: string } }>((resolve, reject) => {
-        const req = http.request(`${server.url}/sns`, {
+        const req = http.request(`${fx.server.url}/sns`, {
           method: 'POST',
           headers: { ...snsHeaders(message), ...headers },
         });
@@ -112,14 +83,14 @@ describe('SNS webhook over HTTP', () => {
         req.on('error', reject);
         req.end(body);
       });
-    const gzipped = signer.notification(bounce('Permanent', 'General', ['gzip@example.com']));
+    const gzipped = fx.signer.notification(bounce('Permanent', 'General', ['gzip@example.com']));
     const gzipReply = await send(gzipped, zlib.gzipSync(JSON.stringify(gzipped)), {
       'content-encoding': 'gzip',
     });
-    const chunked = signer.notification(bounce('Permanent', 'General', ['chunked@example.com']));
+    const chunked = fx.signer.notification(bounce('Permanent', 'General', ['chunked@example.com']));
     // No Content-Length: Node sends the body chunked.
     const chunkedReply = await send(chunked, JSON.stringify(chunked), { 'transfer-encoding': 'chunked' });
-    const latin = signer.notification(bounce('Permanent', 'General', ['latin@example.com']));
+    const latin = fx.signer.notification(bounce('Permanent', 'General', ['latin@example.com']));
     const latinReply = await send(latin, JSON.stringify(latin), {
       'content-type': 'text/plain; charset=ISO-8859-1',
     });
@@ -128,8 +99,8 @@ describe('SNS webhook over HTTP', () => {
       '200 applied',
       '200 applied',
     ]);
-    expect(server.fastAnswers).toBe(1);
-    expect(server.sink.suppressed.map((entry) => entry.address).sort()).toEqual([
+    expect(fx.server.fastAnswers).toBe(1);
+    expect(fx.server.sink.suppressed.map((entry) => entry.address).sort()).toEqual([
       'chunked@example.com',
       'fast@example.com',
       'gzip@example.com',
@@ -138,43 +109,44 @@ describe('SNS webhook over HTTP', () => {
   });
 
   it('applies a replayed MessageId once, also when the copies race', async () => {
-    const message = signer.notification(bounce('Transient', 'MailboxFull', ['soft@example.com']));
-    const replies = await Promise.all(Array.from({ length: 5 }, () => server.post(message)));
+    const message = fx.signer.notification(bounce('Transient', 'MailboxFull', ['soft@example.com']));
+    const replies = await Promise.all(Array.from({ length: 5 }, () => fx.server.post(message)));
     expect(replies.every((reply) => reply.status === 200)).toBe(true);
-    expect((await server.post(message)).json).toEqual({ status: 'duplicate' });
-    expect(server.sink.softBounces).toHaveLength(1);
+    expect((await fx.server.post(message)).json).toEqual({ status: 'duplicate' });
+    expect(fx.server.sink.softBounces).toHaveLength(1);
     expect((await todayStats()).bounced_soft).toBe(1);
   });
 
   it('counts soft bounces per message and lets the store suppress at the limit', async () => {
     for (let i = 0; i < 3; i++) {
       expect(
-        (await server.post(signer.notification(bounce('Transient', 'General', ['ooto@example.com'])))).status,
+        (await fx.server.post(fx.signer.notification(bounce('Transient', 'General', ['ooto@example.com']))))
+          .status,
       ).toBe(200);
     }
-    expect(server.sink.softCounts.get('ooto@example.com')).toBe(3);
+    expect(fx.server.sink.softCounts.get('ooto@example.com')).toBe(3);
     expect(logged('feedback.soft_bounce.suppressed')).toMatchObject([
       { address: 'ooto@example.com', count: 3 },
     ]);
-    await server.post(signer.notification(sesFixture('delivery'))); // jane: a delivery resets her count
-    expect(server.sink.resets).toEqual(['jane@example.com']);
+    await fx.server.post(fx.signer.notification(sesFixture('delivery'))); // jane: a delivery resets her count
+    expect(fx.server.sink.resets).toEqual(['jane@example.com']);
   });
 
   it('applies a multi-recipient bounce to every recipient', async () => {
     const addresses = ['a@example.com', 'b@example.com', 'c@example.com'];
-    expect((await server.post(signer.notification(bounce('Permanent', 'NoEmail', addresses)))).status).toBe(
-      200,
-    );
-    expect(server.sink.addresses()).toEqual(addresses);
+    expect(
+      (await fx.server.post(fx.signer.notification(bounce('Permanent', 'NoEmail', addresses)))).status,
+    ).toBe(200);
+    expect(fx.server.sink.addresses()).toEqual(addresses);
     expect((await todayStats()).bounced_hard).toBe(3);
   });
 
   it('handles identity notifications (notificationType) and event publishing (eventType) alike', async () => {
     const { notificationType: _, ...complaint } = sesFixture('complaint-with-feedback');
-    await server.post(signer.notification({ ...complaint, eventType: 'Complaint' }));
-    await server.post(signer.notification(sesFixture('complaint-no-feedback')));
-    expect(server.sink.addresses()).toEqual(['richard@example.com', 'richard@example.com']);
-    expect(server.sink.suppressed[0]!.details).toMatchObject({
+    await fx.server.post(fx.signer.notification({ ...complaint, eventType: 'Complaint' }));
+    await fx.server.post(fx.signer.notification(sesFixture('complaint-no-feedback')));
+    expect(fx.server.sink.addresses()).toEqual(['richard@example.com', 'richard@example.com']);
+    expect(fx.server.sink.suppressed[0]!.details).toMatchObject({
       reason: 'complaint',
       complaintFeedbackType: 'abuse',
     });
@@ -199,7 +171,8 @@ describe('SNS webhook over HTTP', () => {
         },
       },
     ];
-    for (const event of events) expect((await server.post(signer.notification(event))).status).toBe(200);
+    for (const event of events)
+      expect((await fx.server.post(fx.signer.notification(event))).status).toBe(200);
     expect(await todayStats()).toEqual({
       delivered: 1,
       delayed: 1,
@@ -213,19 +186,19 @@ describe('SNS webhook over HTTP', () => {
       complained_not_spam: 1,
       'complaint:not-spam': 1,
     });
-    expect(server.sink.suppressed.map((entry) => entry.address)).toEqual(['x@example.com']);
-    const ttlMs = await redis.pttl(keys.statsDay(utcDay(Date.now())));
+    expect(fx.server.sink.suppressed.map((entry) => entry.address)).toEqual(['x@example.com']);
+    const ttlMs = await fx.redis.pttl(keys.statsDay(utcDay(Date.now())));
     expect(ttlMs).toBeGreaterThan(34 * 86_400_000);
     expect(ttlMs).toBeLessThanOrEqual(35 * 86_400_000);
   });
 
   it('skips one recipient the store refuses for good and still commits the others', async () => {
-    server.sink.during = (_method, address) =>
+    fx.server.sink.during = (_method, address) =>
       address === 'bad@example.com'
         ? Promise.reject(new RelayError('SMTP_BAD_ADDRESS', 'suppression address is not an email address'))
         : Promise.resolve();
-    const reply = await server.post(
-      signer.notification(bounce('Permanent', 'General', ['ok@example.com', 'bad@example.com'])),
+    const reply = await fx.server.post(
+      fx.signer.notification(bounce('Permanent', 'General', ['ok@example.com', 'bad@example.com'])),
     );
     expect(reply.status).toBe(200);
     expect(logged('feedback.recipient_skipped')).toMatchObject([
@@ -235,16 +208,21 @@ describe('SNS webhook over HTTP', () => {
   });
 
   it('keeps addresses out of its own Redis keys, and out of the logs when asked to', async () => {
-    const quiet = await startWebhookServer({ redis, prefix, signer, logAddresses: false });
+    const quiet = await startWebhookServer({
+      redis: fx.redis,
+      prefix,
+      signer: fx.signer,
+      logAddresses: false,
+    });
     const events = [
       bounce('Transient', 'MailboxFull', ['secret-soft@example.com']),
       bounce('Permanent', 'General', ['secret-hard@example.com']),
       bounce('Undetermined', 'Undetermined', ['secret-rec@example.com']),
     ];
-    for (const event of events) expect((await quiet.post(signer.notification(event))).status).toBe(200);
+    for (const event of events) expect((await quiet.post(fx.signer.notification(event))).status).toBe(200);
     await quiet.close();
     expect(quiet.sink.softBounces.map((call) => call.address)).toEqual(['secret-soft@example.com']);
-    const keysWritten = await redis.keys(`${prefix}:*`);
+    const keysWritten = await fx.redis.keys(`${prefix}:*`);
     expect(keysWritten.filter((key) => key.includes('@'))).toEqual([]);
     expect(keysWritten.some((key) => key.startsWith(`${prefix}:sns:soft:`))).toBe(true);
     const logText = JSON.stringify(quiet.logs);
@@ -260,14 +238,14 @@ describe('SNS webhook over HTTP', () => {
 
   it('applies an already-authenticated SES event (the SQS path) once per id', async () => {
     const text = JSON.stringify(sesFixture('bounce-permanent'));
-    expect(await server.webhook.applySesEvent('sqs-1', text)).toEqual({
+    expect(await fx.server.webhook.applySesEvent('sqs-1', text)).toEqual({
       status: 200,
       body: { status: 'applied' },
     });
-    expect(await server.webhook.applySesEvent('sqs-1', text)).toEqual({
+    expect(await fx.server.webhook.applySesEvent('sqs-1', text)).toEqual({
       status: 200,
       body: { status: 'duplicate' },
     });
-    expect(server.sink.addresses()).toEqual(['jane@example.com']);
+    expect(fx.server.sink.addresses()).toEqual(['jane@example.com']);
   });
 });
