@@ -9,6 +9,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import type { Logger } from '../shared/logger.js';
+import { missingNodeFlags } from '../shared/node-flags.js';
 
 /** Set in a child's environment: its index (0-based). */
 export const SMTP_CHILD_ENV = 'SES_RELAY_SMTP_CHILD';
@@ -51,6 +52,8 @@ export async function startSmtpProcesses(count: number, logger: Logger): Promise
   let stopping = false;
   let nextRequest = 0;
   const waiting = new Map<number, (metrics: MetricsJson) => void>();
+  // Children run with the primary's Node flags plus any recommended one it lacks.
+  cluster.setupPrimary({ execArgv: [...process.execArgv, ...missingNodeFlags()] });
 
   function fork(index: number): Promise<void> {
     const child = cluster.fork({ [SMTP_CHILD_ENV]: String(index), ROLES: 'smtp', SMTP_PROCESSES: '1' });

@@ -29,7 +29,7 @@ async function startGateway(
 ): Promise<{ child: Child; port: number }> {
   const port = await freePort();
   const child = await startChild(
-    ['src/cli/main.ts', 'start'],
+    ['dist/cli/main.js', 'start'],
     {
       SMTP_HOST: '127.0.0.1',
       SMTP_PORT: String(port),

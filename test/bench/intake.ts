@@ -128,7 +128,7 @@ export async function runIntakeBench(): Promise<BenchRow[]> {
   const startGateway = async (processes: number) => {
     const port = await freePort();
     const child = await startChild(
-      ['src/cli/main.ts', 'start'],
+      ['dist/cli/main.js', 'start'],
       {
         ROLES: 'smtp',
         SMTP_HOST: '127.0.0.1',

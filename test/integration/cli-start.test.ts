@@ -1,10 +1,12 @@
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeSes, type FakeSes } from '../helpers/fake-ses.js';
 import { deleteKeys, freePort, TEST_REDIS_URL, uniquePrefix } from '../helpers/redis.js';
 import { sendMail, simpleMessage } from '../helpers/smtp-client.js';
 import { waitFor } from '../helpers/wait.js';
 import { Redis } from 'ioredis';
+import { RECOMMENDED_NODE_FLAGS } from '../../src/shared/node-flags.js';
 
 const CLI = ['--import', 'tsx', 'src/cli/main.ts'];
 
@@ -83,6 +85,12 @@ describe('ses-relay start (a real process)', () => {
         message: simpleMessage(),
       });
       expect(result.data?.code).toBe(250);
+      // Started without the recommended Node flags (shared/node-flags.ts): the log says which.
+      const hint = proc
+        .out()
+        .split('\n')
+        .find((line) => line.includes('"msg":"app.node_flags_missing"'));
+      expect((JSON.parse(hint!) as { missing: string[] }).missing).toEqual(RECOMMENDED_NODE_FLAGS);
       await waitFor(() => ses.sends.length === 1);
       proc.child.kill('SIGTERM');
       expect(await proc.exit).toBe(0);
@@ -129,7 +137,13 @@ describe('ses-relay start (a real process)', () => {
         .out()
         .split('\n')
         .find((line) => line.includes('"msg":"smtp.processes_started"'));
-      const [victim] = (JSON.parse(started!) as { pids: number[] }).pids;
+      const [victim, other] = (JSON.parse(started!) as { pids: number[] }).pids;
+      // The children run with the recommended Node flags the primary was started without.
+      for (const pid of [victim!, other!]) {
+        const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+        expect(argv).toEqual(expect.arrayContaining([...RECOMMENDED_NODE_FLAGS]));
+      }
+      expect(proc.out().split('"msg":"app.node_flags_missing"').length).toBe(2);
       process.kill(victim!, 'SIGKILL');
       await waitFor(() => proc.out().includes('"msg":"smtp.process_restarted"'), {
         what: 'the primary to replace the killed child',

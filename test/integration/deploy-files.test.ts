@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { parseConfig, type EnvInput } from '../../src/config/index.js';
 import { parseDurationMs } from '../../src/config/parsers.js';
+import { RECOMMENDED_NODE_FLAGS } from '../../src/shared/node-flags.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const read = (rel: string) => fs.readFileSync(path.join(ROOT, rel), 'utf8');
@@ -267,7 +268,7 @@ describe('docker/Dockerfile', () => {
     expect(args(final, 'ENV')).toContain('HTTP_HOST=0.0.0.0');
     const entrypoint = JSON.parse(args(final, 'ENTRYPOINT')[0]!) as string[];
     const bin = (JSON.parse(read('package.json')) as { bin: Record<string, string> }).bin['ses-relay'];
-    expect(entrypoint).toEqual(['node', bin]);
+    expect(entrypoint).toEqual(['node', ...RECOMMENDED_NODE_FLAGS, bin]);
     expect(JSON.parse(args(final, 'CMD')[0]!)).toEqual(['start']);
   });
 
