@@ -78,6 +78,8 @@ export function createSessionHandlers(deps: SessionDeps, state: SessionState): P
   const network = createNetworkPolicy(config.SMTP_ALLOWED_NETWORKS);
   /** Recipients accepted at RCPT but dropped as suppressed (SUPPRESSION_ACTION=drop), per session. */
   const dropped = new Map<string, Set<string>>();
+  /** Sessions whose client address is inside SMTP_ALLOWED_NETWORKS: decided once, at connect. */
+  const inNetwork = new Set<string>();
   /** Without a users file nobody can authenticate, so outsiders are refused at connect. */
   const authAvailable = deps.users !== undefined;
   /** AUTH is offered only on an encrypted session, unless SMTP_ALLOW_INSECURE_AUTH (loopback set-ups). */
@@ -95,7 +97,8 @@ export function createSessionHandlers(deps: SessionDeps, state: SessionState): P
       state.openedAt.set(session.id, Date.now());
       session.disabledCommands = commandsFor(session.secure);
       const ip = plainIp(session.remoteAddress);
-      if (!authAvailable && !network.allows(ip)) {
+      if (network.allows(ip)) inNetwork.add(session.id);
+      else if (!authAvailable) {
         refuse('network');
         logger.warn({ sid: session.id, client: ip }, 'smtp.refused.network');
         return callback(smtpError('SMTP_CLIENT_NOT_ALLOWED', `Client host [${ip}] is not allowed to relay`));
@@ -124,6 +127,7 @@ export function createSessionHandlers(deps: SessionDeps, state: SessionState): P
       state.busy.delete(session.id);
       state.openedAt.delete(session.id);
       dropped.delete(session.id);
+      inNetwork.delete(session.id);
     },
 
     onAuth(
@@ -138,13 +142,12 @@ export function createSessionHandlers(deps: SessionDeps, state: SessionState): P
     },
 
     onMailFrom(address: SMTPServerAddress, session: SMTPServerSession, callback: Callback) {
-      const ip = plainIp(session.remoteAddress);
       const user = sessionUser(session);
       if (config.SMTP_REQUIRE_TLS && !session.secure) {
         refuse('tls');
         return callback(smtpError('SMTP_TLS_REQUIRED', 'Must issue a STARTTLS command first'));
       }
-      if (!user && (config.SMTP_AUTH_REQUIRED || !network.allows(ip))) {
+      if (!user && (config.SMTP_AUTH_REQUIRED || !inNetwork.has(session.id))) {
         refuse('auth');
         return callback(smtpError('SMTP_AUTH_REQUIRED', 'Authentication required'));
       }
