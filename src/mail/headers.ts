@@ -23,7 +23,9 @@ export interface SplitMessage {
 /** Offset of the blank line that ends the header section, and its length; -1 when there is none. */
 function findHeaderEnd(raw: Buffer): { at: number; eol: string } {
   const crlf = raw.indexOf('\r\n\r\n', 0, 'latin1');
-  const lf = raw.indexOf('\n\n', 0, 'latin1');
+  // A bare-LF blank line counts only before the CRLF one: searching no further keeps a CRLF
+  // message's body from being scanned a second time.
+  const lf = (crlf === -1 ? raw : raw.subarray(0, crlf + 2)).indexOf('\n\n', 0, 'latin1');
   if (crlf !== -1 && (lf === -1 || crlf < lf)) return { at: crlf + 2, eol: '\r\n' };
   if (lf !== -1) return { at: lf + 1, eol: '\n' };
   return { at: -1, eol: '\r\n' };

@@ -45,6 +45,23 @@ describe('preparing a message for SES', () => {
     expect(out.messageId).toBe('Q1@relay.test');
   });
 
+  it('ends the header section at the first blank line, whichever line ending it uses', () => {
+    // LF headers, and a CRLF blank line further down in the body.
+    const lf = prepareMessage(
+      Buffer.from('From: a@example.com\nBcc: x@example.net\n\nbody\r\n\r\nBcc: y\r\n'),
+      opts,
+    );
+    expect(lf.raw.toString()).not.toContain('x@example.net');
+    expect(lf.raw.toString()).toContain('\n\nbody\r\n\r\nBcc: y\r\n');
+    // CRLF headers, and a bare-LF blank line further down in the body.
+    const crlf = prepareMessage(
+      Buffer.from('From: a@example.com\r\nBcc: x@example.net\r\n\r\nbody\n\nBcc: y\n'),
+      opts,
+    );
+    expect(crlf.raw.toString()).not.toContain('x@example.net');
+    expect(crlf.raw.toString()).toContain('\r\n\r\nbody\n\nBcc: y\n');
+  });
+
   it('keeps every byte of a message that has no header/body separator', () => {
     const out = prepareMessage(Buffer.from('just a line'), opts);
     expect(out.raw.toString()).toContain('just a line');
