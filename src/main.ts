@@ -29,7 +29,7 @@ export async function runGateway(config: Config, deps: Omit<AppDependencies, 'lo
   let processes: SmtpProcesses | undefined;
   const missing = missingNodeFlags();
   if (childIndex === undefined && missing.length > 0) {
-    // See shared/node-flags.ts: the gateway runs, but spends about a quarter more CPU per message.
+    // See shared/node-flags.ts: the gateway runs, but spends 15–30 % more CPU per message.
     logger.info(
       { missing, hint: `start node with ${missing.join(' ')} (as npm start does) or set it in NODE_OPTIONS` },
       'app.node_flags_missing',

@@ -7,8 +7,8 @@
 // commands, job JSON, Redis commands, the log line) around a 20 KB body. With V8's default 16 MB
 // semi-space, objects of messages still in flight at a scavenge are promoted and the old space is
 // marked and compacted about five times a second at 2,500 msg/s. A 32 MB semi-space lets them die
-// young: the benchmark measured 25–30 % less CPU per message (380–430 µs → 265–315 µs) for at most
-// 32 MB more memory.
+// young: paired benchmark runs measured 15–30 % less CPU per message (330–430 µs → 265–330 µs)
+// for at most 32 MB more memory.
 
 export const RECOMMENDED_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=32'];
 
