@@ -6,7 +6,8 @@ import type { Redis } from 'ioredis';
 import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { clientKey } from './client-key.js';
-import { CHECK, RECORD_FAILURE, RECORD_SUCCESS, runScript, type LuaScript } from './throttle-scripts.js';
+import { runScript, type LuaScript } from '../shared/lua.js';
+import { CHECK, RECORD_FAILURE, RECORD_SUCCESS } from './throttle-scripts.js';
 
 /** A throttle that cannot reach Redis must still answer before the SMTP client gives up. */
 export const DEFAULT_THROTTLE_TIMEOUT_MS = 2000;

@@ -2,8 +2,6 @@
 // Cluster), read and written atomically, on Redis's clock (so gateway hosts may disagree on the time).
 import { defineScript } from '../shared/lua.js';
 
-export { runScript, type LuaScript } from '../shared/lua.js';
-
 /*
  * The client's hash: field f = failures inside the window, "ms:tag" pairs oldest first, where tag is a
  * short digest of the username tried; field b = blocked until (ms, Redis clock). While blocked the key

@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import { parse as parseDotenv } from 'dotenv';
 import type { z } from 'zod';
 import { RelayError } from '../shared/errors.js';
-import { envSchema, SECRET_KEYS, type Config, type EnvInput } from './schema.js';
+import { envSchema, type Config, type EnvInput } from './schema.js';
+import { SECRET_KEYS } from './secret-keys.js';
 
 /**
  * Reads `<SECRET>_FILE` into `<SECRET>`: the file's content without its trailing newline. Problems

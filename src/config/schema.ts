@@ -304,7 +304,5 @@ export const envSchema = z
       : config,
   );
 
-export { SECRET_KEYS } from './secret-keys.js';
-
 export type Config = Readonly<z.output<typeof envSchema>>;
 export type EnvInput = Record<string, string | undefined>;

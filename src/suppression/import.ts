@@ -5,7 +5,8 @@ import type { Redis } from 'ioredis';
 import { suppressArgs, type Locator } from './entry.js';
 import type { SuppressionKeys } from './keys.js';
 import type { AddressKeyer } from './privacy.js';
-import { SUPPRESS, runScript } from './scripts.js';
+import { runScript } from '../shared/lua.js';
+import { SUPPRESS } from './scripts.js';
 import type { ImportRecord, ImportResult } from './types.js';
 
 /** Records per script call: ~1 ms of Redis time each, short enough not to delay SMTP checks. */

@@ -6,7 +6,8 @@ import type { Redis } from 'ioredis';
 import { decodeRecord, reasonCode } from './codec.js';
 import { SUPPRESSION_BUCKET_COUNT, type SuppressionKeys } from './keys.js';
 import { execPipeline } from './redis-util.js';
-import { LIST, runScript } from './scripts.js';
+import { runScript } from '../shared/lua.js';
+import { LIST } from './scripts.js';
 import type { ListOptions, ListPage } from './types.js';
 
 /** Entries one LIST script should read: ~1 ms of Redis time, so SMTP checks barely wait behind it. */

@@ -4,8 +4,6 @@
 // described in codec.ts. Kept as strings, not .lua files, so the build needs no copy step.
 import { defineScript } from '../shared/lua.js';
 
-export { runScript, type LuaScript } from '../shared/lua.js';
-
 // upsert(...) -> added (1 when there was no live entry), created (1 when the field was new), summary,
 //   detail ('' when none). The caller adds `created` to the entry counter, once per script.
 // A new field costs one HSETNX: the common case of imports and first bounces. An expired entry is

@@ -34,7 +34,8 @@ import { bucketOf, createSuppressionKeys, type SuppressionKeys } from './keys.js
 import { listEntries } from './list.js';
 import { createAddressKeyer } from './privacy.js';
 import { execPipeline } from './redis-util.js';
-import { CHECK, REMOVE, runScript, SOFT_BOUNCE, SUPPRESS, SWEEP } from './scripts.js';
+import { runScript } from '../shared/lua.js';
+import { CHECK, REMOVE, SOFT_BOUNCE, SUPPRESS, SWEEP } from './scripts.js';
 import type {
   ImportRecord,
   ImportResult,

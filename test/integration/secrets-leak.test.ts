@@ -12,7 +12,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../src/app.js';
 import { parseConfig, type Config, type EnvInput } from '../../src/config/index.js';
-import { SECRET_KEYS } from '../../src/config/schema.js';
+import { SECRET_KEYS } from '../../src/config/secret-keys.js';
 import { createLogger, REDACTED_FIELDS } from '../../src/shared/logger.js';
 import { startFakeSes, type FakeSes } from '../helpers/fake-ses.js';
 import type { LogLine } from '../helpers/gateway.js';
