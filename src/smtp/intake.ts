@@ -4,9 +4,9 @@
 // From), 451 when Redis cannot take it.
 import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
 import { findLongLine, MAX_LINE_CHARS, type MessageProblem } from '../mail/message-check.js';
-import { prepareMessage } from '../mail/prepare.js';
+import { prepareMessage, type PreparedMessage, type PrepareOptions } from '../mail/prepare.js';
 import type { Redis } from 'ioredis';
-import { spoolData } from './data-spool.js';
+import { spoolData, type SpoolResult } from './data-spool.js';
 import type { Producer } from '../queue/producer.js';
 import type { SendJobData } from '../queue/job.js';
 import { RelayError, smtpError } from '../shared/errors.js';
@@ -59,6 +59,32 @@ function contentError(problem: MessageProblem): RelayError {
   }
 }
 
+/** What intake needs of a message, however it arrived. */
+interface ArrivedMessage {
+  meta: Omit<PreparedMessage, 'raw'>;
+  size: number;
+  longLine: { line: number; length: number } | undefined;
+  /** The prepared bytes of a message held in memory; undefined when they were spooled to Redis. */
+  raw: Buffer | undefined;
+}
+
+/** The header section is parsed once: here, or for a spooled message while it arrived. */
+function arrivedMessage(
+  spooled: Extract<SpoolResult, { kind: 'memory' | 'spooled' }>,
+  prepare: PrepareOptions,
+): ArrivedMessage {
+  if (spooled.kind === 'spooled') {
+    return { meta: spooled.prepared, size: spooled.size, longLine: spooled.longLine, raw: undefined };
+  }
+  const prepared = prepareMessage(spooled.raw, prepare);
+  return {
+    meta: prepared,
+    size: prepared.raw.length,
+    longLine: findLongLine(spooled.raw),
+    raw: prepared.raw,
+  };
+}
+
 export function createIntake(options: IntakeOptions) {
   const { producer, logger, metrics } = options;
 
@@ -90,17 +116,9 @@ export function createIntake(options: IntakeOptions) {
         `Message exceeds the size limit of ${options.maxMessageBytes} bytes`,
       );
     }
-    // The header section is parsed once (prepareMessage); a spooled message was prepared while it arrived.
-    const prepared =
-      spooled.kind === 'memory'
-        ? prepareMessage(spooled.raw, { queueId, hostname: options.hostname })
-        : undefined;
-    const meta = spooled.kind === 'memory' ? prepared! : spooled.prepared;
-    const size = spooled.kind === 'memory' ? prepared!.raw.length : spooled.size;
-    const longLine = spooled.kind === 'memory' ? findLongLine(spooled.raw) : spooled.longLine;
+    const { meta, size, longLine, raw } = arrivedMessage(spooled, { queueId, hostname: options.hostname });
     const discardSpool = () => {
-      if (spooled.kind === 'spooled')
-        options.spool.redis.del(options.spool.key(queueId)).catch(() => undefined);
+      if (!raw) options.spool.redis.del(options.spool.key(queueId)).catch(() => undefined);
     };
     const problem: MessageProblem | undefined = longLine
       ? { kind: 'line-too-long', ...longLine }
@@ -141,7 +159,7 @@ export function createIntake(options: IntakeOptions) {
       receivedAt: Date.now(),
     };
     try {
-      if (prepared) await producer.enqueue(data, prepared.raw);
+      if (raw) await producer.enqueue(data, raw);
       else await producer.enqueueSpooled(data, options.spool.key(queueId));
     } catch (err) {
       logger.error({ sid: session.id, queueId, err: (err as Error).message }, 'smtp.queue_failed');
