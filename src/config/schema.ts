@@ -190,6 +190,7 @@ export const envSchema = z
     SMTP_TLS_PORT: optionalNumber(0, 65535),
     SMTP_REQUIRE_TLS: boolean(false),
     SMTP_PROXY_PROTOCOL: boolean(false),
+    SMTP_TLS_PROXY_PROTOCOL: boolean(false),
     SMTP_INTAKE_TIMEOUT: duration('5s'),
     HTTP_HOST: z.string().default('127.0.0.1'),
     HTTP_PORT: port(8080),
@@ -288,6 +289,9 @@ export const envSchema = z
     }
     if (config.SMTP_AUTH_REQUIRED && !config.SMTP_USERS_FILE) {
       issue('SMTP_AUTH_REQUIRED', 'SMTP_AUTH_REQUIRED needs SMTP_USERS_FILE');
+    }
+    if (config.SMTP_TLS_PROXY_PROTOCOL && config.SMTP_TLS_PORT === undefined) {
+      issue('SMTP_TLS_PROXY_PROTOCOL', 'SMTP_TLS_PROXY_PROTOCOL needs SMTP_TLS_PORT');
     }
     if (Boolean(config.ADMIN_USER) !== Boolean(config.ADMIN_PASSWORD)) {
       issue('ADMIN_USER', 'ADMIN_USER and ADMIN_PASSWORD go together');

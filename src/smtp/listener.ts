@@ -1,24 +1,29 @@
 // The SMTP listener: smtp-server configured for a submission relay in front of SES. One server on
-// SMTP_PORT (plain, with STARTTLS when a certificate is configured, optionally behind a PROXY
-// protocol reader), and one with implicit TLS on SMTP_TLS_PORT. Session decisions live in
+// SMTP_PORT (plain, with STARTTLS when a certificate is configured), and one with implicit TLS on
+// SMTP_TLS_PORT; either can sit behind a PROXY protocol reader (proxy-front.ts). Session decisions live in
 // session-handlers.ts; this file owns sockets, TLS material and the draining shutdown.
-import net, { type AddressInfo } from 'node:net';
+import type net from 'node:net';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import type { AuthThrottle, UserDirectory } from '../auth/index.js';
 import type { Config } from '../config/index.js';
 import type { Metrics } from '../metrics/metrics.js';
-import { readProxyHeader } from '../proxy/index.js';
 import { ERROR_CATALOG } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { coalesceSocketWrites } from '../shared/write-coalescing.js';
-import { followCertificateStore, smtpServerTlsOptions, type CertificateStore } from '../tls/index.js';
+import {
+  acceptTls,
+  followCertificateStore,
+  smtpServerTlsOptions,
+  type CertificateStore,
+} from '../tls/index.js';
 import { createConnectionLimits } from './connection-limits.js';
 import type { createIntake } from './intake.js';
 import type { RecipientVerdict } from './recipient-policy.js';
+import { createProxyFront } from './proxy-front.js';
 import { createSessionHandlers } from './session-handlers.js';
 
 export interface SmtpListener {
-  start(): Promise<{ smtp: AddressInfo; smtps?: AddressInfo }>;
+  start(): Promise<{ smtp: net.AddressInfo; smtps?: net.AddressInfo }>;
   /** New sessions get 421; transactions in progress get up to `timeoutMs` to finish. */
   stop(timeoutMs: number): Promise<void>;
   /** Sessions inside a mail transaction right now. */
@@ -104,30 +109,42 @@ export function createSmtpListener(options: ListenerOptions): SmtpListener {
     server.on('error', (err) => logger.error({ err: err.message }, 'smtp.server_error'));
   // Replies produced in one turn (a pipelining client's MAIL, RCPT and DATA) leave in one write.
   if (!config.SMTP_PROXY_PROTOCOL) plain.server.on('connection', coalesceSocketWrites);
-  secure?.server.on('secureConnection', coalesceSocketWrites);
 
-  /** In front of the plain port when SMTP_PROXY_PROTOCOL is on: reads PROXY v1/v2, then hands over. */
-  const proxyFront = config.SMTP_PROXY_PROTOCOL
-    ? net.createServer((socket) => {
-        socket.on('error', () => undefined);
-        void readProxyHeader(socket).then((result) => {
-          if (!result.ok) {
-            options.metrics.messagesRefused.inc({ reason: 'proxy' });
-            logger.warn({ client: socket.remoteAddress, reason: result.reason }, 'smtp.refused.proxy');
-            const { enhanced, code } = ERROR_CATALOG.SMTP_PROXY_HEADER_INVALID.smtp;
-            socket.end(`${code} ${enhanced} PROXY protocol header missing or invalid\r\n`);
-            return;
-          }
-          const source = result.header.command === 'proxy' ? result.header.source : undefined;
+  const proxyFronts: net.Server[] = [];
+  const proxyRefusal = ERROR_CATALOG.SMTP_PROXY_HEADER_INVALID.smtp;
+  /** In front of SMTP_PORT when SMTP_PROXY_PROTOCOL is on. */
+  const smtpFront = config.SMTP_PROXY_PROTOCOL
+    ? createProxyFront({
+        ...options,
+        listener: 'smtp',
+        refusal: `${proxyRefusal.code} ${proxyRefusal.enhanced} PROXY protocol header missing or invalid\r\n`,
+        handOver(socket, client) {
           coalesceSocketWrites(socket);
-          plain.connect(socket, {
-            remoteAddress: source?.address ?? socket.remoteAddress,
-            remotePort: source?.port ?? socket.remotePort,
-          });
+          plain.connect(socket, client);
           socket.resume();
-        });
+        },
       })
     : undefined;
+  if (smtpFront) proxyFronts.push(smtpFront);
+  /** In front of SMTP_TLS_PORT when SMTP_TLS_PROXY_PROTOCOL is on: the header, then the handshake. */
+  const smtpsFront =
+    secure && tls && config.SMTP_TLS_PROXY_PROTOCOL
+      ? createProxyFront({
+          ...options,
+          listener: 'smtps',
+          handOver(socket, client) {
+            acceptTls(socket, tls, config.SMTP_SOCKET_TIMEOUT).then(
+              (tlsSocket) => {
+                coalesceSocketWrites(tlsSocket);
+                secure.connect(tlsSocket, client);
+              },
+              (err: Error) =>
+                logger.info({ client: client.remoteAddress, err: err.message }, 'smtp.tls_failed'),
+            );
+          },
+        })
+      : undefined;
+  if (smtpsFront) proxyFronts.push(smtpsFront);
 
   // A client that trickles bytes just fast enough to beat the idle timeout (slowloris) is closed
   // once its session is older than SMTP_MAX_SESSION_TIME, counted from its connect (onConnect
@@ -151,12 +168,12 @@ export function createSmtpListener(options: ListenerOptions): SmtpListener {
   }, SESSION_SWEEP_MS);
   sweeper.unref();
 
-  function listen(target: net.Server, port: number): Promise<AddressInfo> {
+  function listen(target: net.Server, port: number): Promise<net.AddressInfo> {
     return new Promise((resolve, reject) => {
       target.once('error', reject);
       target.listen(port, config.SMTP_HOST, () => {
         target.off('error', reject);
-        resolve(target.address() as AddressInfo);
+        resolve(target.address() as net.AddressInfo);
       });
     });
   }
@@ -166,8 +183,8 @@ export function createSmtpListener(options: ListenerOptions): SmtpListener {
       return state.busy.size;
     },
     async start() {
-      const smtp = await listen(proxyFront ?? plain.server, config.SMTP_PORT);
-      const smtps = secure ? await listen(secure.server, config.SMTP_TLS_PORT ?? 0) : undefined;
+      const smtp = await listen(smtpFront ?? plain.server, config.SMTP_PORT);
+      const smtps = secure ? await listen(smtpsFront ?? secure.server, config.SMTP_TLS_PORT ?? 0) : undefined;
       return smtps ? { smtp, smtps } : { smtp };
     },
     async stop(timeoutMs) {
@@ -179,7 +196,9 @@ export function createSmtpListener(options: ListenerOptions): SmtpListener {
       if (state.busy.size > 0) logger.warn({ open: state.busy.size }, 'smtp.shutdown_timeout');
       clearInterval(sweeper);
       for (const stop of unfollow) stop();
-      if (proxyFront) await new Promise<void>((resolve) => proxyFront.close(() => resolve()));
+      await Promise.all(
+        proxyFronts.map((front) => new Promise<void>((resolve) => front.close(() => resolve()))),
+      );
       await Promise.all(
         servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))),
       );

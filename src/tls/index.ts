@@ -15,3 +15,4 @@ export {
   type SecureContextTarget,
   type SniCallback,
 } from './smtp-tls.js';
+export { acceptTls } from './handshake.js';

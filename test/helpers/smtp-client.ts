@@ -29,9 +29,26 @@ export class SmtpClient {
     socket.on('error', () => undefined);
   }
 
-  /** Connects with implicit TLS (SMTPS). */
-  static async connectTls(port: number): Promise<{ client: SmtpClient; peer: tls.PeerCertificate }> {
-    const socket = tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false });
+  /**
+   * Connects with implicit TLS (SMTPS). With `proxyHeader`, sends that first in clear, as a load
+   * balancer with PROXY protocol does, and starts the handshake after it.
+   */
+  static async connectTls(
+    port: number,
+    options: { proxyHeader?: Buffer | string } = {},
+  ): Promise<{ client: SmtpClient; peer: tls.PeerCertificate }> {
+    let tcp: net.Socket | undefined;
+    if (options.proxyHeader !== undefined) {
+      tcp = net.connect(port, '127.0.0.1');
+      await new Promise<void>((resolve, reject) => {
+        tcp!.once('connect', resolve);
+        tcp!.once('error', reject);
+      });
+      tcp.write(options.proxyHeader);
+    }
+    const socket = tcp
+      ? tls.connect({ socket: tcp, rejectUnauthorized: false })
+      : tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false });
     await new Promise<void>((resolve, reject) => {
       socket.once('secureConnect', resolve);
       socket.once('error', reject);

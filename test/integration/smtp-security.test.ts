@@ -221,6 +221,76 @@ describe('SMTP network edge cases', () => {
     }
   });
 
+  it('reads PROXY v1 and v2 headers before the handshake on the implicit-TLS port', async () => {
+    const cert = await generateCertificate();
+    const gw = await startGateway(
+      {
+        SMTP_TLS_CERT: cert.certPath,
+        SMTP_TLS_KEY: cert.keyPath,
+        SMTP_TLS_PORT: '0',
+        SMTP_TLS_PROXY_PROTOCOL: 'true',
+        SMTP_ALLOWED_NETWORKS: '192.0.2.0/24',
+      },
+      { ses },
+    );
+    const smtps = gw.addresses.smtps!.port;
+    const greeting = async (proxyHeader?: Buffer | string) => {
+      const { client, peer } = await SmtpClient.connectTls(smtps, { proxyHeader });
+      const reply = await client.read();
+      client.close();
+      expect(peer.fingerprint256).toBe(cert.fingerprint256);
+      return `${reply.code} ${reply.text}`;
+    };
+    try {
+      expect(await greeting('PROXY TCP4 192.0.2.9 127.0.0.1 40000 465\r\n')).toMatch(/^220 /);
+      expect(await greeting('PROXY TCP4 198.51.100.7 127.0.0.1 40000 465\r\n')).toMatch(
+        /^554 5\.7\.1 Client host \[198\.51\.100\.7\]/,
+      );
+      const v2 = Buffer.concat([
+        Buffer.from('0d0a0d0a000d0a515549540a', 'hex'),
+        Buffer.from([0x21, 0x11, 0x00, 0x0c]),
+        Buffer.from([192, 0, 2, 10, 127, 0, 0, 1]),
+        Buffer.from([0x9c, 0x40, 0x01, 0xd1]),
+      ]);
+      expect(await greeting(v2)).toMatch(/^220 /);
+
+      // A session behind the header carries mail like any other.
+      const { client } = await SmtpClient.connectTls(smtps, {
+        proxyHeader: 'PROXY TCP4 192.0.2.11 127.0.0.1 40000 465\r\n',
+      });
+      expect((await client.read()).code).toBe(220);
+      expect((await client.command('EHLO client.test')).code).toBe(250);
+      expect((await client.command('MAIL FROM:<app@example.com>')).code).toBe(250);
+      expect((await client.command('RCPT TO:<user@example.net>')).code).toBe(250);
+      const sent = await client.data(simpleMessage());
+      expect(sent.text).toMatch(/^2\.0\.0 Ok: queued as /);
+      client.close();
+      const accepted = gw.logs.find((l) => l.msg === 'smtp.accepted');
+      expect(accepted?.client).toBe('192.0.2.11');
+      await waitFor(() => ses.sends.find((send) => send.from === 'app@example.com'), {
+        what: 'the message at SES',
+      });
+
+      // No header: the client's hello is not one, and the connection is closed without a reply.
+      await expect(SmtpClient.connectTls(smtps)).rejects.toThrow();
+      // A header, then plain text instead of a TLS hello: the handshake fails and the socket closes.
+      const plain = await new Promise<string>((resolve) => {
+        const socket = net.connect(smtps, '127.0.0.1', () =>
+          socket.write('PROXY TCP4 192.0.2.9 127.0.0.1 40000 465\r\nEHLO plain.test\r\n'),
+        );
+        let text = '';
+        socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
+        socket.on('error', () => undefined);
+        socket.on('close', () => resolve(text));
+      });
+      expect(plain).not.toMatch(/^220/);
+      // The listener is still there for the next client.
+      expect(await greeting('PROXY TCP4 192.0.2.9 127.0.0.1 40000 465\r\n')).toMatch(/^220 /);
+    } finally {
+      await gw.stop();
+    }
+  });
+
   it('reads the client address from PROXY v1 and v2 headers and refuses connections without one', async () => {
     const gw = await startGateway(
       { SMTP_PROXY_PROTOCOL: 'true', SMTP_ALLOWED_NETWORKS: '192.0.2.0/24' },

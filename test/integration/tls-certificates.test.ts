@@ -1,11 +1,12 @@
 import fs from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
 import tls from 'node:tls';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/shared/logger.js';
 import {
+  acceptTls,
   createCertificateStore,
   followCertificateStore,
   smtpServerTlsOptions,
@@ -170,5 +171,57 @@ describe('TLS certificate store', () => {
       store.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
+  });
+
+  describe('acceptTls (the handshake after a PROXY header)', () => {
+    /** A TCP server that reads `prefix` off each socket in clear, then hands the socket to acceptTls. */
+    async function server(store: CertificateStore, prefix: string, timeoutMs: number) {
+      const outcomes: (tls.TLSSocket | Error)[] = [];
+      const tcp = net.createServer((socket) => {
+        socket.once('readable', () => {
+          const head = socket.read(prefix.length) as Buffer | null;
+          expect(head?.toString()).toBe(prefix);
+          acceptTls(socket, store, timeoutMs).then(
+            (secure) => {
+              outcomes.push(secure);
+              secure.end('hello over TLS\n');
+            },
+            (err: Error) => outcomes.push(err),
+          );
+        });
+      });
+      await new Promise<void>((resolve) => tcp.listen(0, '127.0.0.1', resolve));
+      return { tcp, outcomes, port: (tcp.address() as AddressInfo).port };
+    }
+
+    it('finishes a handshake whose hello arrived with the header, and times out a silent peer', async () => {
+      const { store } = await liveStore();
+      const { tcp, outcomes, port } = await server(store, 'HDR\n', 300);
+      try {
+        const raw = net.connect(port, '127.0.0.1');
+        await new Promise((resolve) => raw.once('connect', resolve));
+        raw.cork();
+        raw.write('HDR\n');
+        const client = tls.connect({ socket: raw, rejectUnauthorized: false });
+        process.nextTick(() => raw.uncork());
+        let text = '';
+        client.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+        await new Promise((resolve) => client.once('end', resolve));
+        expect(text).toBe('hello over TLS\n');
+        expect(client.getPeerCertificate().fingerprint256).toBe(first.fingerprint256);
+        client.destroy();
+
+        const silent = net.connect(port, '127.0.0.1');
+        silent.on('error', () => undefined);
+        silent.write('HDR\n');
+        const closed = new Promise((resolve) => silent.once('close', resolve));
+        const failure = await waitFor(() => outcomes.find((o) => o instanceof Error));
+        expect(failure.message).toBe('TLS handshake not done after 300 ms');
+        await closed;
+      } finally {
+        tcp.close();
+        store.close();
+      }
+    });
   });
 });

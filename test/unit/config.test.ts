@@ -56,6 +56,12 @@ describe('configuration', () => {
     expect(parseConfig({ SMTP_MAX_MESSAGE_BYTES: '25MB' }).SMTP_MAX_MESSAGE_BYTES).toBe(25_000_000);
   });
 
+  it('refuses PROXY protocol on an implicit-TLS port that is not configured', () => {
+    expect(() => parseConfig({ SMTP_TLS_PROXY_PROTOCOL: 'true' })).toThrow(
+      /SMTP_TLS_PROXY_PROTOCOL needs SMTP_TLS_PORT/,
+    );
+  });
+
   it('reads sender entries as lower-case addresses or @domains', () => {
     const config = parseConfig({ SMTP_ALLOWED_SENDERS: 'App@Example.com, @Corp.example' });
     expect(config.SMTP_ALLOWED_SENDERS).toEqual(['app@example.com', '@corp.example']);

@@ -1,0 +1,51 @@
+// PROXY protocol in front of smtp-server (SMTP_PROXY_PROTOCOL, SMTP_TLS_PROXY_PROTOCOL): a plain TCP
+// server reads the v1 or v2 header a load balancer sends first, then hands the socket over with the
+// client's address taken from the header. smtp-server's own `useProxy` reads v1 only.
+import net from 'node:net';
+import type { Metrics } from '../metrics/metrics.js';
+import { readProxyHeader } from '../proxy/index.js';
+import type { Logger } from '../shared/logger.js';
+
+/** The client as the load balancer saw it (undefined fields: a `PROXY UNKNOWN` or LOCAL header). */
+export interface ClientAddress {
+  remoteAddress: string | undefined;
+  remotePort: number | undefined;
+}
+
+export interface ProxyFrontOptions {
+  logger: Logger;
+  metrics: Metrics;
+  /** Which listener this is, for the log: `smtp` (SMTP_PORT) or `smtps` (SMTP_TLS_PORT). */
+  listener: 'smtp' | 'smtps';
+  /**
+   * The reply written before a connection without a valid header is closed. None on the implicit-TLS
+   * port: its client waits for a TLS handshake and could not read a plain-text reply.
+   */
+  refusal?: string;
+  /** Takes over a socket whose header was valid; bytes after the header are still unread on it. */
+  handOver(socket: net.Socket, client: ClientAddress): void;
+}
+
+export function createProxyFront(options: ProxyFrontOptions): net.Server {
+  const { logger, metrics } = options;
+  return net.createServer((socket) => {
+    socket.on('error', () => undefined);
+    void readProxyHeader(socket).then((result) => {
+      if (!result.ok) {
+        metrics.messagesRefused.inc({ reason: 'proxy' });
+        logger.warn(
+          { listener: options.listener, client: socket.remoteAddress, reason: result.reason },
+          'smtp.refused.proxy',
+        );
+        if (options.refusal === undefined) socket.destroy();
+        else socket.end(options.refusal);
+        return;
+      }
+      const source = result.header.command === 'proxy' ? result.header.source : undefined;
+      options.handOver(socket, {
+        remoteAddress: source?.address ?? socket.remoteAddress,
+        remotePort: source?.port ?? socket.remotePort,
+      });
+    });
+  });
+}
