@@ -9,7 +9,8 @@ import { defineScript } from '../shared/lua.js';
 // A new field costs one HSETNX: the common case of imports and first bounces. An expired entry is
 // replaced as if new. A live entry keeps the earlier firstSeen and counts one more event; the reason,
 // details and expiry become the event's unless the stored lastSeen is later (an out-of-order or
-// replayed event must not overwrite newer facts).
+// replayed event must not overwrite newer facts). An event whose details, SES feedback id included,
+// equal the stored ones is the stored event delivered again and changes nothing.
 const UPSERT = `
 local function liveSummary(key, field, now)
   local s = redis.call('HGET', key, field)
@@ -45,6 +46,12 @@ local function upsert(sKey, dKey, expKey, now, field, at, at36, reason, exp, exp
       local c
       c, oldLast36, oldJson = string.match(d, '^(%d+),(%w+),(.*)$')
       count = tonumber(c) + 1
+      -- The same SES feedback event again (SNS redelivered it after a half-applied first delivery):
+      -- it was counted then, so nothing changes.
+      if json ~= '' and json == oldJson and string.sub(old, 1, 1) == reason
+        and string.find(json, '"fid":', 1, true) then
+        return 0, 0, old, d
+      end
     end
     if tonumber(first36, 36) > at then first36 = at36 end
     if tonumber(oldLast36, 36) > at then

@@ -18,7 +18,7 @@ export interface SoftBounceOptions {
 }
 
 export interface SuppressionSink {
-  /** An upsert: suppressing an address twice leaves one entry. */
+  /** An upsert: suppressing an address twice leaves one entry; the same event (feedback id) counts once. */
   suppress(address: string, details: SuppressionDetails): Promise<unknown>;
   /** Not idempotent by itself; the webhook guards each (SNS message, address) pair. */
   recordSoftBounce(address: string, opts: SoftBounceOptions): Promise<{ count: number; suppressed: boolean }>;

@@ -89,6 +89,26 @@ describe('suppression store: suppress and get', () => {
     expect(await store.count()).toBe(1);
   });
 
+  it('does not count the same SES feedback event twice (an SNS redelivery)', async () => {
+    const store = fx.store('replay');
+    const event = {
+      reason: 'bounce' as const,
+      bounceType: 'Permanent',
+      sesMessageId: '0100018f-aaaa',
+      feedbackId: '0100018f-bbbb-000000',
+    };
+    const first = await store.suppress('jane@example.com', event);
+    fx.clock += 60_000;
+    expect(await store.suppress('jane@example.com', event)).toEqual(first);
+    expect(await store.get('jane@example.com')).toMatchObject({ count: 1, lastSeen: NOV_1_2026 });
+    // Another event for the same address (another feedback id) is counted, as is one without an id.
+    const next = await store.suppress('jane@example.com', { ...event, feedbackId: '0100018f-cccc-000000' });
+    expect(next).toMatchObject({ count: 2, lastSeen: NOV_1_2026 + 60_000 });
+    await store.suppress('jane@example.com', { reason: 'manual' });
+    await store.suppress('jane@example.com', { reason: 'manual' });
+    expect(await store.get('jane@example.com')).toMatchObject({ count: 4 });
+  });
+
   it('does not let an older event overwrite newer details, but counts it and keeps the earliest time', async () => {
     const store = fx.store('order');
     await store.suppress('jane@example.com', { reason: 'complaint', feedbackId: 'new', at: NOV_1_2026 });
