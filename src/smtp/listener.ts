@@ -117,6 +117,7 @@ export function createSmtpListener(options: ListenerOptions): SmtpListener {
     ? createProxyFront({
         ...options,
         listener: 'smtp',
+        maxPending: config.SMTP_MAX_CONNECTIONS,
         refusal: `${proxyRefusal.code} ${proxyRefusal.enhanced} PROXY protocol header missing or invalid\r\n`,
         handOver(socket, client) {
           coalesceSocketWrites(socket);
@@ -132,8 +133,9 @@ export function createSmtpListener(options: ListenerOptions): SmtpListener {
       ? createProxyFront({
           ...options,
           listener: 'smtps',
+          maxPending: config.SMTP_MAX_CONNECTIONS,
           handOver(socket, client) {
-            acceptTls(socket, tls, config.SMTP_SOCKET_TIMEOUT).then(
+            return acceptTls(socket, tls, config.SMTP_SOCKET_TIMEOUT).then(
               (tlsSocket) => {
                 coalesceSocketWrites(tlsSocket);
                 secure.connect(tlsSocket, client);

@@ -3,7 +3,7 @@
 // client's address taken from the header. smtp-server's own `useProxy` reads v1 only.
 import net from 'node:net';
 import type { Metrics } from '../metrics/metrics.js';
-import { readProxyHeader } from '../proxy/index.js';
+import { readProxyHeader, type ReadHeaderResult } from '../proxy/index.js';
 import type { Logger } from '../shared/logger.js';
 
 /** The client as the load balancer saw it (undefined fields: a `PROXY UNKNOWN` or LOCAL header). */
@@ -22,30 +22,54 @@ export interface ProxyFrontOptions {
    * port: its client waits for a TLS handshake and could not read a plain-text reply.
    */
   refusal?: string;
-  /** Takes over a socket whose header was valid; bytes after the header are still unread on it. */
-  handOver(socket: net.Socket, client: ClientAddress): void;
+  /**
+   * Connections still before their SMTP session (header not read yet, or the TLS handshake after it
+   * not done) beyond which new ones are closed at once, as smtp-server does with its own pending
+   * sockets: a flood of silent connections must not pile up.
+   */
+  maxPending: number;
+  /**
+   * Takes over a socket whose header was valid; bytes after the header are still unread on it. The
+   * socket counts as pending until the returned promise settles.
+   */
+  handOver(socket: net.Socket, client: ClientAddress): void | Promise<unknown>;
 }
 
 export function createProxyFront(options: ProxyFrontOptions): net.Server {
   const { logger, metrics } = options;
+  let pending = 0;
   return net.createServer((socket) => {
     socket.on('error', () => undefined);
-    void readProxyHeader(socket).then((result) => {
-      if (!result.ok) {
-        metrics.messagesRefused.inc({ reason: 'proxy' });
-        logger.warn(
-          { listener: options.listener, client: socket.remoteAddress, reason: result.reason },
-          'smtp.refused.proxy',
-        );
-        if (options.refusal === undefined) socket.destroy();
-        else socket.end(options.refusal);
-        return;
+    if (pending >= options.maxPending) {
+      metrics.messagesRefused.inc({ reason: 'connections' });
+      socket.destroy();
+      return;
+    }
+    pending++;
+    void readProxyHeader(socket).then(async (result) => {
+      try {
+        await admit(socket, result);
+      } finally {
+        pending--;
       }
-      const source = result.header.command === 'proxy' ? result.header.source : undefined;
-      options.handOver(socket, {
-        remoteAddress: source?.address ?? socket.remoteAddress,
-        remotePort: source?.port ?? socket.remotePort,
-      });
     });
   });
+
+  async function admit(socket: net.Socket, result: ReadHeaderResult): Promise<void> {
+    if (!result.ok) {
+      metrics.messagesRefused.inc({ reason: 'proxy' });
+      logger.warn(
+        { listener: options.listener, client: socket.remoteAddress, reason: result.reason },
+        'smtp.refused.proxy',
+      );
+      if (options.refusal === undefined) socket.destroy();
+      else socket.end(options.refusal);
+      return;
+    }
+    const source = result.header.command === 'proxy' ? result.header.source : undefined;
+    await options.handOver(socket, {
+      remoteAddress: source?.address ?? socket.remoteAddress,
+      remotePort: source?.port ?? socket.remotePort,
+    });
+  }
 }

@@ -221,6 +221,37 @@ describe('SMTP network edge cases', () => {
     }
   });
 
+  it('closes new connections at once while SMTP_MAX_CONNECTIONS wait for their PROXY header', async () => {
+    const gw = await startGateway({ SMTP_PROXY_PROTOCOL: 'true', SMTP_MAX_CONNECTIONS: '2' }, { ses });
+    const open = () =>
+      new Promise<net.Socket>((resolve, reject) => {
+        const socket = net.connect(gw.smtpPort, '127.0.0.1', () => resolve(socket));
+        socket.on('error', reject);
+      });
+    /** What the server says before it closes the socket (or after `ms`, if it keeps it open). */
+    const closedWith = (socket: net.Socket, ms = 2000) =>
+      new Promise<{ closed: boolean; text: string }>((resolve) => {
+        let text = '';
+        socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
+        socket.once('close', () => resolve({ closed: true, text }));
+        setTimeout(() => resolve({ closed: false, text }), ms).unref();
+      });
+    try {
+      const silent = [await open(), await open()];
+      expect(await closedWith(await open())).toEqual({ closed: true, text: '' });
+      for (const socket of silent) socket.destroy();
+      await waitFor(async () => {
+        const socket = await open();
+        socket.write('PROXY TCP4 127.0.0.1 127.0.0.1 40000 25\r\n');
+        const reply = await closedWith(socket, 500);
+        socket.destroy();
+        return reply.text.startsWith('220 ');
+      });
+    } finally {
+      await gw.stop();
+    }
+  });
+
   it('reads PROXY v1 and v2 headers before the handshake on the implicit-TLS port', async () => {
     const cert = await generateCertificate();
     const gw = await startGateway(
