@@ -6,7 +6,7 @@ import { createApp, type App, type AppDependencies } from './app.js';
 import { loadConfig, type Config } from './config/index.js';
 import { errorMessage } from './shared/errors.js';
 import { createLogger, flushAndExit } from './shared/logger.js';
-import { missingNodeFlags } from './shared/node-flags.js';
+import { applyRuntimeV8Flags, missingNodeFlags } from './shared/node-flags.js';
 import {
   serveSmtpChild,
   smtpChildIndex,
@@ -18,6 +18,7 @@ import {
 const SHUTDOWN_MARGIN_MS = 15_000;
 
 export async function runGateway(config: Config, deps: Omit<AppDependencies, 'logger'> = {}): Promise<App> {
+  applyRuntimeV8Flags();
   const childIndex = smtpChildIndex();
   const root = createLogger(config.LOG_LEVEL);
   const logger = childIndex === undefined ? root : root.child({ smtpProcess: childIndex });
