@@ -248,12 +248,12 @@ describe('docker/Dockerfile', () => {
   const args = (stage: Instruction[], keyword: string) =>
     stage.filter((i) => i.keyword === keyword).map((i) => i.args);
 
-  it('builds with dev dependencies in one stage and ships production dependencies in a Node 24 image', () => {
+  it('builds with dev dependencies in one stage and ships production dependencies in a Node 22 image', () => {
     expect(stages.length).toBeGreaterThanOrEqual(2);
     const build = stages.slice(0, -1).flatMap((stage) => args(stage, 'RUN'));
     expect(build).toContainEqual(expect.stringMatching(/^npm install\b(?!.*--omit=dev)/));
     expect(build).toContainEqual(expect.stringMatching(/\bnpm run build\b/));
-    expect(args(final, 'FROM')[0]).toMatch(/^node:24[-.\w]*/);
+    expect(args(final, 'FROM')[0]).toMatch(/^node:22[-.\w]*/);
     expect(args(final, 'RUN')).toContainEqual(expect.stringMatching(/\bnpm install --omit=dev\b/));
   });
 
