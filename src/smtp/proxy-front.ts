@@ -4,6 +4,7 @@
 import net from 'node:net';
 import type { Metrics } from '../metrics/metrics.js';
 import { readProxyHeader, type ReadHeaderResult } from '../proxy/index.js';
+import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 
 /** The client as the load balancer saw it (undefined fields: a `PROXY UNKNOWN` or LOCAL header). */
@@ -46,13 +47,14 @@ export function createProxyFront(options: ProxyFrontOptions): net.Server {
       return;
     }
     pending++;
-    void readProxyHeader(socket).then(async (result) => {
-      try {
-        await admit(socket, result);
-      } finally {
-        pending--;
-      }
-    });
+    readProxyHeader(socket)
+      .then((result) => admit(socket, result))
+      .catch((err: unknown) => {
+        // Never expected; a connection that cannot be handed over is closed, the listener goes on.
+        logger.error({ listener: options.listener, err: errorMessage(err) }, 'smtp.proxy_handover_failed');
+        socket.destroy();
+      })
+      .finally(() => pending--);
   });
 
   async function admit(socket: net.Socket, result: ReadHeaderResult): Promise<void> {
