@@ -3,6 +3,7 @@ import net from 'node:net';
 import path from 'node:path';
 import bcrypt from 'bcryptjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { V2_SIGNATURE } from '../../src/proxy/index.js';
 import { startFakeSes, type FakeSes } from '../helpers/fake-ses.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { simpleMessage, SmtpClient } from '../helpers/smtp-client.js';
@@ -39,8 +40,7 @@ function proxyV2(source: string, port: number): Buffer {
   const ports = Buffer.alloc(4);
   ports.writeUInt16BE(40000, 0);
   ports.writeUInt16BE(port, 2);
-  const signature = Buffer.from('0d0a0d0a000d0a515549540a', 'hex');
-  return Buffer.concat([signature, Buffer.from([0x21, 0x11, 0x00, 0x0c]), addresses, ports]);
+  return Buffer.concat([V2_SIGNATURE, Buffer.from([0x21, 0x11, 0x00, 0x0c]), addresses, ports]);
 }
 
 describe('SMTP security: AUTH, TLS, no open relay', () => {
