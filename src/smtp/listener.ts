@@ -1,7 +1,7 @@
 // The SMTP listener: smtp-server configured for a submission relay in front of SES. One server on
 // SMTP_PORT (plain, with STARTTLS when a certificate is configured), and one with implicit TLS on
-// SMTP_TLS_PORT; either can sit behind a PROXY protocol reader (proxy-front.ts). Session decisions live in
-// session-handlers.ts; this file owns sockets, TLS material and the draining shutdown.
+// SMTP_TLS_PORT; either can sit behind a PROXY protocol reader (proxy-front.ts). Session decisions
+// live in session-handlers.ts; this file owns sockets, TLS material and the draining shutdown.
 import type net from 'node:net';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import type { AuthThrottle, UserDirectory } from '../auth/index.js';
@@ -110,7 +110,6 @@ export function createSmtpListener(options: ListenerOptions): SmtpListener {
   // Replies produced in one turn (a pipelining client's MAIL, RCPT and DATA) leave in one write.
   if (!config.SMTP_PROXY_PROTOCOL) plain.server.on('connection', coalesceSocketWrites);
 
-  const proxyFronts: net.Server[] = [];
   const proxyRefusal = ERROR_CATALOG.SMTP_PROXY_HEADER_INVALID.smtp;
   /** In front of SMTP_PORT when SMTP_PROXY_PROTOCOL is on. */
   const smtpFront = config.SMTP_PROXY_PROTOCOL
@@ -126,7 +125,6 @@ export function createSmtpListener(options: ListenerOptions): SmtpListener {
         },
       })
     : undefined;
-  if (smtpFront) proxyFronts.push(smtpFront);
   /** In front of SMTP_TLS_PORT when SMTP_TLS_PROXY_PROTOCOL is on: the header, then the handshake. */
   const smtpsFront =
     secure && tls && config.SMTP_TLS_PROXY_PROTOCOL
@@ -146,7 +144,7 @@ export function createSmtpListener(options: ListenerOptions): SmtpListener {
           },
         })
       : undefined;
-  if (smtpsFront) proxyFronts.push(smtpsFront);
+  const proxyFronts = [smtpFront, smtpsFront].filter((front) => front !== undefined);
 
   // A client that trickles bytes just fast enough to beat the idle timeout (slowloris) is closed
   // once its session is older than SMTP_MAX_SESSION_TIME, counted from its connect (onConnect
