@@ -27,7 +27,7 @@
 // Node 26 (V8 14.6) gets no run-time flags. Its V8 dropped the first flag and frees most short-lived
 // Buffers young again: 11–14 mark-compacts per 20,000 messages (Node 22: 0–16, median 1). The second
 // flag, alone or with --external-memory-max-growing-factor=2, cut mark-compacts in a synthetic Buffer
-// churn (10 → 1–4) but not in the gateway (6–15), and gateway CPU per message did not change: about
+// churn (10 → 1–4) but not in the gateway (6–19), and gateway CPU per message did not change: about
 // 10 % above Node 22's in each of three series of interleaved runs, with or without them.
 import v8 from 'node:v8';
 
