@@ -10,6 +10,7 @@ import { hasAwsCredentialHints, loadConfig, type Config } from '../config/index.
 import { runGateway } from '../main.js';
 import { createSesClient } from '../ses/client.js';
 import { errorMessage } from '../shared/errors.js';
+import { sendExamples } from './send-examples.js';
 
 // The package is CommonJS with an ES-style default export; Node hands ESM importers the whole module.
 const sesSink = sesSinkModule.default;
@@ -77,6 +78,7 @@ async function ensureRedis(url: string): Promise<string> {
 }
 
 function banner(config: Config, sinkUrl: string | undefined): void {
+  const examples = sendExamples(config.SMTP_PORT);
   const lines = [
     '',
     '================================================================================',
@@ -95,8 +97,8 @@ function banner(config: Config, sinkUrl: string | undefined): void {
   lines.push(
     '',
     ' Send a test message:',
-    `   swaks --server 127.0.0.1:${config.SMTP_PORT} --from app@example.com --to user@example.net`,
-    `   python3 -c "import smtplib; smtplib.SMTP('127.0.0.1', ${config.SMTP_PORT}).sendmail('app@example.com', ['user@example.net'], 'Subject: hi\\n\\nhello')"`,
+    `   ${examples.swaks}`,
+    `   ${examples.python}`,
     '================================================================================',
     '',
   );
