@@ -3,8 +3,8 @@
 // SMTP_PROCESSES > 1 the smtp role runs in child processes (roles/smtp-processes.ts): the primary
 // starts them and stops them first; a child takes its orders from the primary.
 import { createApp, type App, type AppDependencies } from './app.js';
-import { loadConfig, type Config } from './config/index.js';
-import { errorMessage } from './shared/errors.js';
+import { loadEnvironment, parseConfig, unknownSettings, type Config } from './config/index.js';
+import { RelayError, errorMessage } from './shared/errors.js';
 import { createLogger, flushAndExit } from './shared/logger.js';
 import { applyRuntimeV8Flags, missingNodeFlags } from './shared/node-flags.js';
 import {
@@ -17,7 +17,17 @@ import {
 /** Extra time over SHUTDOWN_TIMEOUT for the worker and Redis to finish before the process is ended. */
 const SHUTDOWN_MARGIN_MS = 15_000;
 
-export async function runGateway(config: Config, deps: Omit<AppDependencies, 'logger'> = {}): Promise<App> {
+export interface LoadedConfig {
+  config: Config;
+  /** Names that look like settings but are not (typos); logged as warnings at start-up. */
+  unknown: ReturnType<typeof unknownSettings>;
+}
+
+export async function runGateway(
+  config: Config,
+  deps: Omit<AppDependencies, 'logger'> = {},
+  unknown: LoadedConfig['unknown'] = [],
+): Promise<App> {
   applyRuntimeV8Flags();
   const childIndex = smtpChildIndex();
   const root = createLogger(config.LOG_LEVEL);
@@ -28,6 +38,11 @@ export async function runGateway(config: Config, deps: Omit<AppDependencies, 'lo
     { ...deps, logger },
   );
   let processes: SmtpProcesses | undefined;
+  if (childIndex === undefined) {
+    for (const { name, suggestion } of unknown) {
+      logger.warn({ name, ...(suggestion ? { suggestion } : {}) }, 'config.unknown_setting');
+    }
+  }
   const missing = missingNodeFlags();
   if (childIndex === undefined && missing.length > 0) {
     // See shared/node-flags.ts: the gateway runs, but spends 15–30 % more CPU per message.
@@ -99,14 +114,17 @@ export async function runGateway(config: Config, deps: Omit<AppDependencies, 'lo
     logger.fatal({ err: errorMessage(err) }, 'app.start_failed');
     await processes?.stop(5000).catch(() => undefined);
     await app.stop().catch(() => undefined);
-    flushAndExit(logger, 1);
+    // A file the configuration names (certificate, users file) is missing or bad: exit 2, as for
+    // any bad value.
+    flushAndExit(logger, err instanceof RelayError && err.code === 'CONFIG_INVALID' ? 2 : 1);
   }
   return app;
 }
 
-export function loadConfigOrExit(): Config {
+export function loadConfigOrExit(): LoadedConfig {
   try {
-    return loadConfig();
+    const { env, fileProblems } = loadEnvironment();
+    return { config: parseConfig(env, fileProblems), unknown: unknownSettings(env) };
   } catch (err) {
     process.stderr.write(`ses-relay: ${errorMessage(err)}\n`);
     process.exit(2);

@@ -17,7 +17,8 @@ program
   .description('run the gateway (roles from ROLES: smtp, worker, http; all by default)')
   .action(async () => {
     const { loadConfigOrExit, runGateway } = await import('../main.js');
-    await runGateway(loadConfigOrExit());
+    const { config, unknown } = loadConfigOrExit();
+    await runGateway(config, {}, unknown);
   });
 
 registerOperatorCommands(program);

@@ -7,7 +7,7 @@ import type { Redis } from 'ioredis';
 import { loadConfig, type Config } from '../config/index.js';
 import type { SendingHolds } from '../queue/holds.js';
 import type { SendJobData } from '../queue/job.js';
-import { createSesClient } from '../ses/client.js';
+import { configuredCredentials, createSesClient } from '../ses/client.js';
 import { RelayError, errorMessage } from '../shared/errors.js';
 import { redisTargetOf } from '../doctor/checks/redis-server.js';
 import { createKeys, type Keys } from '../shared/keys.js';
@@ -73,6 +73,7 @@ export function createRuntime(config: Config): CliRuntime {
         endpoint: config.SES_ENDPOINT,
         requestTimeoutMs: config.SES_REQUEST_TIMEOUT,
         maxSockets: CLI_SES_MAX_SOCKETS,
+        credentials: configuredCredentials(config),
       })),
     async queue() {
       if (!queue) {

@@ -1,4 +1,5 @@
-export { loadConfig, parseConfig, hasAwsCredentialHints } from './load.js';
+export { loadConfig, loadEnvironment, parseConfig, hasAwsCredentialHints } from './load.js';
+export { unknownSettings } from './unknown-settings.js';
 export {
   envSchema,
   ROLE_NAMES,

@@ -25,13 +25,19 @@ function resolveSecretFiles(env: EnvInput): { env: EnvInput; problems: string[] 
       resolved[key] = fs.readFileSync(file, 'utf8').replace(/\r?\n$/, '');
     } catch (err) {
       problems.push(`  ${key}_FILE: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+      continue;
     }
+    // An empty secret would read as "not set" and turn its protection off without a word.
+    if (resolved[key]?.trim() === '') problems.push(`  ${key}_FILE: ${file} is empty`);
   }
   return { env: resolved, problems };
 }
 
-export function parseConfig(input: EnvInput): Config {
-  const { env, problems } = resolveSecretFiles(input);
+/** `fileProblems`: lines about the .env file, reported together with the values' problems. */
+export function parseConfig(input: EnvInput, fileProblems: string[] = []): Config {
+  const resolved = resolveSecretFiles(input);
+  const { env } = resolved;
+  const problems = [...fileProblems, ...resolved.problems];
   const result = envSchema.safeParse(env);
   if (!result.success || problems.length > 0) {
     const lines = [...problems, ...(result.success ? [] : describeIssues(result.error.issues, env))];
@@ -48,16 +54,69 @@ function describeIssues(issues: z.core.$ZodIssue[], env: EnvInput): string[] {
     const name = typeof issue.path[0] === 'string' ? issue.path[0] : undefined;
     // Echo what was given, except for secrets.
     const given = name === undefined || SECRET_NAMES.has(name) ? undefined : env[name];
-    return `  ${key}: ${issue.message}${given === undefined ? '' : ` (got "${given}")`}`;
+    return `  ${key}: ${issue.message}${given === undefined ? '' : ` (got "${hidePassword(given)}")`}`;
   });
 }
 
-/** Reads `.env` from the working directory (if present) under the real environment. */
+/**
+ * A URL's `user:password@` part, as echoed in a message, becomes `***@`: a mistyped REDIS_URL
+ * must not put its password into the logs. The match is loose on purpose: `rediss//:pw@host` is caught too.
+ */
+export function hidePassword(value: string): string {
+  return value.replace(/(^|\/)[^/@\s]*:[^/@\s]*@/g, '$1***@');
+}
+
+/**
+ * Lines of a .env file that dotenv would skip without a word (`NAME value`, `=value`, a stray
+ * word). Quoted values may span lines; their continuation lines are not checked.
+ */
+export function dotenvProblems(text: string, file: string): string[] {
+  const problems: string[] = [];
+  let openQuote: string | undefined;
+  text.split(/\r?\n/).forEach((line, index) => {
+    if (openQuote !== undefined) {
+      if (line.includes(openQuote)) openQuote = undefined;
+      return;
+    }
+    const trimmed = line.trim();
+    if (trimmed === '' || trimmed.startsWith('#')) return;
+    const match = /^(?:export\s+)?[A-Za-z_][A-Za-z0-9_.-]*\s*=\s*(["'`]?)(.*)$/.exec(trimmed);
+    if (!match) {
+      problems.push(`  ${file} line ${index + 1}: expected NAME=value`);
+      return;
+    }
+    const [, quote = '', rest = ''] = match;
+    if (quote !== '' && !rest.includes(quote)) openQuote = quote;
+  });
+  return problems;
+}
+
+/**
+ * Reads `.env` from the working directory (if present) under the real environment. DOTENV_PATH
+ * names another file, which must then exist; an empty DOTENV_PATH reads no file.
+ */
 export function loadConfig(overrides: EnvInput = {}): Config {
+  const { env, fileProblems } = loadEnvironment(overrides);
+  return parseConfig(env, fileProblems);
+}
+
+/** The environment the configuration is parsed from: .env under the real environment. */
+export function loadEnvironment(overrides: EnvInput = {}): { env: EnvInput; fileProblems: string[] } {
   let fileEnv: EnvInput = {};
-  const envPath = process.env.DOTENV_PATH ?? '.env';
-  if (fs.existsSync(envPath)) fileEnv = parseDotenv(fs.readFileSync(envPath));
-  return parseConfig({ ...fileEnv, ...process.env, ...overrides });
+  const named = process.env.DOTENV_PATH;
+  const envPath = named ?? '.env';
+  const fileProblems: string[] = [];
+  if (named !== '' && (named !== undefined || fs.existsSync(envPath))) {
+    try {
+      const text = fs.readFileSync(envPath, 'utf8');
+      fileProblems.push(...dotenvProblems(text, envPath));
+      fileEnv = parseDotenv(text);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? 'error';
+      fileProblems.push(`  DOTENV_PATH: cannot read ${envPath} (${code})`);
+    }
+  }
+  return { env: { ...fileEnv, ...process.env, ...overrides }, fileProblems };
 }
 
 /** Whether the AWS default credential chain has anything to work with (used by the demo). */

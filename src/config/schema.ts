@@ -2,7 +2,7 @@
 // accepts. README's configuration table mirrors this file.
 import os from 'node:os';
 import { z } from 'zod';
-import { parseRedisTarget } from '../shared/redis.js';
+import { parseRedisTarget, redisUrlIsValid } from '../shared/redis.js';
 import { parseBytes, parseCidr, parseDurationMs, splitList, type Cidr } from './parsers.js';
 
 /** SES v2 refuses messages over 40 MB; the gateway never accepts more than it can hand over. */
@@ -13,28 +13,56 @@ export type Role = (typeof ROLE_NAMES)[number];
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-const duration = (fallback: string) =>
-  z
-    .string()
-    .default(fallback)
-    .transform((value, ctx) => {
-      const ms = parseDurationMs(value);
-      if (ms === undefined) {
-        ctx.addIssue({ code: 'custom', message: 'expected a duration such as 500ms, 30s, 15m, 2h or 3d' });
-        return z.NEVER;
-      }
-      return ms;
-    });
+/**
+ * An empty value means the default, as if the variable were not set (compose files and templates
+ * often pass `NAME=` for "not given"). Lists are the exception: there an empty value is an empty list.
+ */
+const orDefault = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((value) => (typeof value === 'string' && value.trim() === '' ? undefined : value), schema);
 
-const integer = (fallback: number, min: number, max: number) =>
-  z.coerce
-    .number({ message: 'expected a whole number' })
-    .int('expected a whole number')
-    .min(min)
-    .max(max)
-    .default(fallback);
+const text = (fallback: string) => orDefault(z.string().trim().default(fallback));
+
+const duration = (fallback: string) =>
+  orDefault(
+    z
+      .string()
+      .default(fallback)
+      .transform((value, ctx) => {
+        const ms = parseDurationMs(value);
+        if (ms === undefined) {
+          ctx.addIssue({ code: 'custom', message: 'expected a duration such as 500ms, 30s, 15m, 2h or 3d' });
+          return z.NEVER;
+        }
+        return ms;
+      }),
+  );
+
+const integer = (fallback: number, min: number, max: number) => {
+  const expected = `expected a whole number from ${min} to ${max}`;
+  return orDefault(
+    z.coerce
+      .number({ message: expected })
+      .int(expected)
+      .min(min, expected)
+      .max(max, expected)
+      .default(fallback),
+  );
+};
 
 const port = (fallback: number) => integer(fallback, 0, 65535);
+
+const optionalPort = z
+  .string()
+  .optional()
+  .transform((value, ctx) => {
+    if (value === undefined || value.trim() === '') return undefined;
+    const number = Number(value);
+    if (!Number.isInteger(number) || number < 0 || number > 65535) {
+      ctx.addIssue({ code: 'custom', message: 'expected a port number from 0 to 65535' });
+      return z.NEVER;
+    }
+    return number;
+  });
 
 const optionalNumber = (min: number, max: number) =>
   z
@@ -50,8 +78,10 @@ const optionalNumber = (min: number, max: number) =>
       return number;
     });
 
-const fraction = (fallback: number) =>
-  z.coerce.number({ message: 'expected a number' }).gt(0).lte(1).default(fallback);
+const fraction = (fallback: number) => {
+  const expected = 'expected a number above 0 and at most 1';
+  return orDefault(z.coerce.number({ message: expected }).gt(0, expected).lte(1, expected).default(fallback));
+};
 
 const boolean = (fallback: boolean) =>
   z
@@ -59,8 +89,9 @@ const boolean = (fallback: boolean) =>
     .default(String(fallback))
     .transform((value, ctx) => {
       const lower = value.trim().toLowerCase();
+      if (lower === '') return fallback;
       if (['true', '1', 'yes', 'on'].includes(lower)) return true;
-      if (['false', '0', 'no', 'off', ''].includes(lower)) return false;
+      if (['false', '0', 'no', 'off'].includes(lower)) return false;
       ctx.addIssue({ code: 'custom', message: 'expected true or false' });
       return z.NEVER;
     });
@@ -133,44 +164,54 @@ const topicArnList = z
     return arns;
   });
 
-const roles = z
-  .string()
-  .default(ROLE_NAMES.join(','))
-  .transform((value, ctx) => {
-    const names = splitList(value.toLowerCase());
-    const unknown = names.filter((name) => !(ROLE_NAMES as readonly string[]).includes(name));
-    if (unknown.length > 0 || names.length === 0) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `expected a comma-separated subset of ${ROLE_NAMES.join(',')}`,
-      });
-      return z.NEVER;
-    }
-    return [...new Set(names)] as Role[];
-  });
+const roles = orDefault(
+  z
+    .string()
+    .default(ROLE_NAMES.join(','))
+    .transform((value, ctx) => {
+      const names = splitList(value.toLowerCase());
+      const unknown = names.filter((name) => !(ROLE_NAMES as readonly string[]).includes(name));
+      if (unknown.length > 0 || names.length === 0) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `expected a comma-separated subset of ${ROLE_NAMES.join(',')}`,
+        });
+        return z.NEVER;
+      }
+      return [...new Set(names)] as Role[];
+    }),
+);
+
+/** A size such as 10MiB, within [min, max] bytes. */
+const size = (fallback: string, min: number, max: number, expected: string) =>
+  orDefault(
+    z
+      .string()
+      .default(fallback)
+      .transform((value, ctx) => {
+        const bytes = parseBytes(value);
+        if (bytes === undefined || bytes < min || bytes > max) {
+          ctx.addIssue({ code: 'custom', message: expected });
+          return z.NEVER;
+        }
+        return bytes;
+      }),
+  );
 
 const isUrl = (value: string) => URL.canParse(value);
 const optionalUrl = optionalString.refine((value) => value === undefined || isUrl(value), 'expected a URL');
 
 export const envSchema = z
   .object({
-    SMTP_HOST: z.string().default('0.0.0.0'),
+    SMTP_HOST: text('0.0.0.0'),
     SMTP_PORT: port(2525),
-    SMTP_NAME: z.string().default(os.hostname()),
-    SMTP_MAX_MESSAGE_BYTES: z
-      .string()
-      .default(String(10 * 1024 * 1024))
-      .transform((value, ctx) => {
-        const bytes = parseBytes(value);
-        if (bytes === undefined || bytes < 1024 || bytes > SES_MAX_MESSAGE_BYTES) {
-          ctx.addIssue({
-            code: 'custom',
-            message: `expected a size from 1KiB to ${SES_MAX_MESSAGE_BYTES} bytes (SES's limit)`,
-          });
-          return z.NEVER;
-        }
-        return bytes;
-      }),
+    SMTP_NAME: text(os.hostname()),
+    SMTP_MAX_MESSAGE_BYTES: size(
+      '10MiB',
+      1024,
+      SES_MAX_MESSAGE_BYTES,
+      `expected a size from 1KiB to ${SES_MAX_MESSAGE_BYTES} bytes (SES's limit)`,
+    ),
     SMTP_MAX_RECIPIENTS: integer(1000, 1, 100_000),
     SMTP_ALLOWED_NETWORKS: cidrList('127.0.0.0/8,::1/128'),
     SMTP_ALLOWED_SENDERS: senderList,
@@ -187,12 +228,12 @@ export const envSchema = z
     SMTP_AUTH_COOLDOWN: duration('15m'),
     SMTP_TLS_CERT: optionalString,
     SMTP_TLS_KEY: optionalString,
-    SMTP_TLS_PORT: optionalNumber(0, 65535),
+    SMTP_TLS_PORT: optionalPort,
     SMTP_REQUIRE_TLS: boolean(false),
     SMTP_PROXY_PROTOCOL: boolean(false),
     SMTP_TLS_PROXY_PROTOCOL: boolean(false),
     SMTP_INTAKE_TIMEOUT: duration('5s'),
-    HTTP_HOST: z.string().default('127.0.0.1'),
+    HTTP_HOST: text('127.0.0.1'),
     HTTP_PORT: port(8080),
     METRICS_TOKEN: optionalString,
     HTTP_TLS_CERT: optionalString,
@@ -203,21 +244,17 @@ export const envSchema = z
     AWS_ACCESS_KEY_ID: optionalString,
     AWS_SECRET_ACCESS_KEY: optionalString,
     AWS_SESSION_TOKEN: optionalString,
-    REDIS_URL: z
-      .string()
-      .default('redis://127.0.0.1:6379')
-      .refine(
-        (value) =>
-          /^(redis-sentinel|redis-cluster|rediss-cluster):\/\/[^/\s]+(\/.*)?$/.test(value) || isUrl(value),
-        'expected redis://, rediss://, redis-sentinel://host:port,…/master or redis-cluster://host:port,…',
-      ),
+    REDIS_URL: text('redis://127.0.0.1:6379').refine(
+      (value) => redisUrlIsValid(value),
+      'expected redis://host:port[/db], rediss://…, unix:///path/to/socket, redis-sentinel://host:port,…/master or redis-cluster://host:port,…',
+    ),
     REDIS_WAIT_REPLICAS: integer(0, 0, 16),
     REDIS_WAIT_TIMEOUT: duration('1s'),
-    REDIS_PREFIX: z
-      .string()
-      .default('ses-relay')
-      .refine((value) => /^[A-Za-z0-9_.{}-]+$/.test(value), 'expected letters, digits, _ . - { }'),
-    AWS_REGION: z.string().default('us-east-1'),
+    REDIS_PREFIX: text('ses-relay').refine(
+      (value) => /^[A-Za-z0-9_.{}-]+$/.test(value),
+      'expected letters, digits, _ . - { }',
+    ),
+    AWS_REGION: text('us-east-1'),
     SES_ENDPOINT: optionalUrl,
     SES_CONFIGURATION_SET: optionalString,
     SES_REQUEST_TIMEOUT: duration('30s'),
@@ -234,17 +271,12 @@ export const envSchema = z
     // a stalled check (every WORKER_STALLED_INTERVAL, by any worker) has seen it: up to the sum of both.
     WORKER_LOCK_DURATION: duration('30s'),
     WORKER_STALLED_INTERVAL: duration('30s'),
-    WORKER_MAX_INFLIGHT_BYTES: z
-      .string()
-      .default('100MiB')
-      .transform((value, ctx) => {
-        const bytes = parseBytes(value);
-        if (bytes === undefined || bytes < 1024) {
-          ctx.addIssue({ code: 'custom', message: 'expected a size of at least 1KiB, e.g. 100MiB' });
-          return z.NEVER;
-        }
-        return bytes;
-      }),
+    WORKER_MAX_INFLIGHT_BYTES: size(
+      '100MiB',
+      1024,
+      Number.MAX_SAFE_INTEGER,
+      'expected a size of at least 1KiB, e.g. 100MiB',
+    ),
     WORKER_MAX_STALLED_COUNT: integer(10, 1, 1000),
     SEND_MAX_ATTEMPTS: integer(25, 1, 1000),
     SEND_RETRY_BASE: duration('2s'),
@@ -253,7 +285,7 @@ export const envSchema = z
     COMPLETED_JOB_RETENTION: duration('1d'),
     FAILED_JOB_RETENTION: duration('7d'),
     TRACE_RETENTION: duration('7d'),
-    SUPPRESSION_ACTION: z.enum(['reject', 'drop']).default('reject'),
+    SUPPRESSION_ACTION: orDefault(z.enum(['reject', 'drop']).default('reject')),
     SUPPRESSION_HASH_KEY: optionalString,
     SOFT_BOUNCE_LIMIT: integer(3, 1, 1000),
     SOFT_BOUNCE_WINDOW: duration('14d'),
@@ -274,7 +306,7 @@ export const envSchema = z
     SHUTDOWN_TIMEOUT: duration('30s'),
     ROLES: roles,
     DEMO_SES_SINK_PORT: port(8005),
-    LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+    LOG_LEVEL: orDefault(z.enum(LOG_LEVELS).default('info')),
   })
   .superRefine((config, ctx) => {
     const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });

@@ -58,7 +58,12 @@ export async function startHttpRole(ctx: RoleContext, deps: HttpRoleDeps = {}): 
   if (admin.warning) logger.warn(admin.warning);
   const tls =
     config.HTTP_TLS_CERT && config.HTTP_TLS_KEY
-      ? await createCertificateStore({ certPath: config.HTTP_TLS_CERT, keyPath: config.HTTP_TLS_KEY, logger })
+      ? await createCertificateStore({
+          certPath: config.HTTP_TLS_CERT,
+          keyPath: config.HTTP_TLS_KEY,
+          variables: { cert: 'HTTP_TLS_CERT', key: 'HTTP_TLS_KEY' },
+          logger,
+        })
       : undefined;
   metrics.addCollector(async () => {
     const counts = await queue.getJobCounts(

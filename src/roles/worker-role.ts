@@ -13,7 +13,7 @@ import { createSendingHolds, type SendingHolds } from '../queue/holds.js';
 import { createProducer } from '../queue/producer.js';
 import { createDailyQuota, type DailyQuota } from '../queue/quota.js';
 import { createSendWorker } from '../queue/worker.js';
-import { createSesClient } from '../ses/client.js';
+import { configuredCredentials, createSesClient } from '../ses/client.js';
 import type { CertificateFetcher } from '../webhook/index.js';
 import { createSqsPoller } from '../webhook/sqs-poller.js';
 import { createFeedbackHandler, createSuppression } from './feedback.js';
@@ -27,17 +27,6 @@ const MIN_CONCURRENCY = 4;
 export interface WorkerRole extends RunningRole {
   holds: SendingHolds;
   monitor: AccountMonitor;
-}
-
-/** Keys given in the configuration (directly or through *_FILE); otherwise the SDK's provider chain. */
-function awsCredentials(config: RoleContext['config']) {
-  return config.AWS_ACCESS_KEY_ID && config.AWS_SECRET_ACCESS_KEY
-    ? {
-        accessKeyId: config.AWS_ACCESS_KEY_ID,
-        secretAccessKey: config.AWS_SECRET_ACCESS_KEY,
-        sessionToken: config.AWS_SESSION_TOKEN,
-      }
-    : undefined;
 }
 
 export interface WorkerRoleDeps {
@@ -55,7 +44,7 @@ export async function startWorkerRole(ctx: RoleContext, deps: WorkerRoleDeps = {
       endpoint: config.SES_ENDPOINT,
       requestTimeoutMs: config.SES_REQUEST_TIMEOUT,
       maxSockets: config.WORKER_CONCURRENCY,
-      credentials: awsCredentials(config),
+      credentials: configuredCredentials(config),
     });
   const redis = ctx.connect('worker', 'worker-bookkeeping');
   const queue = outboundQueueFor(ctx, redis);
@@ -209,7 +198,7 @@ export async function startWorkerRole(ctx: RoleContext, deps: WorkerRoleDeps = {
         queueUrl: config.SQS_QUEUE_URL,
         region: config.AWS_REGION,
         endpoint: config.SQS_ENDPOINT,
-        credentials: deps.sqsCredentials ?? awsCredentials(config),
+        credentials: deps.sqsCredentials ?? configuredCredentials(config),
         webhook: createFeedbackHandler(ctx, redis, suppression, deps.fetchSnsCertificate),
         logger,
       })

@@ -15,6 +15,26 @@ export interface SesClientOptions {
     { accessKeyId: string; secretAccessKey: string; sessionToken?: string | undefined } | undefined;
 }
 
+export type AwsCredentials = NonNullable<SesClientOptions['credentials']>;
+
+/**
+ * Keys given in the configuration (directly, through *_FILE or in .env, which the SDK's own
+ * environment provider never sees); otherwise undefined, and the SDK's provider chain applies.
+ */
+export function configuredCredentials(config: {
+  AWS_ACCESS_KEY_ID?: string | undefined;
+  AWS_SECRET_ACCESS_KEY?: string | undefined;
+  AWS_SESSION_TOKEN?: string | undefined;
+}): AwsCredentials | undefined {
+  return config.AWS_ACCESS_KEY_ID && config.AWS_SECRET_ACCESS_KEY
+    ? {
+        accessKeyId: config.AWS_ACCESS_KEY_ID,
+        secretAccessKey: config.AWS_SECRET_ACCESS_KEY,
+        sessionToken: config.AWS_SESSION_TOKEN,
+      }
+    : undefined;
+}
+
 export function createSesClient(options: SesClientOptions): SESv2Client {
   const agentOptions = { keepAlive: true, maxSockets: options.maxSockets };
   return new SESv2Client({

@@ -53,35 +53,44 @@ async function readPem(filePath: string, variable: string): Promise<string> {
   }
 }
 
+/** The settings that named the pair, so a message says which variable to fix. */
+export interface CertificateVariables {
+  cert: string;
+  key: string;
+}
+
+const SMTP_TLS_VARIABLES: CertificateVariables = { cert: 'SMTP_TLS_CERT', key: 'SMTP_TLS_KEY' };
+
 /** Reads and checks a key and certificate pair; throws a RelayError that says which file is wrong. */
-export async function loadCertificatePair(certPath: string, keyPath: string): Promise<Loaded> {
-  const [cert, key] = await Promise.all([
-    readPem(certPath, 'SMTP_TLS_CERT'),
-    readPem(keyPath, 'SMTP_TLS_KEY'),
-  ]);
+export async function loadCertificatePair(
+  certPath: string,
+  keyPath: string,
+  names: CertificateVariables = SMTP_TLS_VARIABLES,
+): Promise<Loaded> {
+  const [cert, key] = await Promise.all([readPem(certPath, names.cert), readPem(keyPath, names.key)]);
   const invalid = (message: string) => new RelayError('CONFIG_INVALID', message);
   let x509: X509Certificate;
   try {
     // The first certificate of a chain file is the server's own; the rest are intermediates.
     x509 = new X509Certificate(cert);
   } catch (err) {
-    throw invalid(`SMTP_TLS_CERT ${certPath} is not a PEM certificate: ${errorMessage(err)}`);
+    throw invalid(`${names.cert} ${certPath} is not a PEM certificate: ${errorMessage(err)}`);
   }
   let privateKey: ReturnType<typeof createPrivateKey>;
   try {
     privateKey = createPrivateKey(key);
   } catch (err) {
-    throw invalid(`SMTP_TLS_KEY ${keyPath} is not an unencrypted PEM private key: ${errorMessage(err)}`);
+    throw invalid(`${names.key} ${keyPath} is not an unencrypted PEM private key: ${errorMessage(err)}`);
   }
   if (!x509.checkPrivateKey(privateKey)) {
-    throw invalid(`SMTP_TLS_KEY ${keyPath} does not match the certificate in SMTP_TLS_CERT ${certPath}`);
+    throw invalid(`${names.key} ${keyPath} does not match the certificate in ${names.cert} ${certPath}`);
   }
   const material: TlsMaterial = { key, cert, minVersion: TLS_MIN_VERSION };
   let context: tls.SecureContext;
   try {
     context = tls.createSecureContext(material);
   } catch (err) {
-    throw invalid(`SMTP_TLS_CERT ${certPath} / SMTP_TLS_KEY ${keyPath} cannot be used: ${errorMessage(err)}`);
+    throw invalid(`${names.cert} ${certPath} / ${names.key} ${keyPath} cannot be used: ${errorMessage(err)}`);
   }
   return {
     material,
@@ -107,19 +116,21 @@ export interface CertificateStoreOptions {
   certPath: string;
   keyPath: string;
   logger: Logger;
+  /** The settings that named the files (SMTP_TLS_CERT/KEY unless given). */
+  variables?: CertificateVariables;
   debounceMs?: number;
 }
 
 /** Loads the pair (rejecting with a clear RelayError when it is unusable) and starts watching it. */
 export async function createCertificateStore(options: CertificateStoreOptions): Promise<CertificateStore> {
   const { certPath, keyPath, logger } = options;
-  let current = await loadCertificatePair(certPath, keyPath);
+  let current = await loadCertificatePair(certPath, keyPath, options.variables);
   logLoaded(logger, current.info, 'tls.cert.loaded');
   const listeners = new Set<(material: TlsMaterial) => void>();
 
   const load = async (force: boolean): Promise<boolean> => {
     try {
-      const next = await loadCertificatePair(certPath, keyPath);
+      const next = await loadCertificatePair(certPath, keyPath, options.variables);
       if (!force && next.digest === current.digest) return true;
       current = next;
       logLoaded(logger, current.info, 'tls.cert.reloaded');

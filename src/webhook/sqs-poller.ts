@@ -4,6 +4,7 @@
 // foreign topic, unparsable JSON — is logged and left alone, so the queue's redrive policy moves it
 // to a dead-letter queue after maxReceiveCount; a storage failure leaves it to come back after the
 // visibility timeout.
+import type { AwsCredentials } from '../ses/client.js';
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { errorMessage } from '../shared/errors.js';
@@ -20,7 +21,7 @@ export interface SqsPollerOptions {
   queueUrl: string;
   region: string;
   endpoint?: string | undefined;
-  credentials?: { accessKeyId: string; secretAccessKey: string } | undefined;
+  credentials?: AwsCredentials | undefined;
   webhook: Pick<SnsWebhook, 'handleSnsBody' | 'applySesEvent'>;
   logger: Logger;
 }

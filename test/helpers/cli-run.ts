@@ -25,7 +25,7 @@ export interface RunningCli {
 export function cliEnv(env: Record<string, string | undefined> = {}): Record<string, string> {
   const merged: Record<string, string | undefined> = {
     PATH: process.env.PATH,
-    DOTENV_PATH: '/nonexistent',
+    DOTENV_PATH: '',
     REDIS_URL: TEST_REDIS_URL,
     AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,

@@ -78,6 +78,8 @@ export class FakeSes {
   readonly suppressionListRequests: { nextToken: string | undefined; pageSize: number | undefined }[] = [];
   /** Every PutSuppressedDestination body, in order. */
   readonly suppressionPuts: { EmailAddress: string; Reason: string }[] = [];
+  /** The access key id each request was signed with (from its SigV4 Authorization header). */
+  readonly accessKeyIds: string[] = [];
   private script: SendScript | undefined;
   private readonly server = http.createServer((req, res) => this.handle(req, res));
   private nextId = 1;
@@ -120,6 +122,7 @@ export class FakeSes {
     this.suppressionPageSize = 1000;
     this.suppressionListRequests.length = 0;
     this.suppressionPuts.length = 0;
+    this.accessKeyIds.length = 0;
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -127,6 +130,8 @@ export class FakeSes {
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       this.received++;
+      const credential = /Credential=([^/,\s]+)\//.exec(req.headers.authorization ?? '');
+      if (credential) this.accessKeyIds.push(credential[1]!);
       // Arrival time is when the request is in, not when the simulated latency has passed.
       const arrivedAt = Date.now();
       const respond = () => this.route(req, Buffer.concat(chunks).toString('utf8'), res, arrivedAt);

@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { CheckResult } from '../../src/doctor/index.js';
 import { runCli } from '../helpers/cli-run.js';
@@ -91,6 +94,23 @@ describe('ses-relay doctor (a real process, real Redis, fake SES)', () => {
       /^warn {2}sns\.topics +no SNS topics configured: bounces and complaints will not reach the suppression list$/m,
     );
     expect(result.stdout).toMatch(/\d+ ok, \d+ warning\(s\), 2 failure\(s\)\n$/);
+  });
+
+  it('signs its SES calls with keys given through *_FILE, as the worker does', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ses-relay-doctor-'));
+    fs.writeFileSync(path.join(dir, 'id'), 'AKIDFROMFILE\n');
+    fs.writeFileSync(path.join(dir, 'secret'), 'secret-from-file\n');
+    const result = await runCli(['doctor', '--json'], {
+      ...env,
+      AWS_ACCESS_KEY_ID: undefined,
+      AWS_SECRET_ACCESS_KEY: undefined,
+      AWS_ACCESS_KEY_ID_FILE: path.join(dir, 'id'),
+      AWS_SECRET_ACCESS_KEY_FILE: path.join(dir, 'secret'),
+    });
+    fs.rmSync(dir, { recursive: true });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(ses.accessKeyIds.length).toBeGreaterThan(0);
+    expect(new Set(ses.accessKeyIds)).toEqual(new Set(['AKIDFROMFILE']));
   });
 
   it('fails a Redis that may evict, with the exact command to fix it', async () => {

@@ -12,7 +12,7 @@ const CLI = ['--import', 'tsx', 'src/cli/main.ts'];
 
 function run(env: Record<string, string>, args: string[]) {
   const child = spawn(process.execPath, [...CLI, ...args], {
-    env: { PATH: process.env.PATH ?? '', DOTENV_PATH: '/nonexistent', ...env },
+    env: { PATH: process.env.PATH ?? '', DOTENV_PATH: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -72,6 +72,33 @@ describe('ses-relay start (a real process)', () => {
     expect(proc.err()).toContain('Invalid configuration:');
     expect(proc.err()).toContain('SMTP_PORT');
     expect(proc.err()).toContain('ROLES');
+  });
+
+  it('warns about look-alike settings and stops with exit code 2 when a named file cannot be read', async () => {
+    const proc = await startGateway({
+      ROLES: 'http',
+      HTTP_TLS_CERT: '/nonexistent/cert.pem',
+      HTTP_TLS_KEY: '/nonexistent/key.pem',
+      SMTP_MAX_MESAGE_BYTES: '1MB',
+    });
+    try {
+      expect(await proc.exit).toBe(2);
+      const lines = proc
+        .out()
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+      expect(lines.find((line) => line.msg === 'config.unknown_setting')).toMatchObject({
+        level: 'warn',
+        name: 'SMTP_MAX_MESAGE_BYTES',
+        suggestion: 'SMTP_MAX_MESSAGE_BYTES',
+      });
+      expect(lines.find((line) => line.msg === 'app.start_failed')?.err).toContain(
+        'HTTP_TLS_CERT /nonexistent/cert.pem cannot be read',
+      );
+    } finally {
+      await proc.cleanUp();
+    }
   });
 
   it('relays mail and exits 0 on SIGTERM after draining', async () => {

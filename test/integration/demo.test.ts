@@ -22,7 +22,7 @@ describe('npm run demo', () => {
     child = spawn(process.execPath, ['--import', 'tsx', 'src/demo/main.ts'], {
       env: {
         PATH: process.env.PATH ?? '',
-        DOTENV_PATH: '/nonexistent',
+        DOTENV_PATH: '',
         SMTP_HOST: '127.0.0.1',
         SMTP_PORT: String(smtpPort),
         HTTP_PORT: String(httpPort),

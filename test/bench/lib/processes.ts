@@ -23,7 +23,7 @@ export async function startChild(args: string[], env: Record<string, string>, re
   // `npm start` runs it) runs on plain node; a .ts one through tsx.
   const loader = args[0]!.endsWith('.ts') ? ['--import', 'tsx'] : [];
   const child = spawn(process.execPath, [...RECOMMENDED_NODE_FLAGS, ...loader, ...args], {
-    env: { PATH: process.env.PATH ?? '', DOTENV_PATH: '/nonexistent', ...env },
+    env: { PATH: process.env.PATH ?? '', DOTENV_PATH: '', ...env },
     stdio: ['ignore', fd, fd],
   });
   fs.closeSync(fd);

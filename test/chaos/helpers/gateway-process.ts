@@ -103,7 +103,7 @@ export class GatewayProcess {
       {
         env: {
           PATH: process.env.PATH ?? '',
-          DOTENV_PATH: '/nonexistent',
+          DOTENV_PATH: '',
           SMTP_PORT: String(this.smtpPort),
           HTTP_PORT: String(this.httpPort),
           ...this.options.env,

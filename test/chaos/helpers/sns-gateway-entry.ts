@@ -7,9 +7,14 @@ import { loadConfigOrExit, runGateway } from '../../../src/main.js';
 const certPem = fs.readFileSync(process.env.CHAOS_SNS_CERT_FILE ?? '', 'utf8');
 const certUrl = process.env.CHAOS_SNS_CERT_URL ?? '';
 
-await runGateway(loadConfigOrExit(), {
-  fetchSnsCertificate: (url) =>
-    url.href === certUrl
-      ? Promise.resolve(certPem)
-      : Promise.reject(new Error(`no certificate at ${url.href}`)),
-});
+const { config, unknown } = loadConfigOrExit();
+await runGateway(
+  config,
+  {
+    fetchSnsCertificate: (url) =>
+      url.href === certUrl
+        ? Promise.resolve(certPem)
+        : Promise.reject(new Error(`no certificate at ${url.href}`)),
+  },
+  unknown,
+);

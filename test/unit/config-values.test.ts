@@ -1,0 +1,187 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { loadConfig, parseConfig, unknownSettings } from '../../src/config/index.js';
+import { dotenvProblems, hidePassword } from '../../src/config/load.js';
+
+function problemsOf(env: Record<string, string>): string {
+  try {
+    parseConfig(env);
+  } catch (err) {
+    return (err as Error).message;
+  }
+  throw new Error('expected the configuration to be refused');
+}
+
+describe('empty values', () => {
+  it('mean the default, as if the variable were not set', () => {
+    const config = parseConfig({
+      SMTP_HOST: '',
+      SMTP_PORT: '',
+      SMTP_NAME: ' ',
+      HTTP_HOST: '',
+      HTTP_PORT: '',
+      REDIS_URL: '',
+      REDIS_PREFIX: '',
+      ROLES: '',
+      LOG_LEVEL: '',
+      SMTP_MAX_MESSAGE_BYTES: '',
+      SES_RATE_FACTOR: '',
+      SHUTDOWN_TIMEOUT: '',
+      SUPPRESSION_ACTION: '',
+      SMTP_TLS_PORT: '',
+    });
+    const defaults = parseConfig({});
+    for (const key of [
+      'SMTP_HOST',
+      'SMTP_PORT',
+      'SMTP_NAME',
+      'HTTP_HOST',
+      'HTTP_PORT',
+      'REDIS_URL',
+      'REDIS_PREFIX',
+      'ROLES',
+      'LOG_LEVEL',
+      'SMTP_MAX_MESSAGE_BYTES',
+      'SES_RATE_FACTOR',
+      'SHUTDOWN_TIMEOUT',
+      'SUPPRESSION_ACTION',
+      'SMTP_TLS_PORT',
+    ] as const) {
+      expect(config[key], key).toEqual(defaults[key]);
+    }
+    expect(config.HTTP_HOST).toBe('127.0.0.1');
+    expect(config.HTTP_PORT).toBe(8080);
+  });
+
+  it('are an empty list for list settings', () => {
+    const config = parseConfig({ SMTP_ALLOWED_NETWORKS: '', COMPLAINT_IGNORED_TYPES: '' });
+    expect(config.SMTP_ALLOWED_NETWORKS).toEqual([]);
+    expect(config.COMPLAINT_IGNORED_TYPES).toEqual([]);
+  });
+});
+
+describe('messages for bad values', () => {
+  it('give the allowed range of numbers', () => {
+    const message = problemsOf({ SMTP_PORT: '70000', WORKER_CONCURRENCY: '2', SES_RATE_FACTOR: '1.5' });
+    expect(message).toContain('SMTP_PORT: expected a whole number from 0 to 65535 (got "70000")');
+    expect(message).toContain('WORKER_CONCURRENCY: expected a whole number from 4 to 1000');
+    expect(message).toContain('SES_RATE_FACTOR: expected a number above 0 and at most 1');
+  });
+
+  it('refuse a fractional implicit-TLS port', () => {
+    expect(problemsOf({ SMTP_TLS_PORT: '465.5' })).toContain('SMTP_TLS_PORT: expected a port number');
+  });
+
+  it('never echo the password of a mistyped URL', () => {
+    const message = problemsOf({ REDIS_URL: 'rediss//:S3cr3tpw@redis.example:6379' });
+    expect(message).toContain('REDIS_URL');
+    expect(message).not.toContain('S3cr3tpw');
+    expect(hidePassword('redis://user:pw@host:6379')).toBe('redis://***@host:6379');
+    expect(hidePassword('app@example.com')).toBe('app@example.com');
+  });
+
+  it('refuse an empty secret file instead of turning its protection off', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ses-relay-config-'));
+    const empty = path.join(dir, 'token');
+    fs.writeFileSync(empty, '\n');
+    expect(problemsOf({ METRICS_TOKEN_FILE: empty })).toContain(`METRICS_TOKEN_FILE: ${empty} is empty`);
+    fs.rmSync(dir, { recursive: true });
+  });
+});
+
+describe('REDIS_URL', () => {
+  it.each([
+    'redis://127.0.0.1:6379',
+    'redis://:pw@redis.internal:6379/2',
+    'rediss://redis.example.com:6380',
+    'unix:///run/redis/redis.sock',
+    'redis-sentinel://10.0.0.1:26379,10.0.0.2:26379/mymaster',
+    'redis-cluster://10.0.0.1:6379,10.0.0.2:6379',
+  ])('accepts %s', (url) => {
+    expect(parseConfig({ REDIS_URL: url }).REDIS_URL).toBe(url);
+  });
+
+  it.each([
+    'http://redis.example:6379',
+    'redis://127.0.0.1:6379/cache',
+    'redis://',
+    'unix://',
+    'localhost:6379',
+  ])('refuses %s', (url) => {
+    expect(problemsOf({ REDIS_URL: url })).toContain('REDIS_URL: expected redis://host:port[/db]');
+  });
+});
+
+describe('.env files', () => {
+  afterEach(() => vi.unstubAllEnvs());
+
+  it('names the lines dotenv would skip', () => {
+    const text = [
+      '# comment',
+      '',
+      'SMTP_PORT=2526',
+      'SMTP_SOCKET_TIMEOUT 5s',
+      'stray',
+      '=value',
+      'export A_B=1',
+    ];
+    expect(dotenvProblems(text.join('\n'), '.env')).toEqual([
+      '  .env line 4: expected NAME=value',
+      '  .env line 5: expected NAME=value',
+      '  .env line 6: expected NAME=value',
+    ]);
+  });
+
+  it('lets a quoted value span lines', () => {
+    const text = 'SMTP_TLS_KEY="-----BEGIN KEY-----\nabc def\n-----END KEY-----"\nLOG_LEVEL=debug\n';
+    expect(dotenvProblems(text, '.env')).toEqual([]);
+  });
+
+  it('refuses a DOTENV_PATH that names no file, and reads none when it is empty', () => {
+    vi.stubEnv('DOTENV_PATH', '/nonexistent/ses-relay.env');
+    expect(() => loadConfig()).toThrow('DOTENV_PATH: cannot read /nonexistent/ses-relay.env (ENOENT)');
+    vi.stubEnv('DOTENV_PATH', '');
+    expect(loadConfig().SMTP_PORT).toBeTypeOf('number');
+  });
+
+  it('reports its malformed lines with the values', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ses-relay-config-'));
+    const file = path.join(dir, 'relay.env');
+    fs.writeFileSync(file, 'SMTP_PORT=70000\nLOG_LEVEL debug\n');
+    vi.stubEnv('DOTENV_PATH', file);
+    vi.stubEnv('SMTP_PORT', undefined);
+    expect(() => loadConfig()).toThrow(
+      new RegExp(`${file} line 2: expected NAME=value\\n  SMTP_PORT: expected a whole number`),
+    );
+    fs.rmSync(dir, { recursive: true });
+  });
+});
+
+describe('unknown settings', () => {
+  it('names look-alikes of the gateway settings, with the closest real one', () => {
+    const env = {
+      SMTP_MAX_MESAGE_BYTES: '1MB',
+      SES_CONFIGURATIONSET: 'x',
+      REDIS_PREFIXX: 'a',
+      SMTP_PORT: '25',
+      AWS_PROFILE: 'prod',
+      AWS_SDK_LOAD_CONFIG: '1',
+      ADMIN_TOKEN_FILE: '/run/secrets/admin',
+      DOTENV_PATH: '',
+      REDIS_PORT: 'tcp://10.0.0.9:6379',
+      REDIS_SERVICE_HOST: '10.0.0.9',
+      REDIS_PORT_6379_TCP_ADDR: '10.0.0.9',
+      HOME: '/root',
+      SMTPX: '1',
+      HTTP_PROXY_URL: 'http://proxy',
+    };
+    expect(unknownSettings(env)).toEqual([
+      { name: 'HTTP_PROXY_URL', suggestion: undefined },
+      { name: 'REDIS_PREFIXX', suggestion: 'REDIS_PREFIX' },
+      { name: 'SES_CONFIGURATIONSET', suggestion: 'SES_CONFIGURATION_SET' },
+      { name: 'SMTP_MAX_MESAGE_BYTES', suggestion: 'SMTP_MAX_MESSAGE_BYTES' },
+    ]);
+  });
+});
