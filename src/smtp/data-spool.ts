@@ -23,6 +23,8 @@ export type SpoolResult =
       longLine?: { line: number; length: number };
     }
   | { kind: 'oversized'; bytes: number }
+  /** The client went away before the end of the message. */
+  | { kind: 'aborted'; bytes: number }
   | { kind: 'failed'; error: Error };
 
 export interface SpoolOptions {
@@ -128,30 +130,45 @@ export function spoolData(options: SpoolOptions): Promise<SpoolResult> {
         startSpooling();
       }
     });
-    stream.once('error', (err: Error) => {
-      failure ??= err;
-    });
-    stream.once('end', () => {
-      const finish = () => {
-        if (stream.sizeExceeded || length > options.limitBytes) {
-          if (spooling) redis.del(spoolKey).catch(() => undefined);
-          resolve({ kind: 'oversized', bytes: length });
-        } else if (failure) {
-          if (spooling) redis.del(spoolKey).catch(() => undefined);
-          resolve({ kind: 'failed', error: failure });
-        } else if (!spooling) {
-          resolve({ kind: 'memory', raw: Buffer.concat(buffered, length) });
-        } else {
-          resolve({
-            kind: 'spooled',
-            prepared: prepared!,
-            size: spooledBytes,
-            ...(lines.found ? { longLine: lines.found } : {}),
-          });
-        }
-      };
+    let ended = false;
+    let aborted = false;
+    const finishWhenIdle = () => {
       if (inFlight === 0) finish();
       else settle = finish;
+    };
+    const finish = () => {
+      if (stream.sizeExceeded || length > options.limitBytes) {
+        if (spooling) redis.del(spoolKey).catch(() => undefined);
+        resolve({ kind: 'oversized', bytes: length });
+      } else if (aborted || failure) {
+        // Every append has settled by now, so none can bring the key back after this delete.
+        if (spooling) redis.del(spoolKey).catch(() => undefined);
+        resolve(aborted ? { kind: 'aborted', bytes: length } : { kind: 'failed', error: failure! });
+      } else if (!spooling) {
+        resolve({ kind: 'memory', raw: Buffer.concat(buffered, length) });
+      } else {
+        resolve({
+          kind: 'spooled',
+          prepared: prepared!,
+          size: spooledBytes,
+          ...(lines.found ? { longLine: lines.found } : {}),
+        });
+      }
+    };
+    // A client that goes away mid-message: smtp-server destroys the stream with an error and
+    // 'end' never comes. The spooled bytes are deleted and the session's intake ends.
+    stream.once('error', () => {
+      aborted = true;
+      if (!ended) {
+        ended = true;
+        finishWhenIdle();
+      }
+    });
+    stream.once('end', () => {
+      if (!ended) {
+        ended = true;
+        finishWhenIdle();
+      }
     });
   });
 }

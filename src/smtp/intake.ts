@@ -108,6 +108,10 @@ export function createIntake(options: IntakeOptions) {
       metrics.messagesRefused.inc({ reason: 'queue' });
       throw smtpError('QUEUE_UNAVAILABLE', 'Temporary failure: the queue is unavailable, try again later');
     }
+    if (spooled.kind === 'aborted') {
+      logger.info({ sid: session.id, queueId, bytes: spooled.bytes }, 'smtp.data_aborted');
+      throw smtpError('QUEUE_UNAVAILABLE', 'The connection closed before the end of the message');
+    }
     if (spooled.kind === 'oversized') {
       logger.info({ sid: session.id, bytes: spooled.bytes }, 'smtp.refused.size');
       metrics.messagesRefused.inc({ reason: 'size' });

@@ -3,7 +3,7 @@
 // SMTP_TLS_PORT; either can sit behind a PROXY protocol reader (proxy-front.ts). Session decisions
 // live in session-handlers.ts; this file owns sockets, TLS material and the draining shutdown.
 import type net from 'node:net';
-import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
+import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from 'smtp-server';
 import type { AuthThrottle, UserDirectory } from '../auth/index.js';
 import type { Config } from '../config/index.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -59,7 +59,12 @@ interface LiveConnection {
 export function createSmtpListener(options: ListenerOptions): SmtpListener {
   const { config, logger } = options;
   let draining = false;
-  const state = { busy: new Set<string>(), openedAt: new Map<string, number>() };
+  const state = { busy: new Map<string, SMTPServerSession>(), openedAt: new Map<string, number>() };
+  /** Sessions inside a mail transaction; one that left it by RSET or EHLO no longer counts. */
+  const openTransactions = (): number => {
+    for (const [id, session] of state.busy) if (!session.envelope.mailFrom) state.busy.delete(id);
+    return state.busy.size;
+  };
   const limits = createConnectionLimits(config.SMTP_MAX_CONNECTIONS, config.SMTP_MAX_CONNECTIONS_PER_IP);
   const authEnabled = options.users !== undefined;
   const tls = options.tls;
@@ -180,7 +185,7 @@ export function createSmtpListener(options: ListenerOptions): SmtpListener {
 
   return {
     get busySessions() {
-      return state.busy.size;
+      return openTransactions();
     },
     async start() {
       const smtp = await listen(smtpFront ?? plain.server, config.SMTP_PORT);
@@ -190,10 +195,10 @@ export function createSmtpListener(options: ListenerOptions): SmtpListener {
     async stop(timeoutMs) {
       draining = true;
       const deadline = Date.now() + timeoutMs;
-      while (state.busy.size > 0 && Date.now() < deadline) {
+      while (openTransactions() > 0 && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
       }
-      if (state.busy.size > 0) logger.warn({ open: state.busy.size }, 'smtp.shutdown_timeout');
+      if (openTransactions() > 0) logger.warn({ open: state.busy.size }, 'smtp.shutdown_timeout');
       clearInterval(sweeper);
       for (const stop of unfollow) stop();
       await Promise.all(

@@ -40,8 +40,11 @@ export interface SessionDeps {
 }
 
 export interface SessionState {
-  /** Sessions inside a mail transaction (MAIL given, DATA not yet answered): shutdown waits for these. */
-  busy: Set<string>;
+  /**
+   * Sessions that gave MAIL, by id. Those still inside a transaction (their envelope has a sender:
+   * RSET, EHLO and the end of DATA clear it) are the ones shutdown waits for.
+   */
+  busy: Map<string, SMTPServerSession>;
   /** When each open session connected (for SMTP_MAX_SESSION_TIME). */
   openedAt: Map<string, number>;
 }
@@ -172,7 +175,7 @@ export function createSessionHandlers(deps: SessionDeps, state: SessionState): P
           smtpError('SMTP_SENDER_NOT_ALLOWED', `<${printable(sender)}>: sender address not allowed`),
         );
       }
-      state.busy.add(session.id);
+      state.busy.set(session.id, session);
       dropped.delete(session.id);
       callback();
     },

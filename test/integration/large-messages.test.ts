@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SPOOL_THRESHOLD_BYTES } from '../../src/smtp/data-spool.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
-import { sendMail } from '../helpers/smtp-client.js';
+import { SmtpClient, sendMail } from '../helpers/smtp-client.js';
 import { waitFor } from '../helpers/wait.js';
 
 /** A message with `bodyBytes` of 76-character lines and a Bcc header. */
@@ -63,5 +63,26 @@ describe('large messages are spooled to Redis while they arrive', () => {
     expect(result.data?.code).toBe(550);
     expect(result.data?.text).toMatch(/characters long/);
     await waitFor(async () => (await gw.redis.keys(`${gw.config.REDIS_PREFIX}:spool:*`)).length === 0);
+  });
+
+  it('deletes the spooled bytes of a client that disconnects mid-message, and queues nothing', async () => {
+    const spooled = async () => await gw.redis.keys(`${gw.config.REDIS_PREFIX}:spool:*`);
+    const sendsBefore = gw.ses.sends.length;
+    const acceptedBefore = gw.logs.filter((line) => line.msg === 'smtp.accepted').length;
+    const client = await SmtpClient.connect(gw.smtpPort);
+    await client.read();
+    await client.command('EHLO client.example');
+    await client.command('MAIL FROM:<app@example.com>');
+    await client.command('RCPT TO:<user@example.net>');
+    expect((await client.command('DATA')).code).toBe(354);
+    const message = bigMessage(SPOOL_THRESHOLD_BYTES * 2);
+    await new Promise<void>((resolve) => client.socket.write(message, () => resolve()));
+    await waitFor(async () => (await spooled()).length === 1, { what: 'the message to be spooled' });
+    client.socket.destroy();
+    await waitFor(async () => (await spooled()).length === 0, { what: 'the spooled bytes to be deleted' });
+    // The session's intake has ended (it holds no shutdown back), and nothing was queued.
+    await waitFor(() => gw.logs.some((line) => line.msg === 'smtp.data_aborted'), { what: 'the abort' });
+    expect(gw.logs.filter((line) => line.msg === 'smtp.accepted')).toHaveLength(acceptedBefore);
+    expect(gw.ses.sends.length).toBe(sendsBefore);
   });
 });

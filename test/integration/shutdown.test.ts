@@ -38,6 +38,28 @@ describe('graceful shutdown', () => {
     }
   });
 
+  it('does not wait for a session that left its transaction with RSET or EHLO', async () => {
+    const gw = await startGateway({ ROLES: 'smtp', SHUTDOWN_TIMEOUT: '15s' }, { ses });
+    const [reset, rehello] = await Promise.all([
+      SmtpClient.connect(gw.smtpPort),
+      SmtpClient.connect(gw.smtpPort),
+    ]);
+    try {
+      for (const client of [reset, rehello]) {
+        await client.hello();
+        expect((await client.command('MAIL FROM:<app@example.com>')).code).toBe(250);
+      }
+      expect((await reset.command('RSET')).code).toBe(250);
+      expect((await rehello.command('EHLO again.example')).code).toBe(250);
+      await gw.app.stop();
+      expect(gw.logs.filter((line) => line.msg === 'smtp.shutdown_timeout')).toEqual([]);
+    } finally {
+      reset.close();
+      rehello.close();
+      await gw.stop();
+    }
+  });
+
   it('refuses new sessions with 421 while a transaction in progress finishes; queued mail survives a restart', async () => {
     const prefix = uniquePrefix('shutdown');
     // No worker: the message stays queued across the restart.
