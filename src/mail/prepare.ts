@@ -1,8 +1,9 @@
 // Turns the bytes a client sent into the bytes SES receives, once, at intake:
-// - `Bcc:` is removed (recipients travel in the envelope, never in the headers);
+// - `Bcc:` and `Resent-Bcc:` are removed (recipients travel in the envelope, never in the headers);
 // - `X-SES-CONFIGURATION-SET` / `X-SES-MESSAGE-TAGS` (set by apps that used SES SMTP) become
 //   ConfigurationSetName / EmailTags and are removed;
-// - `Date` and `Message-ID` are added when missing, as a submission server does (RFC 6409 §8).
+// - `Date` and `Message-ID` are added when missing or empty (an empty one is replaced, so the
+//   message never carries two), as a submission server does (RFC 6409 §8).
 import { headerValue, joinMessage, newField, splitMessage } from './headers.js';
 
 export interface EmailTag {
@@ -22,7 +23,15 @@ export interface PreparedMessage {
   hasFrom: boolean;
 }
 
-const REMOVED_HEADERS = new Set(['bcc', 'x-ses-configuration-set', 'x-ses-message-tags']);
+const REMOVED_HEADERS = new Set(['bcc', 'resent-bcc', 'x-ses-configuration-set', 'x-ses-message-tags']);
+
+/** A Date or Message-ID field with nothing in it, which the gateway replaces. */
+function isEmptyField(field: { key: string; value: string }): boolean {
+  return (
+    (field.key === 'date' && field.value.trim() === '') ||
+    (field.key === 'message-id' && stripAngles(field.value) === '')
+  );
+}
 /** SES tag names and values: ASCII letters, digits, '_' and '-', at most 256 characters. */
 const TAG_PART = /^[A-Za-z0-9_-]{1,256}$/;
 const CONFIG_SET_NAME = /^[A-Za-z0-9_-]{1,64}$/;
@@ -69,7 +78,7 @@ export function prepareMessage(input: Buffer, options: PrepareOptions): Prepared
       rejectedTags.push(...parsed.rejected);
     }
   }
-  message.fields = message.fields.filter((field) => !REMOVED_HEADERS.has(field.key));
+  message.fields = message.fields.filter((field) => !REMOVED_HEADERS.has(field.key) && !isEmptyField(field));
 
   const added = [];
   if (headerValue(message, 'date') === undefined) {
@@ -78,7 +87,7 @@ export function prepareMessage(input: Buffer, options: PrepareOptions): Prepared
     );
   }
   let messageId = headerValue(message, 'message-id');
-  if (messageId === undefined || stripAngles(messageId) === '') {
+  if (messageId === undefined) {
     messageId = `${options.queueId}@${options.hostname}`;
     added.push(newField('Message-ID', `<${messageId}>`, message.eol));
   }

@@ -42,7 +42,7 @@ export function createMetrics() {
     messagesRefused: new Counter({
       ...reg,
       name: `${PREFIX}messages_refused_total`,
-      help: 'Refusals by reason (network, sender, recipients, size, address, queue, suppressed, auth)',
+      help: 'Refusals by reason (network, sender, recipients, size, address, parameter, queue, suppressed, auth, …)',
       labelNames: ['reason'] as const,
     }),
     recipientsSuppressed: new Counter({

@@ -33,6 +33,16 @@ export const ERROR_CATALOG = {
     smtp: { code: 553, enhanced: '5.6.7' },
     doc: 'The address has a non-ASCII local part; SES has no SMTPUTF8.',
   },
+  SMTP_PARAMETER_NOT_SUPPORTED: {
+    retryable: false,
+    smtp: { code: 555, enhanced: '5.5.4' },
+    doc: 'MAIL or RCPT carries a parameter the gateway did not offer (SMTPUTF8, DSN RET/ENVID/NOTIFY/ORCPT, …).',
+  },
+  SMTP_BAD_SENDER: {
+    retryable: false,
+    smtp: { code: 553, enhanced: '5.1.7' },
+    doc: 'The envelope sender is not a valid mailbox.',
+  },
   SMTP_BAD_ADDRESS: {
     retryable: false,
     smtp: { code: 553, enhanced: '5.1.3' },

@@ -76,7 +76,8 @@ export function createSmtpListener(options: ListenerOptions): SmtpListener {
 
   const base: SMTPServerOptions = {
     name: config.SMTP_NAME,
-    banner: 'ses-relay ESMTP',
+    // smtp-server writes "<name> ESMTP <banner>".
+    banner: 'ses-relay',
     size: config.SMTP_MAX_MESSAGE_BYTES,
     // SES has no SMTPUTF8; offering it would invite addresses SES cannot take.
     hideSMTPUTF8: true,

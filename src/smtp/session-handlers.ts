@@ -49,6 +49,26 @@ export interface SessionState {
   openedAt: Map<string, number>;
 }
 
+/**
+ * MAIL parameters of the extensions EHLO offers (SIZE, 8BITMIME's BODY) and AUTH= (RFC 4954), which
+ * smtp-server checks itself. RCPT takes none. Anything else (SMTPUTF8, DSN's RET/ENVID/NOTIFY/ORCPT)
+ * would be silently ignored, so it is refused as RFC 5321 §4.1.4 asks.
+ */
+const MAIL_PARAMETERS = new Set(['SIZE', 'BODY', 'AUTH']);
+
+function unofferedParameter(address: SMTPServerAddress, allowed: Set<string>): string | undefined {
+  const args: unknown = address.args;
+  if (!args || typeof args !== 'object') return undefined;
+  return Object.keys(args).find((key) => !allowed.has(key.toUpperCase()));
+}
+
+function unofferedError(command: string, parameter: string): Error {
+  return smtpError(
+    'SMTP_PARAMETER_NOT_SUPPORTED',
+    `${command} parameter ${printable(parameter)} not supported`,
+  );
+}
+
 /** Replies stay printable ASCII: client-supplied text is never echoed raw. */
 export function printable(text: string): string {
   return text.replace(/[^\x20-\x7e]/g, '?').slice(0, 256);
@@ -59,10 +79,22 @@ function nameDigest(username: string): string {
   return createHash('sha256').update(username).digest('hex').slice(0, 12);
 }
 
-function addressError(address: string, reason: 'non-ascii-local-part' | 'invalid'): RelayError {
-  return reason === 'non-ascii-local-part'
-    ? smtpError('SMTP_NON_ASCII_LOCAL_PART', 'Non-ASCII local parts are not supported (SES has no SMTPUTF8)')
-    : smtpError('SMTP_BAD_ADDRESS', `<${printable(address)}>: not a valid mailbox address`);
+function addressError(
+  address: string,
+  reason: 'non-ascii-local-part' | 'invalid',
+  role: 'sender' | 'recipient',
+): RelayError {
+  if (reason === 'non-ascii-local-part') {
+    return smtpError(
+      'SMTP_NON_ASCII_LOCAL_PART',
+      'Non-ASCII local parts are not supported (SES has no SMTPUTF8)',
+    );
+  }
+  // RFC 3463: X.1.7 is a bad sender's address, X.1.3 a bad destination address.
+  return smtpError(
+    role === 'sender' ? 'SMTP_BAD_SENDER' : 'SMTP_BAD_ADDRESS',
+    `<${printable(address)}>: not a valid mailbox address`,
+  );
 }
 
 /** The listener's address checks, then RFC 5321 syntax (SES fails a whole call on one bad address). */
@@ -154,12 +186,17 @@ export function createSessionHandlers(deps: SessionDeps, state: SessionState): P
         refuse('auth');
         return callback(smtpError('SMTP_AUTH_REQUIRED', 'Authentication required'));
       }
+      const unoffered = unofferedParameter(address, MAIL_PARAMETERS);
+      if (unoffered !== undefined) {
+        refuse('parameter');
+        return callback(unofferedError('MAIL FROM', unoffered));
+      }
       const sender = address.address;
       if (sender !== '') {
         const checked = checkAddress(sender);
         if (!checked.ok) {
           refuse('address');
-          return callback(addressError(sender, checked.reason));
+          return callback(addressError(sender, checked.reason, 'sender'));
         }
         address.address = checked.address;
       }
@@ -190,10 +227,15 @@ export function createSessionHandlers(deps: SessionDeps, state: SessionState): P
           ),
         );
       }
+      const unoffered = unofferedParameter(address, new Set());
+      if (unoffered !== undefined) {
+        refuse('parameter');
+        return callback(unofferedError('RCPT TO', unoffered));
+      }
       const checked = checkAddress(address.address);
       if (!checked.ok) {
         refuse('address');
-        return callback(addressError(address.address, checked.reason));
+        return callback(addressError(address.address, checked.reason, 'recipient'));
       }
       address.address = checked.address;
       if (!deps.checkRecipient) return callback();

@@ -281,11 +281,12 @@ describe('hostile SMTP input', () => {
     client.close();
   });
 
-  it('takes only the first of two bracketed addresses: the second is a parameter, not a recipient', async () => {
+  it('never takes a second bracketed address as a recipient: it is a parameter, and refused as one', async () => {
     const client = await SmtpClient.connect(gw.smtpPort);
     await client.hello();
     await client.command('MAIL FROM:<app@example.com>');
-    expect((await client.command('RCPT TO:<first@example.net> <evil@example.org>')).code).toBe(250);
+    expect((await client.command('RCPT TO:<first@example.net> <evil@example.org>')).code).toBe(555);
+    expect((await client.command('RCPT TO:<first@example.net>')).code).toBe(250);
     expect((await client.data(simpleMessage())).code).toBe(250);
     client.close();
     expect((await waitFor(() => gw.ses.sends.find((s) => s.to.includes('first@example.net')))).to).toEqual([
@@ -293,12 +294,12 @@ describe('hostile SMTP input', () => {
     ]);
   });
 
-  it('refuses a malformed sender at MAIL the same way', async () => {
+  it('refuses a malformed sender at MAIL with 553 5.1.7 (a bad sender address)', async () => {
     const client = await SmtpClient.connect(gw.smtpPort);
     await client.hello();
     const reply = await client.command('MAIL FROM:<app;rm@example.com>');
     expect(reply.code).toBe(553);
-    expect(reply.text).toBe('5.1.3 <app;rm@example.com>: not a valid mailbox address');
+    expect(reply.text).toBe('5.1.7 <app;rm@example.com>: not a valid mailbox address');
     expect((await client.command('MAIL FROM:<>')).code).toBe(250);
     client.close();
   });

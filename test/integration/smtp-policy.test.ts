@@ -93,4 +93,28 @@ describe('SMTP policy refusals', () => {
     expect(rcpt.text).toBe('5.6.7 Non-ASCII local parts are not supported (SES has no SMTPUTF8)');
     client.close();
   });
+
+  it('refuses MAIL and RCPT parameters it did not offer with 555 5.5.4, and takes SIZE, BODY and AUTH', async () => {
+    const client = await SmtpClient.connect(gw.smtpPort);
+    await client.hello();
+    for (const parameter of ['SMTPUTF8', 'RET=HDRS', 'ENVID=abc', 'FOO=bar']) {
+      const mail = await client.command(`MAIL FROM:<app@example.com> ${parameter}`);
+      expect([mail.code, mail.text], parameter).toEqual([
+        555,
+        `5.5.4 MAIL FROM parameter ${parameter.split('=')[0]} not supported`,
+      ]);
+    }
+    const mail = await client.command('MAIL FROM:<app@example.com> SIZE=100 BODY=8BITMIME AUTH=<>');
+    expect(mail.code).toBe(250);
+    for (const parameter of ['NOTIFY=NEVER', 'ORCPT=rfc822;u@example.net']) {
+      const rcpt = await client.command(`RCPT TO:<u@example.net> ${parameter}`);
+      expect([rcpt.code, rcpt.text]).toEqual([
+        555,
+        `5.5.4 RCPT TO parameter ${parameter.split('=')[0]} not supported`,
+      ]);
+    }
+    expect((await client.command('RCPT TO:<u@example.net>')).code).toBe(250);
+    expect((await client.data(simpleMessage())).code).toBe(250);
+    client.close();
+  });
 });

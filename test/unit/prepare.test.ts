@@ -45,6 +45,14 @@ describe('preparing a message for SES', () => {
     expect(out.messageId).toBe('Q1@relay.test');
   });
 
+  it('replaces an empty Date or Message-ID instead of adding a second one, and removes Resent-Bcc', () => {
+    const input = 'From: a@example.com\r\nDate:  \r\nMessage-ID: <>\r\nResent-Bcc: x@example.org\r\n\r\nbody';
+    const text = prepareMessage(Buffer.from(input), opts).raw.toString();
+    expect(text).toBe(
+      'Date: Sun, 22 Nov 2026 10:00:00 +0000\r\nMessage-ID: <Q1@relay.test>\r\nFrom: a@example.com\r\n\r\nbody',
+    );
+  });
+
   it('ends the header section at the first blank line, whichever line ending it uses', () => {
     // LF headers, and a CRLF blank line further down in the body.
     const lf = prepareMessage(
