@@ -49,6 +49,16 @@ async function streamTo(res: express.Response, chunks: AsyncIterable<string>): P
   res.end();
 }
 
+/** Sets the export's headers from `?format=` and returns the format. */
+function exportHeaders(req: express.Request, res: express.Response): SuppressionFormat {
+  const format = parseInput(formatQuery, req.query, 'query').format ?? 'csv';
+  const day = new Date().toISOString().slice(0, 10);
+  // attachment() sets a type from the extension; ours, with its charset, goes on after it.
+  res.attachment(`suppressions-${day}.${format}`);
+  res.type(EXPORT_CONTENT_TYPES[format]);
+  return format;
+}
+
 function notSuppressed(): AdminError {
   return new AdminError('ADMIN_NOT_FOUND', 'address is not suppressed', { field: 'address' });
 }
@@ -75,12 +85,15 @@ export function createSuppressionsApi(store: SuppressionStore, logger: Logger): 
     res.json({ items: page.items, nextCursor: page.nextCursor ?? null });
   });
 
+  // Registered before the GET route, which express would otherwise run for HEAD too: the whole
+  // export read from Redis, logged, and its body thrown away.
+  api.head('/suppressions/export', (req, res) => {
+    exportHeaders(req, res);
+    res.end();
+  });
+
   api.get('/suppressions/export', async (req, res) => {
-    const format = parseInput(formatQuery, req.query, 'query').format ?? 'csv';
-    const day = new Date().toISOString().slice(0, 10);
-    // attachment() sets a type from the extension; ours, with its charset, goes on after it.
-    res.attachment(`suppressions-${day}.${format}`);
-    res.type(EXPORT_CONTENT_TYPES[format]);
+    const format = exportHeaders(req, res);
     logger.info({ by: principalOf(res), format }, 'admin.suppressions_exported');
     await streamTo(res, exportSuppressions(store, format));
   });
@@ -109,6 +122,12 @@ export function createSuppressionsApi(store: SuppressionStore, logger: Logger): 
     logger.info({ by: principalOf(res), reason: body.reason, created: !existed }, 'admin.suppression_added');
     // `address` is what was asked for, normalised; in privacy mode `entry.address` is its HMAC.
     res.status(existed ? 200 : 201).json({ address: body.address, entry, created: !existed });
+  });
+
+  // These two names are routes, not addresses: another method on them is no route (the API's 404),
+  // rather than a lookup of an address called "import".
+  api.all(['/suppressions/import', '/suppressions/export'], (_req, _res, next) => {
+    next('router');
   });
 
   api.get('/suppressions/:address', async (req, res) => {

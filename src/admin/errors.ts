@@ -15,7 +15,7 @@ export const ADMIN_ERRORS = {
   },
   ADMIN_FORBIDDEN: {
     status: 403,
-    doc: 'A queue dashboard action that would bypass the gateway (pause without a hold, add, empty…).',
+    doc: 'A queue dashboard action that would bypass the gateway (pause without a hold, add, empty, clean…).',
   },
   ADMIN_BAD_REQUEST: {
     status: 400,
@@ -60,14 +60,31 @@ export function sendError(res: express.Response, err: AdminError): void {
   res.status(err.status).json(errorBody(err.code, err.message, err.field));
 }
 
+/**
+ * express.json() refuses a top-level string, number, boolean or null (strict mode) with the same
+ * error as broken JSON; its `body` is the text it read, which says which of the two it was.
+ */
+function isJsonText(err: unknown): boolean {
+  const { body } = err as { body?: unknown };
+  if (typeof body !== 'string') return false;
+  try {
+    JSON.parse(body);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** body-parser marks its errors with `type` and `status`; these are the client's fault. */
 function fromBodyParser(err: unknown): AdminError | undefined {
   const type = (err as { type?: unknown }).type;
   switch (type) {
     case 'entity.too.large':
       return new AdminError('ADMIN_PAYLOAD_TOO_LARGE', 'Request body is too large', { field: 'body' });
-    case 'entity.parse.failed':
-      return new AdminError('ADMIN_BAD_REQUEST', 'body: not valid JSON', { field: 'body' });
+    case 'entity.parse.failed': {
+      const message = isJsonText(err) ? 'body: expected a JSON object' : 'body: not valid JSON';
+      return new AdminError('ADMIN_BAD_REQUEST', message, { field: 'body' });
+    }
     case 'encoding.unsupported':
     case 'charset.unsupported':
       return new AdminError('ADMIN_UNSUPPORTED_MEDIA_TYPE', 'Unsupported body encoding or charset', {

@@ -74,10 +74,13 @@ export const listQuery = z.object({
 
 export const addressParams = z.object({ address });
 
+/** An expiry already past would be stored and then ignored: the answer would say suppressed, falsely. */
+const futureTimestamp = timestamp.refine((ms) => ms > Date.now(), 'must be in the future');
+
 export const addBody = z.strictObject({
   address,
   reason: reason.default('manual'),
-  expiresAt: timestamp.optional(),
+  expiresAt: futureTimestamp.optional(),
 });
 
 export const formatQuery = z.object({ format: format.optional() });

@@ -66,7 +66,12 @@ function answerUnparsable(err: NodeJS.ErrnoException, socket: Duplex): void {
         : err.code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW'
           ? 413
           : 400;
-  const body = JSON.stringify(errorBody(status));
+  answerAndClose(socket, status);
+}
+
+/** Writes a JSON error straight to a socket that express never sees, then closes it. */
+function answerAndClose(socket: Duplex, status: number, message?: string): void {
+  const body = JSON.stringify(errorBody(status, message));
   socket.end(
     `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
       `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
@@ -154,6 +159,12 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   };
   const server = options.tls ? https.createServer(options.tls, handle) : http.createServer(handle);
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => answerUnparsable(err, socket));
+  // CONNECT (a proxy tunnel) goes to this event, not to the request handler; with no listener Node
+  // closes the socket without a word. No route takes it: the same JSON 404 as any other wrong method.
+  server.on('connect', (_req: http.IncomingMessage, socket: Duplex) => {
+    socket.on('error', () => socket.destroy());
+    answerAndClose(socket, 404, 'No such route');
+  });
 
   return {
     server,

@@ -94,11 +94,7 @@ export async function startHttpRole(ctx: RoleContext, deps: HttpRoleDeps = {}): 
     fastPaths: [createSnsFastPath({ webhook, logger, onAnswered: countSns })],
     mount(app) {
       app.use(createMetricsRouter(metrics, config.METRICS_TOKEN));
-      app.use('/sns', (req, res, next) => {
-        res.on('finish', () => countSns(req, res.statusCode));
-        next();
-      });
-      app.use(createSnsRouter({ webhook, logger }));
+      app.use(createSnsRouter({ webhook, logger, onAnswered: countSns }));
       app.use(admin.router);
     },
     tls: tls ? smtpServerTlsOptions(tls) : undefined,

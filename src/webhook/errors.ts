@@ -17,6 +17,11 @@ export const WEBHOOK_ERRORS = {
     retryable: false,
     doc: 'The body is not an SNS message (bad JSON, a missing field, an unknown Type).',
   },
+  SNS_UNSUPPORTED_MEDIA_TYPE: {
+    http: 415,
+    retryable: false,
+    doc: 'The body has a Content-Encoding or charset the webhook cannot read (SNS sends plain UTF-8).',
+  },
   SNS_RAW_DELIVERY: {
     http: 403,
     retryable: false,

@@ -21,6 +21,8 @@ export interface SnsRouterOptions {
   /** Default `/sns`. */
   path?: string;
   bodyLimitBytes?: number;
+  /** Called once the answer to a POST on the path is out (metrics); other requests are not SNS. */
+  onAnswered?(req: http.IncomingMessage, status: number): void;
 }
 
 interface BodyParserError extends Error {
@@ -50,10 +52,7 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown): void
   res.end(text);
 }
 
-export interface SnsFastPathOptions extends SnsRouterOptions {
-  /** Called once the answer is out (metrics). */
-  onAnswered?(req: http.IncomingMessage, status: number): void;
-}
+export type SnsFastPathOptions = SnsRouterOptions;
 
 /** The fast door (see the top of this file); returns false for requests the router must take. */
 export function createSnsFastPath(
@@ -93,15 +92,25 @@ export function createSnsRouter(options: SnsRouterOptions): express.Router {
   const log = options.logger.child({ component: 'sns' });
   const limit = options.bodyLimitBytes ?? SNS_BODY_LIMIT_BYTES;
 
-  router.post(options.path ?? '/sns', express.text({ type: () => true, limit }), (req, res, next) => {
-    const body: unknown = req.body;
-    options.webhook
-      .handleSnsBody(typeof body === 'string' ? body : '', req.headers)
-      .then((result) => {
-        res.status(result.status).json(result.body);
-      })
-      .catch(next);
-  });
+  const countAnswer: express.RequestHandler = (req, res, next) => {
+    if (options.onAnswered) res.on('finish', () => options.onAnswered?.(req, res.statusCode));
+    next();
+  };
+
+  router.post(
+    options.path ?? '/sns',
+    countAnswer,
+    express.text({ type: () => true, limit }),
+    (req, res, next) => {
+      const body: unknown = req.body;
+      options.webhook
+        .handleSnsBody(typeof body === 'string' ? body : '', req.headers)
+        .then((result) => {
+          res.status(result.status).json(result.body);
+        })
+        .catch(next);
+    },
+  );
 
   router.use(
     (err: BodyParserError, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
@@ -111,12 +120,21 @@ export function createSnsRouter(options: SnsRouterOptions): express.Router {
         res.status(http).json({ error: { code: 'SNS_BODY_TOO_LARGE', message: `body over ${limit} bytes` } });
         return;
       }
-      // Other body-parser failures (bad charset, aborted upload) carry a 4xx; anything else is ours.
-      const status = err.status !== undefined && err.status >= 400 && err.status < 500 ? err.status : 500;
-      if (status === 500) log.error({ err: err.message }, 'sns.failed');
-      else log.warn({ err: err.message, type: err.type }, 'sns.refused.body');
-      const code = status === 500 ? 'INTERNAL' : 'SNS_MALFORMED';
-      res.status(status).json({ error: { code, message: status === 500 ? 'internal error' : err.message } });
+      // Other body-parser failures (bad charset, a body that does not decompress, an aborted upload)
+      // carry a 4xx; anything else is ours. The answer's text is fixed: the error's own quotes the
+      // request (the charset) or zlib. The log keeps it for the operator.
+      const clientFault = err.status !== undefined && err.status >= 400 && err.status < 500;
+      if (!clientFault) {
+        log.error({ err: err.message }, 'sns.failed');
+        res.status(500).json({ error: { code: 'INTERNAL', message: 'internal error' } });
+        return;
+      }
+      log.warn({ err: err.message, type: err.type }, 'sns.refused.body');
+      const [code, message] =
+        err.status === 415
+          ? (['SNS_UNSUPPORTED_MEDIA_TYPE', 'the body has an encoding or charset it cannot read'] as const)
+          : (['SNS_MALFORMED', 'the body could not be read'] as const);
+      res.status(WEBHOOK_ERRORS[code].http).json({ error: { code, message } });
     },
   );
 

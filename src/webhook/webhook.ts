@@ -178,9 +178,12 @@ export function createSnsWebhook(options: SnsWebhookOptions): SnsWebhook {
     }
     const cause = err.cause === undefined ? undefined : errorMessage(err.cause);
     const fields = { ...context, code: err.code, reason: err.message, cause };
-    // Who must act decides the level: 5xx and raw delivery are ours to fix, the rest is the sender's.
-    const ours = err.retryable || err.code === 'SNS_RAW_DELIVERY' || err.code === 'SNS_NO_TOPICS';
-    log[ours ? 'error' : 'warn'](fields, 'sns.refused');
+    // Who caused it decides the level. A 5xx is the gateway's own failure: error. A 4xx is a verdict
+    // on the input, most of them reached before the signature is checked (raw delivery, no topic
+    // configured, a topic not allowed, a bad signature), so anyone can cause them and at error any
+    // scanner could fill the log: warn, where raw delivery and an empty topic list still say what to
+    // change.
+    log[err.retryable ? 'error' : 'warn'](fields, 'sns.refused');
     return { status: err.status, body: { error: { code: err.code, message: err.message } } };
   }
 

@@ -186,6 +186,8 @@ describe('admin API: errors', () => {
       ['POST', '/suppressions', { address: 'nope' }, 'address'],
       ['POST', '/suppressions', { address: 'x@example.com', reason: 'spite' }, 'reason'],
       ['POST', '/suppressions', { address: 'x@example.com', expiresAt: 'soon' }, 'expiresAt'],
+      ['POST', '/suppressions', { address: 'x@example.com', expiresAt: '2000-01-01' }, 'expiresAt'],
+      ['POST', '/suppressions', { address: 'x@example.com', expiresAt: Date.now() - 1000 }, 'expiresAt'],
       ['POST', '/suppressions', { address: 'x@example.com', colour: 'red' }, 'colour'],
       ['GET', '/suppressions?limit=0', undefined, 'limit'],
       ['GET', '/suppressions?limit=ten', undefined, 'limit'],
@@ -208,7 +210,31 @@ describe('admin API: errors', () => {
       'content-type': 'application/json',
     });
     expect(malformed.status).toBe(400);
-    expect(malformed.json.error).toMatchObject({ code: 'ADMIN_BAD_REQUEST', field: 'body' });
+    expect(malformed.json.error).toEqual({
+      code: 'ADMIN_BAD_REQUEST',
+      message: 'body: not valid JSON',
+      field: 'body',
+    });
+    expect(await store.get('x@example.com')).toBeNull();
+  });
+
+  it('says a JSON body that is not an object is not one, rather than not JSON', async () => {
+    for (const body of ['"x"', 'null', '42', ' true ']) {
+      const res = await call('POST', '/suppressions', body, { 'content-type': 'application/json' });
+      expect(res.status, body).toBe(400);
+      expect(res.json.error, body).toEqual({
+        code: 'ADMIN_BAD_REQUEST',
+        message: 'body: expected a JSON object',
+        field: 'body',
+      });
+    }
+  });
+
+  it('suppresses until a future expiresAt', async () => {
+    const expiresAt = new Date(Date.now() + DAY_MS).toISOString();
+    const res = await call('POST', '/suppressions', { address: 'later@example.com', expiresAt });
+    expect(res.status).toBe(201);
+    expect(await store.isSuppressed('later@example.com')).toBe(true);
   });
 
   it('answers unknown API routes with a JSON 404', async () => {
@@ -216,9 +242,14 @@ describe('admin API: errors', () => {
       ['GET', '/nope'],
       ['POST', '/suppressions/a@example.com/extra'],
       ['PUT', '/stats'],
+      ['GET', '/suppressions/import'],
+      ['DELETE', '/suppressions/import'],
+      ['DELETE', '/suppressions/IMPORT/'],
+      ['DELETE', '/suppressions/export'],
+      ['POST', '/suppressions/export'],
     ] as const) {
       const res = await call(method, path);
-      expect(res.status).toBe(404);
+      expect(res.status, `${method} ${path}`).toBe(404);
       expect(res.json).toEqual({ error: { code: 'ADMIN_NOT_FOUND', message: 'No such admin API route' } });
     }
   });

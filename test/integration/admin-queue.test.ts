@@ -46,6 +46,8 @@ let origin: string;
 
 beforeAll(async () => {
   const app = express();
+  // As src/http/server.ts does: whatever sends the header then comes from the admin routers.
+  app.disable('x-powered-by');
   app.use(admin.router);
   server = http.createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -171,5 +173,68 @@ describe('queue dashboard', () => {
     }
     expect(await queue.isPaused()).toBe(false);
     expect(await queue.getWaitingCount()).toBeGreaterThan(0);
+  });
+
+  it('cleans completed and failed jobs only, never queued mail', async () => {
+    await queue.drain(true);
+    await failJobs(1, 'clean-failed-');
+    await queue.add('send', { queueId: 'clean-wait' } as never, { jobId: 'clean-wait' });
+    await queue.add('send', { queueId: 'clean-delayed' } as never, { jobId: 'clean-delayed', delay: 60_000 });
+    await queue.add('send', { queueId: 'clean-prio' } as never, { jobId: 'clean-prio', priority: 5 });
+    const before = await queue.getJobCounts('waiting', 'delayed', 'prioritized', 'failed');
+    expect(before).toEqual({ waiting: 1, delayed: 1, prioritized: 1, failed: 1 });
+
+    const board = `/admin/queues/api/queues/${OUTBOUND_QUEUE}`;
+    for (const status of ['wait', 'waiting', 'delayed', 'prioritized', 'paused', 'active', 'bogus', 'Wait']) {
+      const res = await call('PUT', `${board}/clean/${status}`);
+      expect(res.status, status).toBe(403);
+      expect(res.json.error.code, status).toBe('ADMIN_FORBIDDEN');
+    }
+    for (const id of ['clean-wait', 'clean-delayed', 'clean-prio']) {
+      const res = await call('PUT', `${board}/${id}/clean`);
+      expect(res.status, id).toBe(403);
+      expect(res.json.error.code, id).toBe('ADMIN_FORBIDDEN');
+    }
+    expect(await queue.getJobCounts('waiting', 'delayed', 'prioritized', 'failed')).toEqual(before);
+
+    for (const status of ['completed', 'failed']) {
+      expect((await call('PUT', `${board}/clean/${status}`)).status, status).toBe(200);
+    }
+    expect((await call('PUT', `${board}/clean-failed-0/clean`)).status).toBe(204);
+    expect(await queue.getJob('clean-failed-0')).toBeUndefined();
+    expect(await queue.getJobCounts('waiting', 'delayed', 'prioritized')).toEqual({
+      waiting: 1,
+      delayed: 1,
+      prioritized: 1,
+    });
+  });
+
+  it("answers the board's malformed requests in the admin API's error shape, without echoing them", async () => {
+    for (const path of ['/admin/queues', '/admin/queues/api/queues']) {
+      const res = await call('GET', path);
+      expect(res.status, path).toBe(200);
+      expect(res.headers.get('x-powered-by'), path).toBeNull();
+    }
+    const notJson = await fetch(`${origin}/admin/queues/api/queues/${OUTBOUND_QUEUE}/x/priority`, {
+      method: 'PATCH',
+      headers: { authorization: BASIC, 'content-type': 'application/json' },
+      body: 'notjson',
+    });
+    expect(notJson.status).toBe(400);
+    expect(notJson.headers.get('x-powered-by')).toBeNull();
+    expect(await notJson.json()).toEqual({
+      error: { code: 'ADMIN_BAD_REQUEST', message: 'body: not valid JSON', field: 'body' },
+    });
+    for (const [method, path] of [
+      ['GET', '/%ZZ'],
+      ['GET', '/%ZZ/logs'],
+      ['PUT', '/%E0%A4%A/retry'],
+    ] as const) {
+      const res = await call(method, `/admin/queues/api/queues/${OUTBOUND_QUEUE}${path}`);
+      expect(res.status, path).toBe(400);
+      expect(res.json, path).toEqual({
+        error: { code: 'ADMIN_BAD_REQUEST', message: 'path: not valid percent-encoding', field: 'path' },
+      });
+    }
   });
 });

@@ -41,7 +41,7 @@ afterAll(async () => {
 beforeEach(() => deleteKeys(redis, `${prefix}:supp`));
 
 /** The admin router over `suppression` on port 0; returns a client for its API. */
-async function serve(suppression: SuppressionStore) {
+async function serve(suppression: SuppressionStore, log = logger) {
   const admin = createAdminRouter({
     redis,
     prefix,
@@ -49,7 +49,7 @@ async function serve(suppression: SuppressionStore) {
     holds,
     suppression,
     trace,
-    logger,
+    logger: log,
     auth: { token: TOKEN },
   });
   const app = express();
@@ -208,6 +208,28 @@ describe('admin API: suppressions', () => {
       expect((await call('GET', `/suppressions/export?format=${format}`)).text).toBe(exported.text);
     },
   );
+
+  it('answers HEAD on the export with its headers, without running the export', async () => {
+    const lines: { msg: string }[] = [];
+    const recording = createLogger('info', {
+      write: (line: string) => {
+        lines.push(JSON.parse(line) as { msg: string });
+      },
+    });
+    const recorded = await serve(store, recording);
+    await store.suppress('head@example.com', { reason: 'manual' });
+    const head = await recorded('HEAD', '/suppressions/export?format=jsonl');
+    expect(head.status).toBe(200);
+    expect(head.text).toBe('');
+    expect(head.headers.get('content-type')).toMatch(/^application\/x-ndjson/);
+    expect(head.headers.get('content-disposition')).toMatch(/\.jsonl"?$/);
+    expect(lines.map((line) => line.msg)).not.toContain('admin.suppressions_exported');
+    expect((await recorded('HEAD', '/suppressions/export?format=xml')).status).toBe(400);
+
+    const get = await recorded('GET', '/suppressions/export?format=jsonl');
+    expect(get.text).toContain('head@example.com');
+    expect(lines.map((line) => line.msg)).toContain('admin.suppressions_exported');
+  });
 
   it('looks up, adds and removes by address in privacy mode, where entries are stored as HMACs', async () => {
     const hashed = createSuppressionStore({ redis, prefix, hashKey: 'admin-test-key' });

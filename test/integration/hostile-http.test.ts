@@ -119,7 +119,8 @@ describe('hostile HTTP input', () => {
     );
     expect([charset.status, charset.json.error?.code]).toEqual([415, 'ADMIN_UNSUPPORTED_MEDIA_TYPE']);
     const unknown = await request('POST', '/sns', { 'content-encoding': 'zz' }, '{}');
-    expect(unknown.status).toBe(415);
+    expect([unknown.status, unknown.json.error?.code]).toEqual([415, 'SNS_UNSUPPORTED_MEDIA_TYPE']);
+    expect(unknown.body).not.toContain('zz');
     // A valid gzip body still works.
     const gzipped = await request(
       'POST',
@@ -144,6 +145,9 @@ describe('hostile HTTP input', () => {
     ['PATCH', '/admin/api/stats', AUTH, 'ADMIN_NOT_FOUND'],
     ['DELETE', '/admin', AUTH, 'ADMIN_NOT_FOUND'],
     ['PUT', '/admin/api/suppressions/export', AUTH, 'ADMIN_NOT_FOUND'],
+    ['DELETE', '/admin/api/suppressions/export', AUTH, 'ADMIN_NOT_FOUND'],
+    ['GET', '/admin/api/suppressions/import', AUTH, 'ADMIN_NOT_FOUND'],
+    ['DELETE', '/admin/api/suppressions/import', AUTH, 'ADMIN_NOT_FOUND'],
   ])(
     'answers %s %s with a JSON 404 (a wrong method is no route), without Allow',
     async (method, path, headers, code) => {
@@ -219,6 +223,17 @@ describe('hostile HTTP input', () => {
     const answer = await sendRawHttp(gw.httpPort, bytes);
     expect(judgeRawHttp(answer)).toEqual([]);
     expect(answer).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
+  });
+
+  it('answers CONNECT, which no route takes, with a JSON 404 and closes the connection', async () => {
+    const answer = await sendRawHttp(
+      gw.httpPort,
+      'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n',
+    );
+    expect(answer).toMatch(/^HTTP\/1\.1 404 /);
+    expect(answer).toMatch(/\r\nConnection: close\r\n/i);
+    expect(judgeRawHttp(answer)).toEqual([]);
+    expect(answer).toContain('{"error":{"code":"NOT_FOUND","message":"No such route"}}');
   });
 
   it('still serves everyone after all of the above, with nothing logged as a server fault', async () => {

@@ -82,6 +82,28 @@ describe('Prometheus metrics', () => {
     expect(later.get('ses_relay_quota_headroom')).toBe(50000 - 2);
   });
 
+  it('counts only POSTs to the SNS path as SNS notifications', async () => {
+    const base = `http://127.0.0.1:${gw.httpPort}`;
+    for (const [method, path] of [
+      ['GET', '/sns/foo'],
+      ['POST', '/sns/foo'],
+      ['DELETE', '/sns'],
+      ['GET', '/sns'],
+      ['PUT', '/SNS/'],
+    ] as const) {
+      expect((await fetch(base + path, { method })).status, `${method} ${path}`).toBe(404);
+    }
+    // Both doors: the fast path (plain body) and the express router (chunked, so no Content-Length).
+    expect((await fetch(`${base}/sns`, { method: 'POST', body: '{}' })).status).toBe(403);
+    const chunked = new Blob(['{}']).stream();
+    const routed = await fetch(`${base}/sns`, { method: 'POST', body: chunked, duplex: 'half' });
+    expect(routed.status).toBe(403);
+
+    const samples = parseExposition(await (await fetch(`${base}/metrics`)).text());
+    const sns = [...samples].filter(([name]) => name.startsWith('ses_relay_sns_notifications_total{'));
+    expect(sns).toEqual([['ses_relay_sns_notifications_total{type="other",result="403"}', 2]]);
+  });
+
   it('requires the bearer token when METRICS_TOKEN is set', async () => {
     const locked = await startGateway({ METRICS_TOKEN: 's3cret-token', ROLES: 'http' }, { ses: gw.ses });
     try {

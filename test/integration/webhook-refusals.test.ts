@@ -103,11 +103,58 @@ describe('refusals', () => {
     for (const reply of [withHeader, headerless]) {
       expect(reply).toMatchObject({ status: 403, json: { error: { code: 'SNS_RAW_DELIVERY' } } });
     }
+    // Warn, not error: anyone can post an unsigned body, and the log line still says what to change.
     expect(logged('sns.refused')).toMatchObject([
-      { level: 'error', reason: expect.stringMatching(/turn RawMessageDelivery off/) },
-      { level: 'error', reason: expect.stringMatching(/no Signature/) },
+      { level: 'warn', reason: expect.stringMatching(/turn RawMessageDelivery off/) },
+      { level: 'warn', reason: expect.stringMatching(/no Signature/) },
     ]);
     expect(fx.server.sink.suppressed).toEqual([]);
+  });
+
+  it('logs anonymous refusals at warn, keeping error for its own failures', async () => {
+    expect(await fx.server.post('{}')).toMatchObject({
+      status: 403,
+      json: { error: { code: 'SNS_RAW_DELIVERY' } },
+    });
+    expect(await fx.server.post('hello')).toMatchObject({ status: 400 });
+    expect(fx.server.logs.filter((line) => line.level === 'error')).toEqual([]);
+    expect(logged('sns.refused')).toMatchObject([
+      { level: 'warn', code: 'SNS_RAW_DELIVERY' },
+      { level: 'warn', code: 'SNS_MALFORMED' },
+    ]);
+
+    const failing = await startWebhookServer({
+      redis: fx.redis,
+      prefix,
+      signer: fx.signer,
+      confirmSubscription: () => Promise.reject(new Error('ETIMEDOUT')),
+    });
+    expect((await failing.post(fx.signer.subscriptionConfirmation())).status).toBe(503);
+    await failing.close();
+    expect(failing.logs.filter((line) => line.msg === 'sns.refused')).toMatchObject([
+      { level: 'error', code: 'SNS_SUBSCRIBE_FAILED' },
+    ]);
+  });
+
+  it('answers a body it cannot read with fixed texts: 415 for its encoding or charset, 400 when it does not decompress', async () => {
+    const charset = await fx.server.post('{}', { 'content-type': 'text/plain; charset=bogus-charset-x' });
+    expect(charset).toEqual({
+      status: 415,
+      json: {
+        error: {
+          code: 'SNS_UNSUPPORTED_MEDIA_TYPE',
+          message: 'the body has an encoding or charset it cannot read',
+        },
+      },
+    });
+    const encoding = await fx.server.post('{}', { 'content-encoding': 'x-bogus' });
+    expect(encoding).toEqual(charset);
+    const gzip = await fx.server.post('definitely not gzip', { 'content-encoding': 'gzip' });
+    expect(gzip).toEqual({
+      status: 400,
+      json: { error: { code: 'SNS_MALFORMED', message: 'the body could not be read' } },
+    });
+    expect(JSON.stringify(fx.server.logs)).not.toMatch(/"level":"error"/);
   });
 
   it('refuses a message older than the dedupe window, which could be a replay', async () => {

@@ -1,0 +1,88 @@
+// The checks that run in front of Bull Board on the mail queue: the board actions the gateway
+// refuses, the clean actions it limits to finished jobs, and the request parsing it does itself so
+// that a malformed request answers in the admin API's error shape (the board's own parser and
+// router answer in theirs, quoting the request back).
+import type { Queue } from 'bullmq';
+import express from 'express';
+import { AdminError } from './errors.js';
+
+/** Bull Board's own JSON body limit (body-parser's default); its parser then finds the body read. */
+const BOARD_JSON_LIMIT_BYTES = 100 * 1024;
+
+/** Job states whose jobs are done with: removing them loses no mail. */
+const CLEANABLE_STATES: ReadonlySet<string> = new Set(['completed', 'failed']);
+
+/**
+ * Board actions refused on a mail queue, by method and path under the board:
+ * - pause/resume: would stop sending with no reason in the shared hold, hidden from /readyz and the
+ *   metrics; the admin page and API pause through the hold instead;
+ * - add and update-data: a job's data is an envelope, so these would send mail nobody submitted or
+ *   change who a message goes to;
+ * - empty and obliterate: would silently drop every queued message;
+ * - concurrency and rate-limit: would fight the pacer, which owns the send rate.
+ * Case-insensitive, as Express routes are.
+ */
+const REFUSED_ACTIONS: [method: string, path: RegExp][] = [
+  ['PUT', /^\/api\/queues\/(pause|resume)\/?$/i],
+  ['PUT', /^\/api\/queues\/[^/]+\/(pause|resume|empty|obliterate|concurrency|rate-limit(\/release)?)\/?$/i],
+  ['POST', /^\/api\/queues\/[^/]+\/add\/?$/i],
+  ['PATCH', /^\/api\/queues\/[^/]+\/[^/]+\/update-data\/?$/i],
+];
+
+function forbidden(message: string): AdminError {
+  return new AdminError('ADMIN_FORBIDDEN', message);
+}
+
+function refuseUnsafeActions(req: express.Request, _res: express.Response, next: express.NextFunction): void {
+  if (REFUSED_ACTIONS.some(([method, path]) => req.method === method && path.test(req.path))) {
+    next(forbidden('This dashboard action is turned off for the mail queue; see /admin'));
+    return;
+  }
+  next();
+}
+
+/**
+ * The board's router would fail to decode such a path parameter and answer with the raw text; the
+ * same rule as the admin API's, checked on the whole path since `/` is never part of an escape.
+ */
+function refuseUndecodablePath(
+  req: express.Request,
+  _res: express.Response,
+  next: express.NextFunction,
+): void {
+  try {
+    decodeURIComponent(req.path);
+  } catch {
+    next(new AdminError('ADMIN_BAD_REQUEST', 'path: not valid percent-encoding', { field: 'path' }));
+    return;
+  }
+  next();
+}
+
+const CLEAN_REFUSED = 'Only completed and failed jobs can be cleaned from the mail queue';
+
+/** Routes matched exactly as the board's own (same router, same paths), so no spelling slips past. */
+function guardCleaning(router: express.Router, queues: Queue[]): void {
+  router.put('/api/queues/:queueName/clean/:queueStatus', (req, _res, next) => {
+    next(CLEANABLE_STATES.has(req.params.queueStatus) ? undefined : forbidden(CLEAN_REFUSED));
+  });
+  router.put('/api/queues/:queueName/:jobId/clean', (req, _res, next) => {
+    const queue = queues.find((candidate) => candidate.name === req.params.queueName);
+    // An unknown queue or job is the board's to answer (404).
+    if (!queue) return next();
+    queue
+      .getJobState(req.params.jobId)
+      .then((state) =>
+        next(state === 'unknown' || CLEANABLE_STATES.has(state) ? undefined : forbidden(CLEAN_REFUSED)),
+      )
+      .catch(next);
+  });
+}
+
+export function createBoardGuards(queues: Queue[]): express.Router {
+  const router = express.Router();
+  router.use(refuseUnsafeActions);
+  router.use('/api', refuseUndecodablePath, express.json({ limit: BOARD_JSON_LIMIT_BYTES }));
+  guardCleaning(router, queues);
+  return router;
+}
