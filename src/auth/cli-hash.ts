@@ -154,7 +154,10 @@ export function registerUserCommands(program: Command, io: HashIo = process): vo
         await runHashCommand(io, options);
       } catch (err) {
         if (!(err instanceof HashCommandError)) throw err;
-        command.error(`error: ${err.message}`, { exitCode: err.exitCode, code: 'ses-relay.user.hash' });
+        // A refusal is not a usage mistake: one line, no help text after it.
+        command
+          .showHelpAfterError(false)
+          .error(`error: ${err.message}`, { exitCode: err.exitCode, code: 'ses-relay.user.hash' });
       }
     });
 }

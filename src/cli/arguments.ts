@@ -3,6 +3,8 @@
 import { InvalidArgumentError } from 'commander';
 import { parseDurationMs } from '../config/parsers.js';
 
+export const DAY_MS = 86_400_000;
+
 export function positiveInt(value: string): number {
   const number = Number(value);
   if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(number) || number < 1) {
@@ -25,6 +27,21 @@ export function duration(value: string): number {
   if (ms === undefined || ms <= 0)
     throw new InvalidArgumentError('expected a duration such as 30s, 15m, 2h or 3d.');
   return ms;
+}
+
+/**
+ * A duration with an upper bound, for durations added to the current time: unbounded, one such as
+ * 999999999d lands past the last date a JavaScript Date (and the store) can hold. `hint` follows the
+ * limit in the message and says what to do instead.
+ */
+export function durationAtMost(maxMs: number, hint: string): (value: string) => number {
+  return (value) => {
+    const ms = duration(value);
+    if (ms > maxMs) {
+      throw new InvalidArgumentError(`expected at most ${Math.floor(maxMs / DAY_MS)}d; ${hint}.`);
+    }
+    return ms;
+  };
 }
 
 /**

@@ -5,11 +5,13 @@
 import { Command } from 'commander';
 import { registerUserCommands } from '../auth/index.js';
 import { registerOperatorCommands, withUsageExitCodes } from './operator-commands.js';
+import { packageVersion } from './version.js';
 
 const program = withUsageExitCodes(new Command());
 program
   .name('ses-relay')
   .description('SMTP relay gateway delivering through the Amazon SES v2 API')
+  .version(packageVersion())
   .showHelpAfterError();
 
 program

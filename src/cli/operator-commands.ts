@@ -4,7 +4,7 @@
 //
 // Exit codes: 0 done; 1 the check or operation failed; 2 usage or configuration error.
 import { Option, type Command, type CommanderError } from 'commander';
-import { duration, pointInTime, positiveInt, positiveNumber } from './arguments.js';
+import { DAY_MS, duration, durationAtMost, pointInTime, positiveInt, positiveNumber } from './arguments.js';
 import type { SuppressionReason } from '../suppression/index.js';
 import { EXIT_USAGE, runCommand } from './runtime.js';
 import { SUPPRESSION_FORMATS, SUPPRESSION_REASONS } from '../ops/suppression-io.js';
@@ -13,13 +13,17 @@ const suppression = () => import('./suppression-commands.js');
 const queue = () => import('./queue-commands.js');
 
 const DEFAULT_LIST_LIMIT = 100;
+/** Longest --expires: a suppression meant to outlast a century is a permanent one. */
+const MAX_EXPIRES_MS = 36_500 * DAY_MS;
 const DEFAULT_SEND_TEST_TIMEOUT_MS = 120_000;
 
 /**
- * Commander exits 1 for its usage errors, which would read as "the check failed"; help and version
- * exit 0. Everything else commander reports (unknown option, missing or invalid argument) is usage.
+ * Commander exits 1 for its own usage errors (codes `commander.*`: unknown option, missing or invalid
+ * argument), which would read as "the check failed": those exit 2, help and version 0. A command that
+ * reports its own failure through `command.error()` (`user hash`: 1, or 130 for Ctrl-C) keeps its code.
  */
 function usageExit(err: CommanderError): never {
+  if (!err.code.startsWith('commander.')) process.exit(err.exitCode);
   process.exit(err.exitCode === 0 ? 0 : EXIT_USAGE);
 }
 
@@ -62,7 +66,11 @@ function registerSuppression(program: Command): void {
     .command('add <address>')
     .description('suppress an address')
     .addOption(new Option('--reason <reason>', 'why').choices(SUPPRESSION_REASONS).default('manual'))
-    .option('--expires <duration>', 'lift the suppression after this long (30d); default never', duration)
+    .option(
+      '--expires <duration>',
+      'lift the suppression after this long (30d); default never',
+      durationAtMost(MAX_EXPIRES_MS, 'leave --expires out for a suppression that never lifts'),
+    )
     .action((address: string, flags: { reason: SuppressionReason; expires?: number }) =>
       runCommand(async (rt) => (await suppression()).addSuppression(rt, address, flags)),
     );
@@ -78,9 +86,10 @@ function registerSuppression(program: Command): void {
     .command('import [file]')
     .description('add entries from a CSV or JSON-lines file (- for stdin), or from the SES account list')
     .addOption(
-      new Option('--format <format>', 'file format (default: from the file name, else csv)').choices(
-        SUPPRESSION_FORMATS,
-      ),
+      new Option(
+        '--format <format>',
+        'file format (default: from the file name, else the first line)',
+      ).choices(SUPPRESSION_FORMATS),
     )
     .option('--from-ses', 'import the SES account-level suppression list (ListSuppressedDestinations)')
     .option('--rate <per-second>', 'SES requests per second (SES documents about 1)', positiveNumber, 1)

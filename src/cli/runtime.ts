@@ -15,6 +15,7 @@ import { createLogger } from '../shared/logger.js';
 import { closeRedis, createRedisFactory } from '../shared/redis.js';
 import { createSuppressionStore, type SuppressionStore } from '../suppression/index.js';
 import { createTraceStore, type TraceStore } from '../trace/trace-store.js';
+import { guardStdout } from './stdout.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -77,6 +78,9 @@ export function createRuntime(config: Config): CliRuntime {
       })),
     async queue() {
       if (!queue) {
+        // BullMQ waits for the connection to be ready with no time limit: a ping first makes an
+        // unreachable or silent Redis fail within the command timeout, as every other command does.
+        await runtime.redis().ping();
         const { createOutboundQueue } = await import('../queue/outbound.js');
         queue = createOutboundQueue({
           connection: runtime.redis(),
@@ -122,14 +126,25 @@ export function createRuntime(config: Config): CliRuntime {
   return runtime;
 }
 
+/**
+ * Whether ioredis gave up on Redis: MaxRetriesPerRequestError when nothing accepts connections at
+ * REDIS_URL ('command' connections retry once), "Command timed out" when something accepts them but
+ * never answers (ioredis rejects with a plain Error, so the message is all there is to go by).
+ */
+function isRedisUnreachable(err: unknown): boolean {
+  return (
+    err instanceof Error && (err.name === 'MaxRetriesPerRequestError' || err.message === 'Command timed out')
+  );
+}
+
 function describeFailure(err: unknown, config: Config): string {
   const message = errorMessage(err);
-  // ioredis gives up with this when nothing answers at REDIS_URL ('command' connections retry once).
-  if (err instanceof Error && err.name === 'MaxRetriesPerRequestError') {
+  if (isRedisUnreachable(err)) {
     return `cannot reach Redis at ${redisTargetOf(config.REDIS_URL)} (REDIS_URL): ${message}`;
   }
+  // Name the endpoint the call went to when it is not AWS's own for the region.
   if (err instanceof Error && '$metadata' in err)
-    return `SES (${config.AWS_REGION}): ${err.name}: ${message}`;
+    return `SES (${config.SES_ENDPOINT ?? config.AWS_REGION}): ${err.name}: ${message}`;
   return message;
 }
 
@@ -146,6 +161,7 @@ export async function runCommand(body: (runtime: CliRuntime) => Promise<number |
     process.exitCode = EXIT_USAGE;
     return;
   }
+  guardStdout();
   const runtime = createRuntime(config);
   try {
     process.exitCode = (await body(runtime)) ?? EXIT_OK;

@@ -13,6 +13,7 @@ import {
   type ImportSummary,
 } from './suppression-files.js';
 import { exportToSes, importFromSes } from './suppression-ses.js';
+import { StdoutClosedError } from './stdout.js';
 
 /** Entries per store call while listing. */
 const LIST_PAGE_ENTRIES = 1000;
@@ -187,8 +188,15 @@ export async function exportSuppressions(rt: CliRuntime, flags: ExportFlags): Pr
       'note: privacy mode: the export holds HMAC hashes, not addresses; it cannot be imported or pushed to SES',
     );
   }
-  const format = flags.format ?? (flags.out ? formatFromName(flags.out) : 'csv');
-  const written = await exportEntries(rt.suppression(), format, flags.out);
+  const format = flags.format ?? (flags.out ? formatFromName(flags.out) : undefined) ?? 'csv';
+  let written: number;
+  try {
+    written = await exportEntries(rt.suppression(), format, flags.out);
+  } catch (e) {
+    // `export | head`: the reader took what it wanted; that is not a failure, and it needs no summary.
+    if (e instanceof StdoutClosedError) return EXIT_OK;
+    throw e;
+  }
   if (flags.json) printJson({ written, format, out: flags.out });
   else
     err(`exported ${plural(written, 'entry', 'entries')} (${format})${flags.out ? ` to ${flags.out}` : ''}`);

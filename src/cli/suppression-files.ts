@@ -10,8 +10,11 @@ import {
   type SuppressionFormat,
 } from '../ops/index.js';
 import type { SuppressionStore } from '../suppression/index.js';
+import { fileError } from './file-errors.js';
+import { sniffFormat } from './import-format.js';
 import { err, plural } from './output.js';
 import { createProgress } from './progress.js';
+import { writeStdout } from './stdout.js';
 
 export interface ImportSummary extends ImportReport {
   source: string;
@@ -19,9 +22,10 @@ export interface ImportSummary extends ImportReport {
   lines: number;
 }
 
-/** The format a file name suggests; CSV unless it ends in .jsonl, .ndjson or .json. */
-export function formatFromName(name: string): SuppressionFormat {
-  return /\.(jsonl|ndjson|json)$/i.test(name) ? 'jsonl' : 'csv';
+/** The format a file name names by its extension; undefined when it names none (and for `-`). */
+export function formatFromName(name: string): SuppressionFormat | undefined {
+  if (/\.(jsonl|ndjson|json)$/i.test(name)) return 'jsonl';
+  return /\.csv$/i.test(name) ? 'csv' : undefined;
 }
 
 export function printImportSummary(summary: ImportSummary): void {
@@ -36,42 +40,65 @@ export function printImportSummary(summary: ImportSummary): void {
   if (unnamed > 0) err(`  … and ${plural(unnamed, 'more invalid entry', 'more invalid entries')}`);
 }
 
+interface ImportInput {
+  stream: NodeJS.ReadableStream;
+  /** The file's size, for progress by bytes; undefined for stdin. */
+  totalBytes: number | undefined;
+  source: string;
+}
+
+/** Opens the file (or stdin for `-`); a file that cannot be opened is a one-line error naming it. */
+async function openInput(file: string): Promise<ImportInput> {
+  if (file === '-') return { stream: process.stdin, totalBytes: undefined, source: 'stdin' };
+  try {
+    // Open, then stat the open file, then stream from it: every error up to here is a rejection.
+    const handle = await fs.promises.open(file, 'r');
+    const { size } = await handle.stat().catch(async (e: unknown) => {
+      await handle.close();
+      throw e;
+    });
+    return { stream: handle.createReadStream(), totalBytes: size, source: file };
+  } catch (e) {
+    throw fileError('read', file, e);
+  }
+}
+
 /** Passes lines through while counting them and drawing progress by bytes read. */
-async function* counted(
-  lines: AsyncIterable<string>,
-  input: NodeJS.ReadableStream,
-  totalBytes: number | undefined,
-  tally: { lines: number },
-): AsyncGenerator<string> {
+async function* counted(input: ImportInput, tally: { lines: number }): AsyncGenerator<string> {
+  const { stream, totalBytes } = input;
   const progress = createProgress({ label: 'importing', unit: totalBytes === undefined ? 'lines' : 'bytes' });
+  const lines = readline.createInterface({ input: stream, crlfDelay: Infinity });
   try {
     for await (const line of lines) {
       tally.lines++;
-      const bytesRead = (input as Partial<fs.ReadStream>).bytesRead;
+      const bytesRead = (stream as Partial<fs.ReadStream>).bytesRead;
       progress.update(
         totalBytes === undefined || bytesRead === undefined ? tally.lines : bytesRead,
         totalBytes,
       );
       yield line;
     }
+  } catch (e) {
+    // readline passes on the stream's errors (say, EISDIR for a directory): name the file in them.
+    throw fileError('read', input.source, e);
   } finally {
     progress.finish();
   }
 }
 
+/** Imports a file or stdin; without a format, the first non-blank line decides it (import-format.ts). */
 export async function importFile(
   store: SuppressionStore,
   file: string,
-  format: SuppressionFormat,
+  format: SuppressionFormat | undefined,
 ): Promise<ImportSummary> {
-  const fromStdin = file === '-';
-  const input = fromStdin ? process.stdin : fs.createReadStream(file);
-  // Opening errors (no such file) surface here as a rejection, before any line is read.
-  const totalBytes = fromStdin ? undefined : (await fs.promises.stat(file)).size;
+  const input = await openInput(file);
   const tally = { lines: 0 };
-  const lines = readline.createInterface({ input, crlfDelay: Infinity });
-  const report = await importSuppressions(store, counted(lines, input, totalBytes, tally), format);
-  return { ...report, source: fromStdin ? 'stdin' : file, lines: tally.lines };
+  const sniffed = format
+    ? { format, lines: counted(input, tally) }
+    : await sniffFormat(counted(input, tally));
+  const report = await importSuppressions(store, sniffed.lines, sniffed.format);
+  return { ...report, source: input.source, lines: tally.lines };
 }
 
 interface Sink {
@@ -79,21 +106,24 @@ interface Sink {
   close(): Promise<void>;
 }
 
+/** Stdout; a reader that leaves (`| head`) makes a write reject with StdoutClosedError. */
 function stdoutSink(): Sink {
-  return {
-    async write(text) {
-      if (!process.stdout.write(text)) await new Promise((resolve) => process.stdout.once('drain', resolve));
-    },
-    async close() {},
-  };
+  return { write: writeStdout, async close() {} };
 }
 
-/** A file handle rather than a write stream: every error surfaces as a rejection, none as an event. */
-async function fileSink(path: string): Promise<Sink> {
-  const handle = await fs.promises.open(path, 'w');
+/**
+ * A file handle rather than a write stream: every error surfaces as a rejection, none as an event.
+ * Errors name `shownPath`, the file the operator asked for, not the temporary file behind it.
+ */
+async function fileSink(path: string, shownPath: string): Promise<Sink> {
+  const handle = await fs.promises.open(path, 'w').catch((e: unknown) => {
+    throw fileError('write', shownPath, e);
+  });
   return {
     async write(text) {
-      await handle.write(text);
+      await handle.write(text).catch((e: unknown) => {
+        throw fileError('write', shownPath, e);
+      });
     },
     close: () => handle.close(),
   };
@@ -101,7 +131,8 @@ async function fileSink(path: string): Promise<Sink> {
 
 /**
  * Writes every live entry to `outPath` (through a temporary file renamed at the end, so an export that
- * fails half-way never leaves a file that looks complete) or to stdout. Returns the entries written.
+ * fails half-way never leaves a file that looks complete) or to stdout. Returns the entries written;
+ * rejects with StdoutClosedError when the reader of stdout has gone.
  */
 export async function exportEntries(
   store: SuppressionStore,
@@ -109,12 +140,13 @@ export async function exportEntries(
   outPath: string | undefined,
 ): Promise<number> {
   const tmpPath = outPath && `${outPath}.${process.pid}.tmp`;
-  const sink = tmpPath ? await fileSink(tmpPath) : stdoutSink();
-  const total = await store.count();
+  const sink = tmpPath && outPath ? await fileSink(tmpPath, outPath) : stdoutSink();
   const progress = createProgress({ label: 'exporting', unit: 'entries' });
   let written = 0;
   let header = format === 'csv';
   try {
+    // Inside the try: when Redis fails here, the temporary file just opened is removed too.
+    const total = await store.count();
     for await (const chunk of exportSuppressions(store, format)) {
       await sink.write(chunk);
       // One line per entry; the CSV header is the first chunk's first line.
@@ -123,7 +155,10 @@ export async function exportEntries(
       progress.update(written, Math.max(total, written));
     }
     await sink.close();
-    if (tmpPath && outPath) await fs.promises.rename(tmpPath, outPath);
+    if (tmpPath && outPath)
+      await fs.promises.rename(tmpPath, outPath).catch((e: unknown) => {
+        throw fileError('write', outPath, e);
+      });
   } catch (e) {
     await sink.close().catch(() => undefined);
     if (tmpPath) await fs.promises.rm(tmpPath, { force: true });

@@ -11,6 +11,11 @@ const CONTROL_OR_SPACE = /[\x00-\x20\x7f]/;
 // eslint-disable-next-line no-control-regex
 const ASCII = /^[\x00-\x7f]*$/;
 const QUOTED_LOCAL_PART = /^"[^"\\\r\n]*"$/;
+/**
+ * RFC 5322 specials, which only a quoted local part may hold: unquoted, `a@b.com,c@d.com` or
+ * `x;a@b.com` is a list or a typo, not one mailbox, and storing it would suppress nobody.
+ */
+const SPECIALS = /[()<>[\]:;@\\,"]/;
 const DOMAIN_NAME = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*$/;
 const ADDRESS_LITERAL = /^\[[0-9a-f.:]+\]$|^\[ipv6:[0-9a-f.:]+\]$/;
 /** A trailing RFC 5322 comment, as in `jane@example.com (Jane Doe)`. */
@@ -38,7 +43,7 @@ function normalizeDomain(domain: string): string | undefined {
 function normalizeLocalPart(local: string): string | undefined {
   if (local === '' || local.length > MAX_LOCAL_PART_CHARS) return undefined;
   if (QUOTED_LOCAL_PART.test(local)) return local;
-  if (CONTROL_OR_SPACE.test(local) || local.includes('"') || local.startsWith('.') || local.endsWith('.')) {
+  if (CONTROL_OR_SPACE.test(local) || SPECIALS.test(local) || local.startsWith('.') || local.endsWith('.')) {
     return undefined;
   }
   return local.includes('..') ? undefined : local;

@@ -5,6 +5,8 @@ import { TEST_CREDENTIALS } from './gateway.js';
 import { TEST_REDIS_URL } from './redis.js';
 
 const ENTRY = ['--import', 'tsx', 'test/helpers/cli-entry.ts'];
+/** The real entry: the operator commands plus `start`, `user hash` and `--version`. */
+const MAIN_ENTRY = ['--import', 'tsx', 'src/cli/main.ts'];
 /** A CLI process still running after this long is killed, so a failed test leaves no orphan behind. */
 const KILL_AFTER_MS = 60_000;
 
@@ -41,8 +43,9 @@ export function startCli(
   args: string[],
   env: Record<string, string | undefined> = {},
   input?: string,
+  entry: string[] = ENTRY,
 ): RunningCli {
-  const child = spawn(process.execPath, [...ENTRY, ...args], {
+  const child = spawn(process.execPath, [...entry, ...args], {
     env: cliEnv(env),
     stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });
@@ -66,4 +69,13 @@ export function runCli(
   input?: string,
 ): Promise<CliResult> {
   return startCli(args, env, input).done;
+}
+
+/** Runs src/cli/main.ts, the entry `ses-relay` itself starts. */
+export function runMainCli(
+  args: string[],
+  env: Record<string, string | undefined> = {},
+  input?: string,
+): Promise<CliResult> {
+  return startCli(args, env, input, MAIN_ENTRY).done;
 }

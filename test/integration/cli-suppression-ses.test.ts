@@ -1,3 +1,5 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createSuppressionStore } from '../../src/suppression/index.js';
@@ -74,5 +76,31 @@ describe('ses-relay suppression and the SES account-level list (a real process)'
     ]);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('privacy mode (SUPPRESSION_HASH_KEY) stores hashes');
+  });
+
+  it('names SES_ENDPOINT, not the region, when SES refuses', async () => {
+    // An endpoint that refuses every call, as SES does for keys without the permission.
+    const refusing = http.createServer((_req, res) => {
+      res
+        .writeHead(403, { 'content-type': 'application/json', 'x-amzn-errortype': 'AccessDeniedException' })
+        .end(JSON.stringify({ message: 'not allowed here' }));
+    });
+    await new Promise<void>((resolve) => refusing.listen(0, '127.0.0.1', resolve));
+    const endpoint = `http://127.0.0.1:${(refusing.address() as AddressInfo).port}`;
+    try {
+      const result = await runCli(['suppression', 'import', '--from-ses'], {
+        ...env,
+        SES_ENDPOINT: endpoint,
+      });
+      expect(result.code).toBe(1);
+      // Line by line: the AWS SDK may print a warning about the Node version first.
+      expect(result.stderr.split('\n')).toContain(
+        `ses-relay: SES (${endpoint}): AccessDeniedException: not allowed here`,
+      );
+      expect(result.stderr).not.toContain('us-east-1');
+    } finally {
+      refusing.closeAllConnections();
+      await new Promise<void>((resolve) => refusing.close(() => resolve()));
+    }
   });
 });

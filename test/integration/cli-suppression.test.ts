@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { createSuppressionStore } from '../../src/suppression/index.js';
-import { runCli } from '../helpers/cli-run.js';
+import { runCli, startCli } from '../helpers/cli-run.js';
 import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from '../helpers/redis.js';
 
 describe('ses-relay suppression (a real process)', () => {
@@ -126,5 +126,70 @@ describe('ses-relay suppression (a real process)', () => {
     expect(result.code).toBe(0);
     expect(result.stderr).toContain('stdin: 1 added');
     expect((await store.get('e@example.com'))?.reason).toBe('imported');
+  });
+
+  it('refuses an address list or an address with specials in its local part, storing nothing', async () => {
+    const [list, semicolon, quoted] = await Promise.all([
+      runCli(['suppression', 'add', 'a@b.com,c@d.com'], env),
+      runCli(['suppression', 'add', 'x;a@b.com'], env),
+      runCli(['suppression', 'add', '"x;a"@b.com'], env),
+    ]);
+    expect(list.code).toBe(2);
+    expect(list.stderr).toContain('"a@b.com,c@d.com" is not an email address');
+    expect(semicolon.code).toBe(2);
+    expect(semicolon.stderr).toContain('"x;a@b.com" is not an email address');
+    // Quoted, the same characters are one valid local part.
+    expect(quoted).toMatchObject({ code: 0, stdout: 'suppressed "x;a"@b.com (manual)\n' });
+    expect(await store.count()).toBe(1);
+  });
+
+  it('reports a file it cannot read in one line, exit 1', async () => {
+    const missing = path.join(dir, 'nosuch.csv');
+    const result = await runCli(['suppression', 'import', missing], env);
+    expect(result).toMatchObject({
+      code: 1,
+      stdout: '',
+      stderr: `ses-relay: cannot read ${missing}: no such file or directory\n`,
+    });
+  });
+
+  it('takes the format from the first line for stdin and for a file name without a known extension', async () => {
+    const jsonLines = '\n{"address":"f@example.com","reason":"complaint"}\n{"address":"g@example.com"}\n';
+    const txt = path.join(dir, 'list.txt');
+    fs.writeFileSync(txt, 'address,reason\nh@example.com,bounce\n');
+    const noExtension = path.join(dir, 'feedback');
+    fs.writeFileSync(noExtension, '{"address":"i@example.com","reason":"manual"}\n');
+    const [stdin, csvFile, jsonFile] = await Promise.all([
+      runCli(['suppression', 'import', '-'], env, jsonLines),
+      runCli(['suppression', 'import', txt], env),
+      runCli(['suppression', 'import', noExtension], env),
+    ]);
+    expect(stdin.code).toBe(0);
+    expect(stdin.stderr).toContain('stdin: 2 added, 0 updated, 0 invalid (3 lines)');
+    expect(csvFile.code).toBe(0);
+    expect(csvFile.stderr).toContain('1 added, 0 updated, 0 invalid');
+    expect(jsonFile.code).toBe(0);
+    expect(jsonFile.stderr).toContain('1 added, 0 updated, 0 invalid');
+    expect(await store.get('f@example.com')).toMatchObject({ reason: 'complaint' });
+    expect(await store.get('g@example.com')).toMatchObject({ reason: 'imported' });
+    expect(await store.get('h@example.com')).toMatchObject({ reason: 'bounce' });
+    expect(await store.get('i@example.com')).toMatchObject({ reason: 'manual' });
+  });
+
+  it('ends an export quietly, exit 0, when the reader of stdout goes away (export | head -1)', async () => {
+    // Far more than a pipe buffer holds, so the export is still writing when the reader leaves.
+    const entries = 20_000;
+    const records = Array.from({ length: entries }, (_, i) => ({
+      address: `reader-${i}@example.com`,
+      details: { reason: 'manual' as const },
+    }));
+    expect((await store.importMany(records)).added).toBe(entries);
+    const running = startCli(['suppression', 'export'], env);
+    // The reader takes the first chunk and closes its end of the pipe, as `head -1` does.
+    running.child.stdout!.once('data', () => running.child.stdout!.destroy());
+    const result = await running.done;
+    expect(result.stdout.startsWith('address,reason,since,expires_at\n')).toBe(true);
+    expect(result.stdout.split('\n').length).toBeLessThan(entries);
+    expect(result).toMatchObject({ code: 0, stderr: '' });
   });
 });

@@ -1,5 +1,6 @@
+import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli-run.js';
+import { runCli, runMainCli } from '../helpers/cli-run.js';
 
 describe('ses-relay usage errors and help (a real process)', () => {
   it('exits 0 for --help, 2 for usage and configuration errors, 1 when Redis is unreachable', async () => {
@@ -34,5 +35,17 @@ describe('ses-relay usage errors and help (a real process)', () => {
     expect(jsonToStdout.stderr).toContain('--json needs --out or --to-ses');
     expect(noRedis.code).toBe(1);
     expect(noRedis.stderr).toMatch(/^ses-relay: cannot reach Redis at 127\.0\.0\.1:1 \(REDIS_URL\)/m);
+  });
+
+  it('prints the package version for --version, exit 0, through the real entry', async () => {
+    const { version } = JSON.parse(fs.readFileSync('package.json', 'utf8')) as { version: string };
+    const [long, short] = await Promise.all([runMainCli(['--version']), runMainCli(['-V'])]);
+    expect(long).toMatchObject({ code: 0, stdout: `${version}\n`, stderr: '' });
+    expect(short).toMatchObject({ code: 0, stdout: `${version}\n` });
+  });
+
+  it('exits 1 with one line, not the usage text, when user hash is piped an empty password', async () => {
+    const result = await runMainCli(['user', 'hash'], {}, '\n');
+    expect(result).toMatchObject({ code: 1, stdout: '', stderr: 'error: refusing an empty password\n' });
   });
 });

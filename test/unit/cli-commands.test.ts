@@ -87,6 +87,10 @@ describe('operator command line', () => {
     [['queue', 'stats', '--verbose'], "unknown option '--verbose'"],
     [['suppression', 'add', 'a@example.com', '--reason', 'spite'], 'Allowed choices are bounce, complaint'],
     [['suppression', 'add', 'a@example.com', '--expires', 'soon'], 'expected a duration'],
+    [
+      ['suppression', 'add', 'a@example.com', '--expires', '999999999d'],
+      "option '--expires <duration>' argument '999999999d' is invalid. expected at most 36500d",
+    ],
     [['suppression', 'list', '--since', 'yesterday'], 'expected an ISO date'],
     [['send-test', '--timeout', '0s'], 'expected a duration'],
     [['suppression'], 'Usage: ses-relay suppression'],

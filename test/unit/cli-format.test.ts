@@ -1,9 +1,11 @@
+import { Readable } from 'node:stream';
 import { InvalidArgumentError } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { duration, pointInTime, positiveInt } from '../../src/cli/arguments.js';
 import { formatDuration, formatTime, table } from '../../src/cli/output.js';
 import { createProgress, formatProgress } from '../../src/cli/progress.js';
 import { createSesCaller } from '../../src/cli/ses-calls.js';
+import { sniffFormat } from '../../src/cli/import-format.js';
 import { formatFromName } from '../../src/cli/suppression-files.js';
 import { describeEvent } from '../../src/cli/timeline-format.js';
 
@@ -90,7 +92,34 @@ describe('CLI text', () => {
     expect(formatFromName('list.jsonl')).toBe('jsonl');
     expect(formatFromName('list.NDJSON')).toBe('jsonl');
     expect(formatFromName('list.csv')).toBe('csv');
-    expect(formatFromName('-')).toBe('csv');
+    // No extension that names a format: the first line decides (sniffFormat).
+    expect(formatFromName('-')).toBeUndefined();
+    expect(formatFromName('list.txt')).toBeUndefined();
+    expect(formatFromName('bounces')).toBeUndefined();
+  });
+
+  it('takes an unnamed import format from the first non-blank line and keeps every line', async () => {
+    const lines = (...items: string[]): AsyncIterable<string> => Readable.from(items);
+    const collect = async (iterable: AsyncIterable<string>) => {
+      const all: string[] = [];
+      for await (const line of iterable) all.push(line);
+      return all;
+    };
+    const jsonl = await sniffFormat(
+      lines('', '\uFEFF{"address":"a@example.com"}', '{"address":"b@example.com"}'),
+    );
+    expect(jsonl.format).toBe('jsonl');
+    expect(await collect(jsonl.lines)).toEqual([
+      '',
+      '\uFEFF{"address":"a@example.com"}',
+      '{"address":"b@example.com"}',
+    ]);
+    const csv = await sniffFormat(lines('address,reason', 'a@example.com,bounce'));
+    expect(csv.format).toBe('csv');
+    expect(await collect(csv.lines)).toEqual(['address,reason', 'a@example.com,bounce']);
+    const empty = await sniffFormat(lines('', ' '));
+    expect(empty.format).toBe('csv');
+    expect(await collect(empty.lines)).toEqual(['', ' ']);
   });
 });
 

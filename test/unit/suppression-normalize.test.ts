@@ -20,6 +20,8 @@ describe('normalizeAddress', () => {
     ['jane@[192.0.2.1]', 'jane@[192.0.2.1]'],
     ['"john doe"@example.com', '"john doe"@example.com'],
     ['a.b@sub.example.co.uk', 'a.b@sub.example.co.uk'],
+    ['"a,b;c"@example.com', '"a,b;c"@example.com'],
+    ["o'brien!#$%&*=?^_`{|}~-@example.com", "o'brien!#$%&*=?^_`{|}~-@example.com"],
   ])('normalises %j to %j', (input, expected) => {
     expect(normalizeAddress(input)).toBe(expected);
   });
@@ -43,6 +45,17 @@ describe('normalizeAddress', () => {
     ['jane\u0000@example.com'],
     [`${'a'.repeat(65)}@example.com`],
     [`jane@${'a'.repeat(250)}.com`],
+    ['a@b.com,c@d.com'],
+    ['x;a@b.com'],
+    ['ja(ne@example.com'],
+    ['ja)ne@example.com'],
+    ['ja<ne@example.com'],
+    ['ja[ne@example.com'],
+    ['ja]ne@example.com'],
+    ['ja:ne@example.com'],
+    ['ja\\ne@example.com'],
+    ['ja"ne@example.com'],
+    ['jane@doe@example.com'],
   ])('rejects %j', (input) => {
     expect(normalizeAddress(input)).toBeUndefined();
   });
