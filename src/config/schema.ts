@@ -129,6 +129,8 @@ const senderList = z
   });
 
 const BOUNCE_VERDICTS = ['suppress', 'mirror', 'soft', 'record'] as const;
+/** SES's bounce types; subtypes are open (AWS adds new ones), types are not. */
+const BOUNCE_TYPES = ['permanent', 'transient', 'undetermined'];
 
 /** "Transient/General=record, Undetermined=suppress": overrides of the bounce policy table. */
 const bounceRules = z
@@ -140,6 +142,7 @@ const bounceRules = z
       const [rule = '', verdict = ''] = entry.split('=');
       if (
         !/^[A-Za-z]+(\/[A-Za-z]+)?$/.test(rule) ||
+        !BOUNCE_TYPES.includes(rule.split('/')[0]!.toLowerCase()) ||
         !(BOUNCE_VERDICTS as readonly string[]).includes(verdict)
       ) {
         ctx.addIssue({

@@ -13,7 +13,10 @@ import type { SoftBounceOptions, SuppressionDetails } from './suppression-sink.j
 export type BounceVerdict = 'suppress' | 'mirror' | 'soft' | 'record';
 
 export interface FeedbackPolicy {
-  /** Keyed `${bounceType}/${bounceSubType}`; a bounce type alone (`Permanent`) is the fallback for its subtypes. */
+  /**
+   * Keyed `${bounceType}/${bounceSubType}`; a bounce type alone (`Permanent`) is the fallback for its
+   * subtypes. Keys are matched without regard to case.
+   */
   bounceRules: Readonly<Record<string, BounceVerdict>>;
   softBounceLimit: number;
   softBounceWindowMs: number;
@@ -41,7 +44,7 @@ export const DEFAULT_BOUNCE_RULES: Readonly<Record<string, BounceVerdict>> = {
 };
 
 export const DEFAULT_FEEDBACK_POLICY: FeedbackPolicy = Object.freeze({
-  bounceRules: DEFAULT_BOUNCE_RULES,
+  bounceRules: lowerKeys(DEFAULT_BOUNCE_RULES),
   softBounceLimit: 3,
   softBounceWindowMs: 14 * 86_400_000,
   complaintIgnoredFeedbackTypes: ['not-spam'],
@@ -57,9 +60,29 @@ export type FeedbackAction =
 
 const VERDICTS: readonly string[] = ['suppress', 'mirror', 'soft', 'record'] satisfies BounceVerdict[];
 
-/** Defaults with overrides on top; bounce rules merge rule by rule, so one override keeps the rest. */
+function lowerKeys(rules: Readonly<Record<string, BounceVerdict>>): Record<string, BounceVerdict> {
+  return Object.fromEntries(Object.entries(rules).map(([rule, verdict]) => [rule.toLowerCase(), verdict]));
+}
+
+/**
+ * Defaults with overrides on top, rule by rule, so one override keeps the rest. An override that names
+ * a bounce type alone (`Transient=soft`) covers all of that type's subtypes: the defaults' rules for
+ * its subtypes give way, unless the overrides name a subtype too.
+ */
+function mergeBounceRules(
+  overrides: Readonly<Record<string, BounceVerdict>> = {},
+): Record<string, BounceVerdict> {
+  const given = lowerKeys(overrides);
+  const wholeTypes = Object.keys(given).filter((rule) => !rule.includes('/'));
+  const defaults = Object.entries(lowerKeys(DEFAULT_BOUNCE_RULES)).filter(
+    ([rule]) => !wholeTypes.some((type) => rule.startsWith(`${type}/`)),
+  );
+  return { ...Object.fromEntries(defaults), ...given };
+}
+
+/** Defaults with overrides on top (see mergeBounceRules for the bounce rules). */
 export function resolvePolicy(overrides: Partial<FeedbackPolicy> = {}): FeedbackPolicy {
-  const bounceRules = { ...DEFAULT_BOUNCE_RULES, ...overrides.bounceRules };
+  const bounceRules = mergeBounceRules(overrides.bounceRules);
   const policy = { ...DEFAULT_FEEDBACK_POLICY, ...overrides, bounceRules };
   for (const [rule, verdict] of Object.entries(bounceRules)) {
     if (!VERDICTS.includes(verdict)) throw new Error(`bounce rule ${rule}: unknown verdict ${verdict}`);
@@ -76,7 +99,8 @@ export function bounceVerdict(
   bounceType: string,
   bounceSubType: string,
 ): BounceVerdict {
-  return policy.bounceRules[`${bounceType}/${bounceSubType}`] ?? policy.bounceRules[bounceType] ?? 'record';
+  const type = bounceType.toLowerCase();
+  return policy.bounceRules[`${type}/${bounceSubType.toLowerCase()}`] ?? policy.bounceRules[type] ?? 'record';
 }
 
 export function decideFeedback(
@@ -173,7 +197,9 @@ function decideComplaint(
   receivedAt: number,
 ): FeedbackAction[] {
   const feedbackType = complaint.complaintFeedbackType;
-  const ignored = feedbackType !== undefined && policy.complaintIgnoredFeedbackTypes.includes(feedbackType);
+  const ignored =
+    feedbackType !== undefined &&
+    policy.complaintIgnoredFeedbackTypes.some((type) => type.toLowerCase() === feedbackType.toLowerCase());
   const at = timeOf(complaint.timestamp, mail.timestamp, receivedAt);
   const addresses = uniqueBy(complaint.complainedRecipients, (r) => r.emailAddress).map((r) => r.address);
   const actions: FeedbackAction[] = addresses.map((address) => {

@@ -1,6 +1,7 @@
 // Parses the SES event inside an SNS notification (the Message string, JSON a second time) into a
 // typed event. Identity notifications name their type in `notificationType`, configuration-set
 // event publishing in `eventType`; the bodies are otherwise the same. Pure; unknown fields are ignored.
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { WebhookError } from './errors.js';
 import { describeIssues } from './sns-envelope.js';
@@ -122,4 +123,27 @@ function parseBody<T>(schema: z.ZodType<T>, json: unknown, name: string): T {
 export function bareAddress(value: string): string {
   const angle = /<([^<>]+)>\s*$/.exec(value);
   return (angle?.[1] ?? value).trim();
+}
+
+/**
+ * The identity of the SES event itself, by which it is applied once: a bounce or complaint by its
+ * feedbackId, a delivery by message, time and recipients. One event can arrive in two SNS messages
+ * with different MessageIds (an identity's notification topic and a configuration set's event
+ * destination, or over HTTP and over SQS); counting it twice would double the bounce and complaint
+ * rates and suppress after fewer soft bounces. Other events keep the id of the message carrying them.
+ */
+export function sesEventKey(event: SesEvent, carrierId: string): string {
+  switch (event.type) {
+    case 'Bounce':
+      return event.bounce.feedbackId ? `bounce:${event.bounce.feedbackId}` : carrierId;
+    case 'Complaint':
+      return event.complaint.feedbackId ? `complaint:${event.complaint.feedbackId}` : carrierId;
+    case 'Delivery': {
+      const recipients = event.delivery.recipients.map((recipient) => recipient.toLowerCase()).sort();
+      const identity = [event.mail.messageId, event.delivery.timestamp ?? '', ...recipients].join('\n');
+      return `delivery:${createHash('sha1').update(identity).digest('hex')}`;
+    }
+    default:
+      return carrierId;
+  }
 }

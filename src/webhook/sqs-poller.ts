@@ -57,7 +57,7 @@ export function createSqsPoller(options: SqsPollerOptions): SqsPoller {
     const id = message.MessageId ?? '';
     // Raw delivery has no signature to check; SQS itself authenticated the sender (IAM policy).
     const result: SnsResult = isSnsEnvelope(body)
-      ? await options.webhook.handleSnsBody(body, {})
+      ? await options.webhook.handleSnsBody(body, {}, 'sqs')
       : await options.webhook.applySesEvent(`sqs:${id}`, body);
     if (result.status === 200) {
       await client.send(

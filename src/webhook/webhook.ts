@@ -11,7 +11,7 @@ import { createFeedbackLedger } from './feedback-ledger.js';
 import { decideFeedback, resolvePolicy, type FeedbackPolicy } from './feedback-policy.js';
 import { httpsGet } from './https-get.js';
 import { createFeedbackKeys } from './keys.js';
-import { parseSesEvent, type SesEvent } from './ses-event.js';
+import { parseSesEvent, sesEventKey, type SesEvent } from './ses-event.js';
 import { headerValue, parseSnsEnvelope, type SnsConfirmation, type SnsHeaders } from './sns-envelope.js';
 import { checkSubscribeUrl } from './sns-url.js';
 import { createSnsVerifier, type CertificateFetcher, type SnsVerifier } from './sns-verify.js';
@@ -50,7 +50,8 @@ export interface SnsResult {
 }
 
 export interface SnsWebhook {
-  handleSnsBody(bodyText: string, headers?: SnsHeaders): Promise<SnsResult>;
+  /** `source` 'sqs': read from an SQS queue, where old messages are not refused as replays. */
+  handleSnsBody(bodyText: string, headers?: SnsHeaders, source?: 'http' | 'sqs'): Promise<SnsResult>;
   /** For sources that are already authenticated (SQS with raw delivery): the SES event JSON and a stable id. */
   applySesEvent(id: string, messageText: string): Promise<SnsResult>;
   /** Problems start-up should log, e.g. an empty topic list. */
@@ -96,14 +97,15 @@ export function createSnsWebhook(options: SnsWebhookOptions): SnsWebhook {
     const event = parseSesEvent(messageText);
     const sesMessageId = 'mail' in event ? event.mail.messageId : undefined;
     const eventLog = log.child({ snsMessageId: id, sesMessageId, ...context });
+    const key = sesEventKey(event, id);
     try {
-      if (await ledger.isDone(id)) {
+      if (await ledger.isDone(key)) {
         eventLog.info({ type: event.type }, 'sns.duplicate');
         return ok('duplicate');
       }
       const receivedAt = now();
-      const counts = await apply(decideFeedback(event, policy, receivedAt), id, eventLog);
-      const fresh = await ledger.commit(id, counts, receivedAt);
+      const counts = await apply(decideFeedback(event, policy, receivedAt), key, eventLog);
+      const fresh = await ledger.commit(key, counts, receivedAt);
       eventLog.debug({ type: event.type, fresh }, 'sns.applied');
       // Best effort: a timeline entry that fails to write must not make SNS redeliver the event.
       if (fresh)
@@ -138,7 +140,11 @@ export function createSnsWebhook(options: SnsWebhookOptions): SnsWebhook {
     return ok('confirmed');
   }
 
-  async function handleSnsBody(bodyText: string, headers: SnsHeaders = {}): Promise<SnsResult> {
+  async function handleSnsBody(
+    bodyText: string,
+    headers: SnsHeaders = {},
+    source: 'http' | 'sqs' = 'http',
+  ): Promise<SnsResult> {
     try {
       const message = parseSnsEnvelope(bodyText, headers);
       if (allowedTopics.size === 0) throw new WebhookError('SNS_NO_TOPICS', 'no SNS topic is configured');
@@ -147,7 +153,9 @@ export function createSnsWebhook(options: SnsWebhookOptions): SnsWebhook {
       }
       await verifier.verify(message);
       if (message.Type !== 'Notification') return await confirm(message);
-      if (now() - Date.parse(message.Timestamp) > dedupeWindowMs) {
+      // Over HTTP a signed message could be replayed once its done marker has expired. A queue is
+      // authenticated by IAM and holds feedback through long outages, so its messages have no age limit.
+      if (source === 'http' && now() - Date.parse(message.Timestamp) > dedupeWindowMs) {
         throw new WebhookError(
           'SNS_STALE_MESSAGE',
           `message of ${message.Timestamp} is older than the dedupe window`,

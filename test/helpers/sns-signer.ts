@@ -170,9 +170,24 @@ export function snsHeaders(message: SnsMessage): Record<string, string> {
 }
 
 /** An SES event from test/fixtures/ses, parsed. */
+let fixtureEvents = 0;
+
+/**
+ * A payload from test/fixtures/ses, as a new SES event: each call gives bounces and complaints a
+ * feedbackId of their own (SES gives every event one, and the webhook applies an event once by it),
+ * and deliveries a timestamp of their own. Posting the same returned object twice is one event
+ * delivered twice.
+ */
 export function sesFixture(name: string): Record<string, unknown> {
   const file = new URL(`../fixtures/ses/${name}.json`, import.meta.url);
-  return JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+  const event = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, Record<string, unknown>>;
+  const serial = String(++fixtureEvents).padStart(6, '0');
+  for (const part of ['bounce', 'complaint'] as const) {
+    const feedbackId = event[part]?.feedbackId;
+    if (typeof feedbackId === 'string') event[part]!.feedbackId = `${feedbackId}-${serial}`;
+  }
+  if (event.delivery) event.delivery.timestamp = new Date(Date.UTC(2026, 0, 1) + fixtureEvents).toISOString();
+  return event;
 }
 
 /**

@@ -6,6 +6,11 @@ import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { createSnsSigner, sesFixture, TEST_TOPIC_ARN, type SnsSigner } from '../helpers/sns-signer.js';
 import { waitFor } from '../helpers/wait.js';
 
+function bounce(address: string): Record<string, unknown> {
+  const event = sesFixture('bounce-permanent') as { bounce: Record<string, unknown> };
+  return { ...event, bounce: { ...event.bounce, bouncedRecipients: [{ emailAddress: address }] } };
+}
+
 describe('SES feedback through SQS polling', () => {
   let sqs: FakeSqs;
   let gw: TestGateway;
@@ -35,6 +40,15 @@ describe('SES feedback through SQS polling', () => {
     const complainer = (complaint.complaint as { complainedRecipients: { emailAddress: string }[] })
       .complainedRecipients[0]!;
     expect(await store.isSuppressed(complainer.emailAddress)).toBe(true);
+  });
+
+  it('applies feedback that waited in the queue longer than the dedupe window (an outage)', async () => {
+    const store = createSuppressionStore({ redis: gw.redis, prefix: gw.config.REDIS_PREFIX });
+    const event = bounce('late@example.com');
+    const timestamp = new Date(Date.now() - 3 * 86_400_000).toISOString();
+    const id = sqs.send(JSON.stringify(signer.notification(event, { timestamp })));
+    await waitFor(() => sqs.deleted.includes(id), { timeoutMs: 15_000 });
+    expect(await store.isSuppressed('late@example.com')).toBe(true);
   });
 
   it('leaves a forged or malformed message in the queue for the redrive policy', async () => {

@@ -65,7 +65,8 @@ describe('SNS webhook while Redis fails', () => {
 
   it('answers 503 while Redis is down, then applies the redelivery once Redis is back', async () => {
     await redisServer.kill();
-    const message = signer.notification(sesFixture('bounce-permanent'));
+    const event = sesFixture('bounce-permanent') as { bounce: { feedbackId: string } };
+    const message = signer.notification(event);
     const down = await server.post(message);
     expect(down).toMatchObject({ status: 503, json: { error: { code: 'FEEDBACK_UNAVAILABLE' } } });
     expect(server.logs.find((line) => line.msg === 'sns.refused')).toMatchObject({
@@ -76,7 +77,8 @@ describe('SNS webhook while Redis fails', () => {
     await restartRedis();
     expect(await server.post(message)).toEqual({ status: 200, json: { status: 'applied' } });
     expect(server.sink.addresses()).toContain('jane@example.com');
-    expect(await redis.exists(keys.done(message.MessageId))).toBe(1);
+    // Applied once per SES event, whatever SNS message carries it.
+    expect(await redis.exists(keys.done(`bounce:${event.bounce.feedbackId}`))).toBe(1);
     expect((await stats()).bounced_hard).toBe(1);
   });
 

@@ -29,7 +29,8 @@ describe('SNS webhook over HTTP', () => {
   it.each(['1', '2'] as const)(
     'applies a SignatureVersion %s bounce and answers 200 once Redis holds it',
     async (version) => {
-      const message = fx.signer.notification(sesFixture('bounce-permanent'), { version });
+      const event = sesFixture('bounce-permanent') as { bounce: { feedbackId: string } };
+      const message = fx.signer.notification(event, { version });
       const reply = await fx.server.post(message);
       expect(reply).toEqual({ status: 200, json: { status: 'applied' } });
       expect(fx.server.sink.suppressed).toEqual([
@@ -43,7 +44,7 @@ describe('SNS webhook over HTTP', () => {
           }),
         },
       ]);
-      expect(await fx.redis.exists(keys.done(message.MessageId))).toBe(1);
+      expect(await fx.redis.exists(keys.done(`bounce:${event.bounce.feedbackId}`))).toBe(1);
       expect(await todayStats()).toEqual({ bounced_hard: 1, 'bounce:Permanent/General': 1 });
     },
   );
@@ -234,6 +235,16 @@ describe('SNS webhook over HTTP', () => {
         'feedback.bounce.recorded',
       ]),
     );
+  });
+
+  it('applies one SES event once when two SNS messages carry it (an identity topic and an event destination)', async () => {
+    const event = bounce('Transient', 'General', ['twice@example.com']);
+    const { notificationType: _, ...published } = event as Record<string, unknown>;
+    const first = await fx.server.post(fx.signer.notification(event));
+    const second = await fx.server.post(fx.signer.notification({ ...published, eventType: 'Bounce' }));
+    expect([first.json, second.json]).toEqual([{ status: 'applied' }, { status: 'duplicate' }]);
+    expect(fx.server.sink.softBounces.map((call) => call.address)).toEqual(['twice@example.com']);
+    expect((await todayStats()).bounced_soft).toBe(1);
   });
 
   it('applies an already-authenticated SES event (the SQS path) once per id', async () => {

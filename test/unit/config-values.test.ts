@@ -70,6 +70,13 @@ describe('messages for bad values', () => {
     expect(message).toContain('SES_RATE_FACTOR: expected a number above 0 and at most 1');
   });
 
+  it('refuse a bounce rule for a bounce type SES does not have', () => {
+    expect(problemsOf({ BOUNCE_RULES: 'Transeint=soft' })).toContain('"Transeint=soft" is not Type[/SubType]=');
+    expect(parseConfig({ BOUNCE_RULES: 'transient/Foo=record' }).BOUNCE_RULES).toEqual({
+      'transient/Foo': 'record',
+    });
+  });
+
   it('refuse a fractional implicit-TLS port', () => {
     expect(problemsOf({ SMTP_TLS_PORT: '465.5' })).toContain('SMTP_TLS_PORT: expected a port number');
   });

@@ -172,6 +172,22 @@ describe('feedback policy: bounces', () => {
     );
   });
 
+  it('lets a rule for a whole bounce type cover its subtypes, in any spelling of case', () => {
+    const policy = resolvePolicy({
+      bounceRules: { Undetermined: 'suppress', transient: 'soft', 'TRANSIENT/contentrejected': 'record' },
+    });
+    const first = (type: string, subtype: string) => summary(decide(bounceEvent(type, subtype), policy))[0];
+    expect(first('Undetermined', 'Undetermined')).toBe('suppress jane@example.com');
+    expect(first('Transient', 'MessageTooLarge')).toMatch(/^soft jane@example.com/);
+    expect(first('Transient', 'ContentRejected')).toBe('record jane@example.com');
+    expect(first('Permanent', 'OnAccountSuppressionList')).toBe('mirror jane@example.com');
+  });
+
+  it('ignores complaint feedback types whatever their case', () => {
+    const policy = resolvePolicy({ complaintIgnoredFeedbackTypes: ['not-spam'] });
+    expect(summary(decide(complaintEvent('Not-Spam'), policy))[0]).toMatch(/^record/);
+  });
+
   it('refuses a policy with a limit below one or a non-positive window', () => {
     expect(() => resolvePolicy({ softBounceLimit: 0 })).toThrow(/softBounceLimit/);
     expect(() => resolvePolicy({ softBounceLimit: 2.5 })).toThrow(/softBounceLimit/);
