@@ -133,17 +133,14 @@ export function bareAddress(value: string): string {
  * rates and suppress after fewer soft bounces. Other events keep the id of the message carrying them.
  */
 export function sesEventKey(event: SesEvent, carrierId: string): string {
-  switch (event.type) {
-    case 'Bounce':
-      return event.bounce.feedbackId ? `bounce:${event.bounce.feedbackId}` : carrierId;
-    case 'Complaint':
-      return event.complaint.feedbackId ? `complaint:${event.complaint.feedbackId}` : carrierId;
-    case 'Delivery': {
-      const recipients = event.delivery.recipients.map((recipient) => recipient.toLowerCase()).sort();
-      const identity = [event.mail.messageId, event.delivery.timestamp ?? '', ...recipients].join('\n');
-      return `delivery:${createHash('sha1').update(identity).digest('hex')}`;
-    }
-    default:
-      return carrierId;
+  if (event.type === 'Bounce' && event.bounce.feedbackId) return `bounce:${event.bounce.feedbackId}`;
+  if (event.type === 'Complaint' && event.complaint.feedbackId) {
+    return `complaint:${event.complaint.feedbackId}`;
   }
+  if (event.type === 'Delivery') {
+    const recipients = event.delivery.recipients.map((recipient) => recipient.toLowerCase()).sort();
+    const identity = [event.mail.messageId, event.delivery.timestamp ?? '', ...recipients].join('\n');
+    return `delivery:${createHash('sha1').update(identity).digest('hex')}`;
+  }
+  return carrierId;
 }
