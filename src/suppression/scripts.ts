@@ -9,8 +9,11 @@ import { defineScript } from '../shared/lua.js';
 // A new field costs one HSETNX: the common case of imports and first bounces. An expired entry is
 // replaced as if new. A live entry keeps the earlier firstSeen and counts one more event; the reason,
 // details and expiry become the event's unless the stored lastSeen is later (an out-of-order or
-// replayed event must not overwrite newer facts). An event whose details, SES feedback id included,
-// equal the stored ones is the stored event delivered again and changes nothing.
+// replayed event must not overwrite newer facts) or the event is weaker evidence: a manual or
+// imported entry never replaces a bounce or complaint, nor a bounce a complaint. Nor does a bounce or
+// complaint entry ever get a shorter life: a dead mailbox must not receive mail again because an
+// operator added it with an expiry. An event whose details, SES feedback id included, equal the
+// stored ones is the stored event delivered again and changes nothing.
 const UPSERT = `
 local function liveSummary(key, field, now)
   local s = redis.call('HGET', key, field)
@@ -18,6 +21,9 @@ local function liveSummary(key, field, now)
   local e = string.match(s, ',(%w+)$')
   return s, (e == nil or tonumber(e, 36) > now)
 end
+
+-- Strength of the evidence behind an entry: complaint > bounce > manual, imported.
+local RANK = { c = 3, b = 2, m = 1, i = 1 }
 
 local function withExpiry(head, exp36)
   if exp36 == '' then return head end
@@ -54,9 +60,14 @@ local function upsert(sKey, dKey, expKey, now, field, at, at36, reason, exp, exp
       end
     end
     if tonumber(first36, 36) > at then first36 = at36 end
-    if tonumber(oldLast36, 36) > at then
-      newer, last36, json, reason = false, oldLast36, oldJson, string.sub(old, 1, 1)
-      exp36 = string.match(old, ',(%w+)$') or ''
+    local oldReason = string.sub(old, 1, 1)
+    local oldExp36 = string.match(old, ',(%w+)$') or ''
+    if tonumber(oldLast36, 36) > at or (RANK[reason] or 0) < (RANK[oldReason] or 0) then
+      newer, last36, json, reason, exp36 = false, oldLast36, oldJson, oldReason, oldExp36
+    elseif oldReason == 'b' or oldReason == 'c' then
+      if oldExp36 == '' or (exp36 ~= '' and tonumber(exp36, 36) < tonumber(oldExp36, 36)) then
+        exp36 = oldExp36
+      end
     end
   end
   local summary = withExpiry(reason .. first36, exp36)
@@ -68,8 +79,8 @@ local function upsert(sKey, dKey, expKey, now, field, at, at36, reason, exp, exp
   else
     redis.call('HDEL', dKey, field)
   end
-  if newer and exp ~= '' then
-    redis.call('ZADD', expKey, exp, field)
+  if newer and exp36 ~= '' then
+    redis.call('ZADD', expKey, tonumber(exp36, 36), field)
   elseif newer then
     redis.call('ZREM', expKey, field)
   end

@@ -79,8 +79,11 @@ export interface SuppressionStore {
     address: string,
     options: SoftBounceOptions,
   ): Promise<{ count: number; suppressed: boolean }>;
-  /** Forgets the address's soft bounces (a delivery shows the mailbox works again). */
-  resetSoftBounces(address: string): Promise<void>;
+  /**
+   * Forgets the address's soft bounces (a delivery shows the mailbox works again): those up to
+   * `before` (the delivery's time), or all when not given.
+   */
+  resetSoftBounces(address: string, before?: number): Promise<void>;
 }
 
 function badAddress(): RelayError {
@@ -227,9 +230,12 @@ export function createSuppressionStore(options: SuppressionStoreOptions): Suppre
       return { count: reply[0], suppressed: reply[1] === 1 };
     },
 
-    async resetSoftBounces(address) {
+    async resetSoftBounces(address, before) {
       const loc = locate(address);
-      if (loc !== undefined) await redis.del(keys.softBounces(loc.field));
+      if (loc === undefined) return;
+      const key = keys.softBounces(loc.field);
+      if (before === undefined) await redis.del(key);
+      else await redis.zremrangebyscore(key, '-inf', before);
     },
   };
   return store;

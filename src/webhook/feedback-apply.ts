@@ -64,7 +64,7 @@ export function createFeedbackApplier(options: FeedbackApplierOptions): Feedback
       case 'count-soft-bounce':
         return countSoftBounce(action, claim!, log);
       case 'reset-soft-bounces':
-        await store.resetSoftBounces(action.address);
+        await store.resetSoftBounces(action.address, action.at);
         return;
       case 'record':
         log.info({ address: shown(action.address), detail: quoted(action.detail) }, action.event);

@@ -54,7 +54,8 @@ export const DEFAULT_FEEDBACK_POLICY: FeedbackPolicy = Object.freeze({
 export type FeedbackAction =
   | { kind: 'suppress'; address: string; details: SuppressionDetails; mirror: boolean }
   | { kind: 'count-soft-bounce'; address: string; options: SoftBounceOptions }
-  | { kind: 'reset-soft-bounces'; address: string }
+  /** `at`: the delivery's time; soft bounces after it (reported out of order) still count. */
+  | { kind: 'reset-soft-bounces'; address: string; at: number }
   | { kind: 'record'; event: string; address?: string; detail?: string }
   | { kind: 'count'; field: StatField | `${'bounce' | 'complaint' | 'delay'}:${string}`; by: number };
 
@@ -115,8 +116,9 @@ export function decideFeedback(
       return decideComplaint(event.complaint, event.mail, policy, receivedAt);
     case 'Delivery': {
       const addresses = uniqueBy(event.delivery.recipients, (r) => r).map((r) => r.address);
+      const at = timeOf(event.delivery.timestamp, event.mail.timestamp, receivedAt);
       const resets: FeedbackAction[] = policy.resetSoftBouncesOnDelivery
-        ? addresses.map((address) => ({ kind: 'reset-soft-bounces', address }))
+        ? addresses.map((address) => ({ kind: 'reset-soft-bounces', address, at }))
         : [];
       return [...resets, count('delivered', addresses.length)];
     }

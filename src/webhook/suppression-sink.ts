@@ -22,5 +22,6 @@ export interface SuppressionSink {
   suppress(address: string, details: SuppressionDetails): Promise<unknown>;
   /** Not idempotent by itself; the webhook guards each (SNS message, address) pair. */
   recordSoftBounce(address: string, opts: SoftBounceOptions): Promise<{ count: number; suppressed: boolean }>;
-  resetSoftBounces(address: string): Promise<unknown>;
+  /** Forgets the soft bounces up to `before` (all when not given). */
+  resetSoftBounces(address: string, before?: number): Promise<unknown>;
 }

@@ -86,6 +86,18 @@ describe('suppression store: soft bounces', () => {
     await store.resetSoftBounces('not an address');
   });
 
+  it('forgets on a delivery only the soft bounces from before it (a delivery reported late)', async () => {
+    const store = fx.store('late-delivery');
+    const address = 'late@example.com';
+    await store.recordSoftBounce(address, { ...policy, at: NOV_1_2026 + 2 * HOUR_MS });
+    await store.recordSoftBounce(address, { ...policy, at: NOV_1_2026 + 3 * HOUR_MS });
+    await store.resetSoftBounces(address, NOV_1_2026 + HOUR_MS);
+    expect(await store.recordSoftBounce(address, { ...policy, at: NOV_1_2026 + 4 * HOUR_MS })).toEqual({
+      count: 3,
+      suppressed: true,
+    });
+  });
+
   it('lets the resulting suppression expire when told, and does not downgrade a hard suppression', async () => {
     const store = fx.store('expire');
     await store.recordSoftBounce('a@example.com', { windowMs: DAY_MS, limit: 1, suppressForMs: 7 * DAY_MS });

@@ -214,6 +214,51 @@ describe('suppression store: expiry', () => {
   });
 });
 
+describe('suppression store: weaker evidence', () => {
+  it('never lets a manual entry with an expiry replace a bounce or complaint, nor shorten it', async () => {
+    const store = fx.store('weaker');
+    await store.suppress('dead@example.com', { reason: 'bounce', bounceType: 'Permanent' });
+    await store.suppress('angry@example.com', { reason: 'complaint', complaintFeedbackType: 'abuse' });
+    fx.clock = NOV_1_2026 + 1000;
+    for (const address of ['dead@example.com', 'angry@example.com']) {
+      const after = await store.suppress(address, { reason: 'manual', expiresAt: NOV_1_2026 + DAY_MS });
+      expect(after).toMatchObject({ reason: address.startsWith('dead') ? 'bounce' : 'complaint', count: 2 });
+      expect(after).not.toHaveProperty('expiresAt');
+    }
+    fx.clock = NOV_1_2026 + 2 * DAY_MS;
+    expect(await store.sweepExpired()).toBe(0);
+    expect(await store.isSuppressed('dead@example.com')).toBe(true);
+    expect(await store.isSuppressed('angry@example.com')).toBe(true);
+  });
+
+  it('keeps a complaint when a bounce follows, and a bounce its longer life', async () => {
+    const store = fx.store('ranks');
+    await store.suppress('both@example.com', { reason: 'complaint', complaintFeedbackType: 'abuse' });
+    await store.suppress('hard@example.com', { reason: 'bounce', bounceType: 'Permanent' });
+    fx.clock = NOV_1_2026 + 1000;
+    expect(await store.suppress('both@example.com', { reason: 'bounce' })).toMatchObject({
+      reason: 'complaint',
+      complaintFeedbackType: 'abuse',
+    });
+    const soft = await store.suppress('hard@example.com', {
+      reason: 'bounce',
+      expiresAt: NOV_1_2026 + DAY_MS,
+    });
+    expect(soft).not.toHaveProperty('expiresAt');
+  });
+
+  it('lets an operator change a manual entry, expiry included', async () => {
+    const store = fx.store('manual-again');
+    await store.suppress('op@example.com', { reason: 'manual' });
+    fx.clock = NOV_1_2026 + 1000;
+    const after = await store.suppress('op@example.com', {
+      reason: 'manual',
+      expiresAt: NOV_1_2026 + DAY_MS,
+    });
+    expect(after).toMatchObject({ reason: 'manual', expiresAt: NOV_1_2026 + DAY_MS });
+  });
+});
+
 describe('suppression store: import', () => {
   it('imports in batches and counts added, updated and invalid records', async () => {
     const store = fx.store('import');
