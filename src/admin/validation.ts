@@ -91,7 +91,9 @@ export const statsQuery = z.object({
   days: integerText(1, MAX_STATS_DAYS).default(DEFAULT_STATS_DAYS),
 });
 
-export const pauseBody = z.strictObject({ reason: z.string().trim().min(1).max(MAX_HOLD_REASON_CHARS) });
+export const pauseBody = z.strictObject({
+  reason: z.string().trim().min(1).max(MAX_HOLD_REASON_CHARS).optional(),
+});
 
 export const retryBody = z.strictObject({ limit: z.number().int().min(1).max(MAX_RETRY_LIMIT).optional() });
 

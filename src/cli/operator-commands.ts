@@ -135,7 +135,7 @@ function registerQueue(program: Command): void {
   group
     .command('pause')
     .description('hold sending (intake keeps queueing) until `queue resume`')
-    .option('--reason <text>', 'why, shown by `queue stats` and /readyz')
+    .option('--reason <text>', 'why, shown by `queue stats`, the admin page and the log')
     .action((flags: { reason?: string }) =>
       runCommand(async (rt) => (await queue()).pauseQueue(rt, flags.reason)),
     );

@@ -1,6 +1,6 @@
 // `ses-relay queue …`: what the outbound queue holds and why it is not moving, and the operator's
-// levers — pause and resume sending (the same hold SES-caused pauses use, so /readyz and the workers
-// see it) and retrying failed messages. The work is src/ops (shared with the admin API); this module
+// levers — pause and resume sending (the same hold SES-caused pauses use, so the workers and the
+// admin page see it) and retrying failed messages. The work is src/ops (shared with the admin API); this module
 // words it for a terminal.
 import { pauseSending, readStats, resumeSending, retryFailed, type GatewayStats } from '../ops/index.js';
 import { type CliRuntime, EXIT_OK } from './runtime.js';
@@ -57,7 +57,7 @@ export async function queueStats(rt: CliRuntime, json?: boolean): Promise<number
 }
 
 export async function pauseQueue(rt: CliRuntime, reason: string | undefined): Promise<number> {
-  const { hold, fresh } = await pauseSending(await rt.holds(), reason ?? 'paused by an operator');
+  const { hold, fresh } = await pauseSending(await rt.holds(), reason);
   const since = `since ${formatTime(hold?.since)}: ${hold?.reason ?? ''}`;
   if (fresh) out(`sending paused: ${hold?.reason ?? reason}`);
   else if (hold?.by === 'operator') out(`sending was already paused by an operator ${since}`);

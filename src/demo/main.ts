@@ -17,6 +17,8 @@ const sesSink = sesSinkModule.default;
 
 const SINK_HOST = '127.0.0.1';
 const DEMO_REDIS_PORT = 6390;
+/** Recipients per second the demo paces at when it sends to the local sink. */
+const DEMO_SINK_RATE = 50;
 const DEMO_DIR = path.resolve('.demo');
 
 async function redisAnswers(url: string): Promise<boolean> {
@@ -114,7 +116,10 @@ async function main(): Promise<void> {
     await sesSink({ host: SINK_HOST, port: config.DEMO_SES_SINK_PORT });
     sinkUrl = `http://${SINK_HOST}:${config.DEMO_SES_SINK_PORT}`;
   }
-  config = loadConfig({ REDIS_URL: redisUrl, ...(sinkUrl ? { SES_ENDPOINT: sinkUrl } : {}) });
+  // The sink has no GetAccount, so the send rate cannot be read from it: pace at a fixed one.
+  const sinkRate =
+    config.SES_MAX_SEND_RATE === undefined ? { SES_MAX_SEND_RATE: String(DEMO_SINK_RATE) } : {};
+  config = loadConfig({ REDIS_URL: redisUrl, ...(sinkUrl ? { SES_ENDPOINT: sinkUrl, ...sinkRate } : {}) });
   const ses = sinkUrl
     ? createSesClient({
         region: config.AWS_REGION,

@@ -13,7 +13,13 @@ export interface PauseResult {
   fresh: boolean;
 }
 
-export async function pauseSending(holds: SendingHolds, reason: string): Promise<PauseResult> {
+/** The reason recorded when an operator pauses without giving one. */
+export const DEFAULT_PAUSE_REASON = 'paused by an operator';
+
+export async function pauseSending(
+  holds: SendingHolds,
+  reason: string = DEFAULT_PAUSE_REASON,
+): Promise<PauseResult> {
   const fresh = await holds.pause({ reason, by: 'operator' });
   return { hold: (await holds.current()) ?? null, fresh };
 }

@@ -51,7 +51,7 @@ export async function checkRedisDurability(redis: Redis, logger: Logger): Promis
   }
   if (!report.aofEnabled && report.replicas === 0) {
     logger.warn(
-      { version: report.version },
+      { redisVersion: report.version },
       'redis.not_durable: neither AOF nor a replica protects acknowledged mail; a Redis restart loses what was queued since the last snapshot (enable appendonly yes, appendfsync everysec)',
     );
   }

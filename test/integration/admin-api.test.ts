@@ -197,7 +197,7 @@ describe('admin API: errors', () => {
       ['GET', '/suppressions/not-an-address', undefined, 'address'],
       ['GET', '/suppressions/export?format=xml', undefined, 'format'],
       ['GET', '/stats?days=99', undefined, 'days'],
-      ['POST', '/queue/pause', {}, 'reason'],
+      ['POST', '/queue/pause', { reason: ' ' }, 'reason'],
       ['POST', '/queue/retry-failed', { limit: -1 }, 'limit'],
     ];
     for (const [method, path, body, field] of cases) {

@@ -112,6 +112,16 @@ describe('admin API: queue control', () => {
     expect((await call('POST', '/admin/api/queue/resume', {})).json).toEqual({ previous: null });
   });
 
+  it('pauses without a reason as the CLI does, recording a default one', async () => {
+    const paused = await call('POST', '/admin/api/queue/pause');
+    expect(paused.status).toBe(200);
+    expect(paused.json).toMatchObject({
+      fresh: true,
+      hold: { by: 'operator', reason: 'paused by an operator' },
+    });
+    await call('POST', '/admin/api/queue/resume');
+  });
+
   it('retries up to N failed jobs, then all of them, with fresh attempts', async () => {
     await failJobs(5, 'fail-');
     const some = await call('POST', '/admin/api/queue/retry-failed', { limit: 2 });
