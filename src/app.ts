@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { Redis } from 'ioredis';
 import type { Config, Role } from './config/index.js';
-import type { RetryPolicy } from './queue/retry.js';
+import { retryPolicyOf, type RetryPolicy } from './queue/retry.js';
 import type { CertificateFetcher } from './webhook/index.js';
 import type { RoleContext, RunningRole } from './roles/context.js';
 import { startHttpRole } from './roles/http-role.js';
@@ -56,12 +56,7 @@ export function createApp(config: Config, deps: AppDependencies = {}): App {
     logger,
   });
   const connections: Redis[] = [];
-  const retry: RetryPolicy = {
-    attempts: config.SEND_MAX_ATTEMPTS,
-    baseMs: config.SEND_RETRY_BASE,
-    maxMs: config.SEND_RETRY_MAX,
-    maxAgeMs: config.QUEUE_MAX_AGE,
-  };
+  const retry: RetryPolicy = retryPolicyOf(config);
   const ctx: RoleContext = {
     config,
     logger,

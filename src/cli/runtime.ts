@@ -82,15 +82,11 @@ export function createRuntime(config: Config): CliRuntime {
         // unreachable or silent Redis fail within the command timeout, as every other command does.
         await runtime.redis().ping();
         const { createOutboundQueue } = await import('../queue/outbound.js');
+        const { retryPolicyOf } = await import('../queue/retry.js');
         queue = createOutboundQueue({
           connection: runtime.redis(),
           keys,
-          retry: {
-            attempts: config.SEND_MAX_ATTEMPTS,
-            baseMs: config.SEND_RETRY_BASE,
-            maxMs: config.SEND_RETRY_MAX,
-            maxAgeMs: config.QUEUE_MAX_AGE,
-          },
+          retry: retryPolicyOf(config),
           completedRetentionMs: config.COMPLETED_JOB_RETENTION,
           failedRetentionMs: config.FAILED_JOB_RETENTION,
           logger,

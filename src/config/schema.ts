@@ -51,6 +51,20 @@ const integer = (fallback: number, min: number, max: number) => {
 
 const port = (fallback: number) => integer(fallback, 0, 65535);
 
+const optionalInteger = (min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === '') return undefined;
+      const number = Number(value);
+      if (!Number.isInteger(number) || number < min || number > max) {
+        ctx.addIssue({ code: 'custom', message: `expected a whole number from ${min} to ${max}` });
+        return z.NEVER;
+      }
+      return number;
+    });
+
 const optionalPort = z
   .string()
   .optional()
@@ -281,7 +295,8 @@ export const envSchema = z
       'expected a size of at least 1KiB, e.g. 100MiB',
     ),
     WORKER_MAX_STALLED_COUNT: integer(10, 1, 1000),
-    SEND_MAX_ATTEMPTS: integer(25, 1, 1000),
+    // Unset: as many as fill QUEUE_MAX_AGE (queue/retry.ts).
+    SEND_MAX_ATTEMPTS: optionalInteger(1, 100_000),
     SEND_RETRY_BASE: duration('2s'),
     SEND_RETRY_MAX: duration('15m'),
     QUEUE_MAX_AGE: duration('3d'),

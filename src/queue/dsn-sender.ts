@@ -10,6 +10,15 @@ import type { Redis } from 'ioredis';
 import type { SendJobData } from './job.js';
 import type { Producer } from './producer.js';
 
+/**
+ * RFC 3463 status of a failed message: 4.4.7 when its queue lifetime ran out, 4.0.0 when transient
+ * failures used up its attempts (nothing said the message itself was wrong), else 5.0.0.
+ */
+export function dsnStatus(reason: string): string {
+  if (reason.startsWith('QUEUE_LIFETIME_EXCEEDED')) return '4.4.7';
+  return reason.startsWith('SES_TRANSIENT') ? '4.0.0' : '5.0.0';
+}
+
 export interface DsnSender {
   send(failed: SendJobData, reason: string): Promise<boolean>;
 }
@@ -60,7 +69,7 @@ export function createDsnSender(options: DsnSenderOptions): DsnSender {
         arrivalDate: new Date(failed.receivedAt),
         failedRecipients,
         diagnostic: reason,
-        status: reason.startsWith('QUEUE_LIFETIME_EXCEEDED') ? '4.4.7' : '5.0.0',
+        status: dsnStatus(reason),
         original,
       });
       await options.producer.enqueue(

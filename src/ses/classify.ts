@@ -20,6 +20,23 @@ const PERMANENT_NAMES = new Set([
 ]);
 const PAUSED_NAMES = new Set(['SendingPausedException', 'AccountSuspendedException']);
 const THROTTLE_NAMES = new Set(['TooManyRequestsException', 'ThrottlingException', 'Throttling']);
+/**
+ * Refusals of the caller, not of the message: expired or unknown credentials, a bad signature (clock
+ * skew), a missing IAM permission. They pass once the deployment is fixed, so the message waits
+ * (retried until QUEUE_MAX_AGE) rather than failing with the whole backlog behind it.
+ */
+const CREDENTIAL_NAMES = new Set([
+  'AccessDeniedException',
+  'AccessDenied',
+  'ExpiredToken',
+  'ExpiredTokenException',
+  'IncompleteSignature',
+  'InvalidClientTokenId',
+  'InvalidSignatureException',
+  'MissingAuthenticationToken',
+  'SignatureDoesNotMatch',
+  'UnrecognizedClientException',
+]);
 
 export function classifySesError(facts: SesErrorFacts): SesErrorClass {
   const message = facts.message.toLowerCase();
@@ -29,6 +46,9 @@ export function classifySesError(facts: SesErrorFacts): SesErrorClass {
   if (PAUSED_NAMES.has(facts.name)) return 'paused';
   if (THROTTLE_NAMES.has(facts.name) || facts.name === 'LimitExceededException') return 'throttled';
   if (facts.httpStatus === 429) return 'throttled';
+  if (CREDENTIAL_NAMES.has(facts.name) || facts.httpStatus === 401 || facts.httpStatus === 403) {
+    return 'transient';
+  }
   if (PERMANENT_NAMES.has(facts.name)) return 'permanent';
   // Any other 4xx is a verdict on the request; 5xx, timeouts and network errors may pass.
   if (facts.httpStatus !== undefined && facts.httpStatus >= 400 && facts.httpStatus < 500) return 'permanent';

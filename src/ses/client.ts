@@ -37,16 +37,29 @@ export function configuredCredentials(config: {
 
 export function createSesClient(options: SesClientOptions): SESv2Client {
   const agentOptions = { keepAlive: true, maxSockets: options.maxSockets };
-  return new SESv2Client({
+  const client = new SESv2Client({
     region: options.region,
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     maxAttempts: 1,
     ...(options.credentials ? { credentials: options.credentials } : {}),
     requestHandler: {
+      // SES_REQUEST_TIMEOUT bounds the whole call: the SDK only warns about a late answer unless told
+      // to throw, and a call that never ends would hold its worker slot and shutdown for good.
       requestTimeout: options.requestTimeoutMs,
+      throwOnRequestTimeout: true,
+      socketTimeout: options.requestTimeoutMs,
       connectionTimeout: 5000,
       httpsAgent: new Agent(agentOptions),
       httpAgent: new HttpAgent(agentOptions),
     },
   });
+  // The SDK's request timeout stops at the response headers: an answer whose body trickles in would
+  // still hold the call. Every call is aborted once SES_REQUEST_TIMEOUT has passed, body included.
+  const send = client.send.bind(client) as (command: unknown, sendOptions?: object) => Promise<unknown>;
+  client.send = ((command: unknown, sendOptions?: object) =>
+    send(command, {
+      abortSignal: AbortSignal.timeout(options.requestTimeoutMs),
+      ...sendOptions,
+    })) as typeof client.send;
+  return client;
 }

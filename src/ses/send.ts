@@ -13,18 +13,35 @@ export interface SendRequest {
   identityArn?: string | undefined;
 }
 
+/**
+ * Recorded for a call SES answered with success but without a readable MessageId: the message was
+ * accepted, and sending it again would deliver it twice.
+ */
+export const UNKNOWN_MESSAGE_ID = 'unknown';
+
+function answeredWithSuccess(err: unknown): boolean {
+  const status = (err as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
+  return status !== undefined && status >= 200 && status < 300;
+}
+
 export async function sendRaw(client: SESv2Client, request: SendRequest): Promise<string> {
-  const result = await client.send(
-    new SendEmailCommand({
-      // With the null sender SES takes the From header.
-      ...(request.from === '' ? {} : { FromEmailAddress: request.from }),
-      Destination: { ToAddresses: request.recipients },
-      Content: { Raw: { Data: request.raw } },
-      ...(request.configurationSet ? { ConfigurationSetName: request.configurationSet } : {}),
-      ...(request.tags.length > 0 ? { EmailTags: request.tags } : {}),
-      ...(request.identityArn ? { FromEmailAddressIdentityArn: request.identityArn } : {}),
-    }),
-  );
-  if (!result.MessageId) throw new Error('SES accepted the call but returned no MessageId');
-  return result.MessageId;
+  let result;
+  try {
+    result = await client.send(
+      new SendEmailCommand({
+        // With the null sender SES takes the From header.
+        ...(request.from === '' ? {} : { FromEmailAddress: request.from }),
+        Destination: { ToAddresses: request.recipients },
+        Content: { Raw: { Data: request.raw } },
+        ...(request.configurationSet ? { ConfigurationSetName: request.configurationSet } : {}),
+        ...(request.tags.length > 0 ? { EmailTags: request.tags } : {}),
+        ...(request.identityArn ? { FromEmailAddressIdentityArn: request.identityArn } : {}),
+      }),
+    );
+  } catch (err) {
+    // A 2xx whose body could not be read: SES took the message.
+    if (answeredWithSuccess(err)) return UNKNOWN_MESSAGE_ID;
+    throw err;
+  }
+  return result.MessageId || UNKNOWN_MESSAGE_ID;
 }

@@ -47,7 +47,7 @@ describe('SES faults', () => {
     const log = timeline();
     const startedAt = Date.now();
     // Retry timing scaled down from the defaults (2 s … 15 min) but, like them, outlasting the
-    // outage within SEND_MAX_ATTEMPTS (25): at least ~88 s of back-off before a message fails.
+    // outage: with SEND_MAX_ATTEMPTS unset, a message keeps retrying until QUEUE_MAX_AGE.
     const gateway = env.gateway('all', {
       ROLES: 'smtp,worker,http',
       SEND_RETRY_BASE: '500ms',

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { chunkRecipients } from '../../src/ses/chunks.js';
 import { classifySesError, type SesErrorClass } from '../../src/ses/classify.js';
-import { retryDelayMs } from '../../src/queue/retry.js';
+import { dsnStatus } from '../../src/queue/dsn-sender.js';
+import { attemptsForLifetime, retryDelayMs, retryPolicyOf } from '../../src/queue/retry.js';
 import { ERROR_CATALOG, RelayError, smtpError } from '../../src/shared/errors.js';
 
 describe('SES error classification', () => {
@@ -23,6 +24,13 @@ describe('SES error classification', () => {
     ['ServiceUnavailable', 503, '', 'transient'],
     ['TimeoutError', undefined, 'socket timed out', 'transient'],
     ['Error', undefined, 'connect ECONNREFUSED 127.0.0.1:1', 'transient'],
+    ['AbortError', undefined, 'Request aborted', 'transient'],
+    // The deployment's credentials or clock, not the message: retried until fixed.
+    ['ExpiredTokenException', 403, 'The security token included in the request is expired', 'transient'],
+    ['InvalidSignatureException', 403, 'Signature expired', 'transient'],
+    ['AccessDeniedException', 403, 'not authorized to perform ses:SendEmail', 'transient'],
+    ['UnrecognizedClientException', 403, 'The security token is invalid', 'transient'],
+    ['Unknown', 401, '', 'transient'],
   ];
   it.each(cases)('%s (HTTP %s, "%s") → %s', (name, httpStatus, message, expected) => {
     expect(classifySesError({ name, httpStatus, message })).toBe(expected);
@@ -45,6 +53,29 @@ describe('retry delay', () => {
     expect(retryDelayMs(3, policy, () => 1)).toBe(4000);
     expect(retryDelayMs(3, policy, () => 0)).toBe(2000);
     expect(retryDelayMs(20, policy, () => 1)).toBe(60_000);
+  });
+
+  it('keeps retrying through the queue lifetime unless SEND_MAX_ATTEMPTS says otherwise', () => {
+    const timing = { SEND_RETRY_BASE: 2000, SEND_RETRY_MAX: 900_000, QUEUE_MAX_AGE: 3 * 86_400_000 };
+    const attempts = retryPolicyOf(timing).attempts;
+    // Even with every delay at its shortest, the attempts last the whole lifetime, and not much more.
+    let shortest = 0;
+    for (let n = 1; n < attempts; n++)
+      shortest += retryDelayMs(n, { ...policy, baseMs: 2000, maxMs: 900_000 }, () => 0);
+    expect(shortest).toBeGreaterThanOrEqual(timing.QUEUE_MAX_AGE);
+    expect(shortest - timing.QUEUE_MAX_AGE).toBeLessThan(900_000);
+    expect(attempts).toBe(attemptsForLifetime({ baseMs: 2000, maxMs: 900_000, maxAgeMs: 3 * 86_400_000 }));
+    expect(retryPolicyOf({ ...timing, SEND_MAX_ATTEMPTS: 25 }).attempts).toBe(25);
+  });
+});
+
+describe('DSN status', () => {
+  it('is 4.4.7 for an expired lifetime, 4.0.0 for used-up transient retries, 5.0.0 for a refusal', () => {
+    expect(dsnStatus('QUEUE_LIFETIME_EXCEEDED: not delivered within 72 h')).toBe('4.4.7');
+    expect(dsnStatus('SES_TRANSIENT: ServiceUnavailable (HTTP 503)')).toBe('4.0.0');
+    expect(dsnStatus('SES_PERMANENT: MessageRejected (HTTP 400): Email address is not verified.')).toBe(
+      '5.0.0',
+    );
   });
 });
 
