@@ -4,8 +4,10 @@
 // CSV: `address,reason` with an optional header; with a header the columns are found by name
 // (address|email, reason, since, expires_at), so an export imports back unchanged. JSON lines: one
 // object per line with `address` and optional `reason`, `firstSeen`/`since`, `expiresAt` and the SES
-// detail fields an export carries. Each bad line is reported by number; the rest still import.
+// detail fields an export carries (in privacy mode, HMACs in place of addresses). Each bad line is
+// reported by number; the rest still import.
 import { normalizeAddress } from '../suppression/normalize.js';
+import { isHashedAddress } from '../suppression/privacy.js';
 import type {
   ImportRecord,
   SuppressionDetails,
@@ -123,7 +125,10 @@ function buildRecord(
   rawExpiresAt: unknown,
 ): ImportRecord | string {
   if (typeof rawAddress !== 'string') return 'address is missing';
-  const address = normalizeAddress(rawAddress);
+  // A privacy-mode export holds HMACs; the store takes them back as they are (and refuses them
+  // when it keeps plain addresses).
+  const address =
+    normalizeAddress(rawAddress) ?? (isHashedAddress(rawAddress.trim()) ? rawAddress.trim() : undefined);
   if (address === undefined) return 'address is not an email address';
   if (rawReason !== undefined && rawReason !== null && typeof rawReason !== 'string')
     return 'reason is not a string';

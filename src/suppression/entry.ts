@@ -3,7 +3,7 @@
 import { encodeDetailJson, reasonCode, toBase36 } from './codec.js';
 import { bucketOf } from './keys.js';
 import { normalizeAddress } from './normalize.js';
-import type { AddressKeyer } from './privacy.js';
+import { isHashedAddress, type AddressKeyer } from './privacy.js';
 import type { SuppressionDetails } from './types.js';
 
 export interface Located {
@@ -14,8 +14,14 @@ export interface Located {
 
 export type Locator = (address: string) => Located | undefined;
 
+/**
+ * In privacy mode an entry may also be named by its stored HMAC (as listings and exports show it),
+ * so an export imports back and a listed entry can be looked up.
+ */
 export function createLocator(keyer: AddressKeyer): Locator {
   return (address) => {
+    const hashed = address.trim().toLowerCase();
+    if (keyer.hashes && isHashedAddress(hashed)) return { field: hashed, bucket: bucketOf(hashed) };
     const normalized = normalizeAddress(address);
     if (normalized === undefined) return undefined;
     const field = keyer.field(normalized);

@@ -19,6 +19,8 @@ export function redactAddresses(text: string): string {
 }
 
 export interface AddressKeyer {
+  /** Whether stored identifiers are HMACs (privacy mode). */
+  hashes: boolean;
   /** The identifier stored for a normalised address: the address itself, or its HMAC hex. */
   field: (normalized: string) => string;
   /** What free-text details go through before they are stored. */
@@ -26,9 +28,12 @@ export interface AddressKeyer {
 }
 
 export function createAddressKeyer(hashKey: Buffer | string | undefined): AddressKeyer {
-  if (hashKey === undefined) return { field: (normalized) => normalized, redact: (text) => text };
+  if (hashKey === undefined) {
+    return { hashes: false, field: (normalized) => normalized, redact: (text) => text };
+  }
   if (hashKey.length === 0) throw new TypeError('suppression hashKey must not be empty');
   return {
+    hashes: true,
     field: (normalized) => createHmac('sha256', hashKey).update(normalized).digest('hex'),
     redact: redactAddresses,
   };

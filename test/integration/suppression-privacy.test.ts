@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
+import { exportSuppressions, importSuppressions } from '../../src/ops/suppressions.js';
 import { isHashedAddress } from '../../src/suppression/index.js';
 import { NOV_1_2026, suppressionFixture } from './suppression-fixture.js';
 
@@ -52,6 +53,26 @@ describe('suppression store: privacy mode', () => {
     const [entry] = (await plain.list({ limit: 10 })).items;
     expect(isHashedAddress(entry!.address)).toBe(false);
   });
+
+  it.each(['csv', 'jsonl'] as const)(
+    'imports its own %s export back (hashes in place of addresses); a plain store refuses them',
+    async (format) => {
+      const source = fx.store(`export-${format}`, { hashKey: HASH_KEY });
+      await source.suppress('gone@example.com', { reason: 'bounce' });
+      await source.suppress('angry@example.com', { reason: 'complaint' });
+      const lines: string[] = [];
+      for await (const chunk of exportSuppressions(source, format)) lines.push(...chunk.split('\n'));
+      const target = fx.store(`import-${format}`, { hashKey: HASH_KEY });
+      const report = await importSuppressions(target, lines, format);
+      expect(report).toMatchObject({ added: 2, invalid: 0 });
+      expect(await target.checkMany(['gone@example.com', 'angry@example.com'])).toEqual([
+        expect.objectContaining({ reason: 'bounce' }),
+        expect.objectContaining({ reason: 'complaint' }),
+      ]);
+      const plain = fx.store(`import-plain-${format}`);
+      expect(await importSuppressions(plain, lines, format)).toMatchObject({ added: 0, invalid: 2 });
+    },
+  );
 
   it('leaves no plain address anywhere in Redis, in key names or values', async () => {
     const store = fx.store('dump', { hashKey: HASH_KEY });
