@@ -43,6 +43,10 @@ export function classifySesError(facts: SesErrorFacts): SesErrorClass {
   // The daily quota message can arrive under several names (LimitExceeded, Throttling): message first.
   if (message.includes('daily message quota exceeded')) return 'quota';
   if (message.includes('maximum sending rate exceeded')) return 'throttled';
+  // A paused configuration set stops only the mail that names it: holding the whole queue would stop
+  // everyone's mail, and the account probe (sending enabled) would lift the hold at once, again and
+  // again. Its messages are retried until it is resumed or their queue lifetime ends.
+  if (facts.name === 'SendingPausedException' && message.includes('configuration set')) return 'transient';
   if (PAUSED_NAMES.has(facts.name)) return 'paused';
   if (THROTTLE_NAMES.has(facts.name) || facts.name === 'LimitExceededException') return 'throttled';
   if (facts.httpStatus === 429) return 'throttled';

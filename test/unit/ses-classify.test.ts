@@ -15,6 +15,7 @@ describe('SES error classification', () => {
     ['Unknown', 429, '', 'throttled'],
     ['SendingPausedException', 400, 'Sending is paused for this account.', 'paused'],
     ['AccountSuspendedException', 400, 'suspended', 'paused'],
+    ['SendingPausedException', 400, 'Sending is paused for this configuration set.', 'transient'],
     ['MessageRejected', 400, 'Email address is not verified.', 'permanent'],
     ['MailFromDomainNotVerifiedException', 400, 'not verified', 'permanent'],
     ['NotFoundException', 404, 'Configuration set does not exist', 'permanent'],
