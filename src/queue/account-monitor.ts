@@ -52,12 +52,16 @@ export function createAccountMonitor(options: AccountMonitorOptions): AccountMon
       if (
         !previous ||
         previous.maxSendRate !== account.maxSendRate ||
+        previous.max24HourSend !== account.max24HourSend ||
         previous.productionAccess !== account.productionAccess
       ) {
+        // A changed Max24HourSend applies to the next reservation; mail held for the quota looks
+        // again within QUOTA_RECHECK_MS (chunk-reservation.ts).
         logger.info(
           {
             maxSendRate: account.maxSendRate,
             max24HourSend: account.max24HourSend,
+            previousMax24HourSend: previous?.max24HourSend,
             sentLast24Hours: account.sentLast24Hours,
             enforcementStatus: account.enforcementStatus,
           },

@@ -1,27 +1,33 @@
 // Delivers one queued message to SES. Recipients go out in chunks of at most 50; before each
 // chunk the worker waits out any global throttle back-off, reserves the chunk in the 24-hour
-// quota and waits for the pacer. Each chunk's SES MessageId is recorded before the next one is
-// sent, so a retry (after an error, a crash or a timeout) resends only chunks with no record.
+// quota (and the SMTP user's daily cap) and waits for the pacer. Each chunk's outcome is recorded
+// before the next one is tried (chunk-records.ts), so a retry (after an error, a crash, a shutdown
+// or a timeout) resends no chunk SES accepted and retries none it refused for good.
 //
 // Every SES error takes exactly one path, chosen by classifySesError:
-//   permanent → the job fails now (UnrecoverableError) with the SES evidence;
+//   permanent → the chunk is recorded as refused and the other chunks go on; once every chunk is
+//               settled the job fails (UnrecoverableError) with the SES evidence;
 //   transient → the job fails this attempt and BullMQ retries it with backoff;
 //   throttled → every worker backs off briefly, this chunk is retried in place (no attempt used);
 //   quota     → the job is delayed (no attempt used) and retried later;
 //   paused    → the queue is paused globally and the job delayed until the probe resumes it.
+// A reservation is given back whenever its chunk is not sent. When the worker stops, waits for the
+// pacer or a throttle back-off end at once and their jobs go back to the queue (no attempt used).
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import { chunkRecipients } from '../ses/chunks.js';
-import { classifySesError, sesErrorFacts, type SesErrorClass } from '../ses/classify.js';
-import { sendRaw } from '../ses/send.js';
 import type { Keys } from '../shared/keys.js';
 import type { Logger } from '../shared/logger.js';
 import type { TraceStore } from '../trace/trace-store.js';
 import type { ByteBudget } from './byte-budget.js';
+import { createChunkRecords, refusalReason, type ChunkRefusal } from './chunk-records.js';
+import { createChunkReservation } from './chunk-reservation.js';
 import type { SendingHolds } from './holds.js';
 import { DROPPED_CHUNK, type SendJobData, type SendJobResult } from './job.js';
 import type { DailyQuota } from './quota.js';
+import { createSesCall, SendFailure, type SesCallObserver } from './ses-call.js';
 
 /** First throttle back-off; doubles per consecutive throttle answer, up to the cap. */
 const THROTTLE_BACKOFF_MS = 1000;
@@ -37,10 +43,6 @@ export interface SuppressionLookup {
 
 export interface PacerLike {
   acquire(recipients: number, signal?: AbortSignal): Promise<void>;
-}
-
-export interface SesCallObserver {
-  (outcome: SesErrorClass | 'sent', durationMs: number, recipients: number): void;
 }
 
 export interface DeliverDeps {
@@ -69,19 +71,22 @@ export interface DeliverDeps {
   onSuppressed?(count: number): void;
   /** Bounds the message bytes held at once by this worker process. */
   budget?: ByteBudget;
+  /** Aborted when the worker stops: waits end and their jobs are put back (see putBack). */
+  stopping?: AbortSignal;
 }
 
-export class SendFailure extends Error {
-  constructor(
-    readonly errorClass: SesErrorClass,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+/** What became of one chunk: its SES MessageId, or SES's evidence for refusing it for good. */
+type ChunkOutcome = { sesMessageId: string } | { refused: string };
 
 export function createDeliverer(deps: DeliverDeps) {
-  const { redis, keys, logger } = deps;
+  const { redis, keys, logger, stopping } = deps;
+  const records = createChunkRecords(redis, keys, deps.chunkRecordTtlMs);
+  const sendChunk = createSesCall(deps);
+  const reserve = createChunkReservation({
+    quota: deps.quota,
+    quotaLimit: () => deps.quotaLimit(),
+    userQuota: deps.userLimits && ((user) => deps.userLimits!.quota(user)),
+  });
   let throttleStreak = 0;
 
   async function delay(
@@ -89,111 +94,73 @@ export function createDeliverer(deps: DeliverDeps) {
     token: string | undefined,
     ms: number,
     why: string,
+    context: Record<string, unknown> = {},
   ): Promise<never> {
     // Never hold a message past its queue lifetime: it is picked up then and fails as expired.
     const until = Math.min(Date.now() + ms, job.data.receivedAt + deps.maxAgeMs + 1000);
     await job.moveToDelayed(until, token);
-    logger.warn({ queueId: job.data.queueId, until: new Date(until).toISOString(), why }, 'queue.delayed');
+    logger.warn(
+      { queueId: job.data.queueId, until: new Date(until).toISOString(), why, ...context },
+      'queue.delayed',
+    );
     throw new DelayedError(why);
   }
 
-  function trace(queueId: string, event: Parameters<TraceStore['record']>[1]): void {
-    deps.trace
-      ?.record(queueId, event)
-      .catch((err: Error) => logger.warn({ queueId, err: err.message }, 'trace.write_failed'));
+  /** Back to the queue at once, no attempt used: another worker (or this one restarted) takes it. */
+  async function putBack(job: Job<SendJobData>, token: string | undefined): Promise<never> {
+    await job.moveToDelayed(Date.now(), token);
+    logger.info({ queueId: job.data.queueId }, 'queue.put_back');
+    throw new DelayedError('worker stopping');
   }
 
-  async function sendChunk(
-    data: SendJobData,
-    raw: Buffer,
-    recipients: string[],
-    chunk: number,
-  ): Promise<string> {
-    const startedAt = performance.now();
-    try {
-      const id = await sendRaw(deps.ses, {
-        from: data.from,
-        recipients,
-        raw,
-        configurationSet: data.configurationSet,
-        tags: data.tags,
-        identityArn: data.identityArn,
-      });
-      deps.observe?.('sent', performance.now() - startedAt, recipients.length);
-      trace(data.queueId, {
-        type: 'ses-call',
-        at: Date.now(),
-        outcome: 'sent',
-        sesMessageId: id,
-        recipients: recipients.length,
-        chunk,
-      });
-      return id;
-    } catch (err) {
-      const facts = sesErrorFacts(err);
-      const errorClass = classifySesError(facts);
-      deps.observe?.(errorClass, performance.now() - startedAt, recipients.length);
-      const evidence = `${facts.name}${facts.httpStatus ? ` (HTTP ${facts.httpStatus})` : ''}: ${facts.message}`;
-      trace(data.queueId, {
-        type: 'ses-call',
-        at: Date.now(),
-        outcome: errorClass,
-        recipients: recipients.length,
-        chunk,
-        error: evidence,
-      });
-      throw new SendFailure(errorClass, evidence);
-    }
+  async function pace(data: SendJobData, recipients: number): Promise<void> {
+    if (data.user && data.userRateShare !== undefined)
+      await deps.userLimits?.pacer(data.user, data.userRateShare).acquire(recipients, stopping);
+    await deps.pacer?.acquire(recipients, stopping);
   }
 
-  /** One chunk, through throttle waits, quota and pacing; returns its SES MessageId. */
+  /** One chunk, through throttle waits, quota and pacing. */
   async function deliverChunk(
     job: Job<SendJobData>,
     token: string | undefined,
     raw: Buffer,
     recipients: string[],
     chunk: number,
-  ) {
+  ): Promise<ChunkOutcome> {
     for (let throttled = 0; ; throttled++) {
       const backoff = await deps.holds.throttleRemainingMs();
-      if (backoff > 0) await new Promise((resolve) => setTimeout(resolve, backoff));
-      const { user, userDailyCap, userRateShare } = job.data;
-      if (user && userDailyCap !== undefined && deps.userLimits) {
-        const own = await deps.userLimits.quota(user).reserve(recipients.length, userDailyCap);
-        if (!own.admitted) await delay(job, token, own.waitMs, `daily cap of SMTP user ${user} reached`);
-      }
-      const reserved = await deps.quota.reserve(recipients.length, deps.quotaLimit());
-      if (!reserved.admitted) {
-        if (user && userDailyCap !== undefined) await deps.userLimits?.quota(user).release(recipients.length);
-        await delay(job, token, reserved.waitMs, '24-hour quota reached');
-      }
-      if (user && userRateShare !== undefined)
-        await deps.userLimits?.pacer(user, userRateShare).acquire(recipients.length);
-      await deps.pacer?.acquire(recipients.length);
+      if (backoff > 0) await sleep(backoff, undefined, stopping ? { signal: stopping } : {});
+      const reservation = await reserve(job.data, recipients.length);
+      if (!reservation.admitted)
+        return delay(job, token, reservation.waitMs, reservation.why, reservation.context);
       try {
-        const id = await sendChunk(job.data, raw, recipients, chunk);
+        await pace(job.data, recipients.length);
+        const sesMessageId = await sendChunk(job.data, raw, recipients, chunk);
         throttleStreak = 0;
-        return id;
+        return { sesMessageId };
       } catch (err) {
-        await deps.quota.release(recipients.length).catch(() => undefined);
+        await reservation.giveBack();
         if (!(err instanceof SendFailure)) throw err;
-        await handleFailure(job, token, err, throttled);
+        const refused = await handleFailure(job, token, err, throttled, chunk);
+        if (refused !== undefined) return { refused };
       }
     }
   }
 
+  /** Takes the failure's one path; returns the SES evidence when SES refused the chunk for good. */
   async function handleFailure(
     job: Job<SendJobData>,
     token: string | undefined,
     err: SendFailure,
     throttled: number,
-  ) {
+    chunk: number,
+  ): Promise<string | undefined> {
     const log = logger.child({ queueId: job.data.queueId, messageId: job.data.messageId });
     const context = { errorClass: err.errorClass, error: err.message, attempt: job.attemptsMade + 1 };
     switch (err.errorClass) {
       case 'permanent':
-        log.error(context, 'ses.rejected');
-        throw new UnrecoverableError(`SES_PERMANENT: ${err.message}`);
+        log.error({ ...context, chunk }, 'ses.rejected');
+        return err.message;
       case 'transient':
         log.warn(context, 'ses.retry');
         throw new Error(`SES_TRANSIENT: ${err.message}`);
@@ -207,7 +174,7 @@ export function createDeliverer(deps: DeliverDeps) {
         log.warn({ ...context, backoffMs: backoff }, 'ses.throttled');
         if (throttled + 1 >= THROTTLE_RETRIES_IN_PLACE)
           await delay(job, token, backoff, 'throttled repeatedly');
-        return;
+        return undefined;
       }
       case 'quota':
         log.warn(context, 'ses.quota_exceeded');
@@ -220,21 +187,30 @@ export function createDeliverer(deps: DeliverDeps) {
     }
   }
 
+  /** A wait that ended because the worker is stopping (pacer, throttle back-off). */
+  function stoppedWaiting(err: unknown): boolean {
+    return stopping?.aborted === true && err instanceof Error && err.name === 'AbortError';
+  }
+
   return async function deliver(
     job: Job<SendJobData, SendJobResult>,
     token?: string,
   ): Promise<SendJobResult> {
     const release = await deps.budget?.acquire(job.data.size);
     try {
+      // A job taken after the stop began goes straight back.
+      stopping?.throwIfAborted();
       return await deliverHeld(job, token);
+    } catch (err) {
+      if (stoppedWaiting(err)) await putBack(job, token);
+      throw err;
     } finally {
       release?.();
     }
   };
 
-  async function deliverHeld(job: Job<SendJobData, SendJobResult>, token?: string): Promise<SendJobResult> {
-    const data = job.data;
-    const log = logger.child({ queueId: data.queueId, messageId: data.messageId });
+  /** The message bytes, unless the message outlived its queue lifetime or its bytes are gone. */
+  async function readMessage(data: SendJobData, log: Logger): Promise<Buffer> {
     if (Date.now() - data.receivedAt > deps.maxAgeMs) {
       log.error({ ageMs: Date.now() - data.receivedAt }, 'queue.expired');
       throw new UnrecoverableError(
@@ -248,40 +224,72 @@ export function createDeliverer(deps: DeliverDeps) {
         'RAW_MESSAGE_MISSING: the stored message bytes are gone (expired or deleted)',
       );
     }
-    const recorded = await redis.hgetall(keys.sentChunks(data.queueId));
+    return raw;
+  }
+
+  async function deliverHeld(job: Job<SendJobData, SendJobResult>, token?: string): Promise<SendJobResult> {
+    const data = job.data;
+    const log = logger.child({ queueId: data.queueId, messageId: data.messageId });
+    const raw = await readMessage(data, log);
+    const settled = await records.read(data.queueId);
     const chunks = chunkRecipients(data.recipients);
     const sesMessageIds: string[] = [];
     const suppressed: string[] = [];
+    const refusals: ChunkRefusal[] = [];
     // Chunks are cut from the queued envelope, never from the filtered one, so that a retry sees
     // the same chunk boundaries as the attempt that recorded them.
     for (const [index, chunk] of chunks.entries()) {
-      const already = recorded[String(index)];
+      const already = settled.sent[String(index)];
       if (already !== undefined) {
         if (already !== DROPPED_CHUNK) sesMessageIds.push(already);
         continue;
       }
-      const hits = deps.suppression ? await deps.suppression.checkMany(chunk) : [];
-      const recipients = chunk.filter((_, i) => !hits[i]);
-      if (recipients.length < chunk.length) {
-        suppressed.push(...chunk.filter((_, i) => hits[i]));
-        deps.onSuppressed?.(chunk.length - recipients.length);
-        log.info({ chunk: index, suppressed: chunk.length - recipients.length }, 'ses.recipients_suppressed');
-      }
-      if (recipients.length === 0) {
-        await redis.hset(keys.sentChunks(data.queueId), String(index), DROPPED_CHUNK);
+      const refusedBefore = settled.refused[String(index)];
+      if (refusedBefore !== undefined) {
+        refusals.push({ index, error: refusedBefore });
         continue;
       }
-      const sesMessageId = await deliverChunk(job, token, raw, recipients, index);
-      // Recorded before the next chunk: this write is what keeps a retry from sending it twice.
-      await redis
-        .multi()
-        .hset(keys.sentChunks(data.queueId), String(index), sesMessageId)
-        .pexpire(keys.sentChunks(data.queueId), deps.chunkRecordTtlMs)
-        .exec();
-      sesMessageIds.push(sesMessageId);
-      log.info({ sesMessageId, chunk: index, chunks: chunks.length, rcpt: recipients.length }, 'ses.sent');
+      const recipients = await unsuppressed(log, chunk, index, suppressed);
+      if (recipients.length === 0) {
+        await records.recordDropped(data.queueId, index);
+        continue;
+      }
+      const outcome = await deliverChunk(job, token, raw, recipients, index);
+      // Recorded before the next chunk: this write is what keeps a retry from repeating it.
+      if ('refused' in outcome) {
+        await records.recordRefused(data.queueId, index, outcome.refused);
+        refusals.push({ index, error: outcome.refused });
+        continue;
+      }
+      await records.recordSent(data.queueId, index, outcome.sesMessageId);
+      sesMessageIds.push(outcome.sesMessageId);
+      log.info(
+        { sesMessageId: outcome.sesMessageId, chunk: index, chunks: chunks.length, rcpt: recipients.length },
+        'ses.sent',
+      );
+    }
+    if (refusals.length > 0) {
+      log.error({ refusedChunks: refusals.map((r) => r.index), chunks: chunks.length }, 'ses.chunks_refused');
+      throw new UnrecoverableError(refusalReason(refusals, chunks.length));
     }
     if (sesMessageIds.length === 0) log.info({ suppressed: suppressed.length }, 'queue.dropped');
     return { sesMessageIds, suppressed };
+  }
+
+  /** The chunk without the addresses suppressed since the message was queued (added to `suppressed`). */
+  async function unsuppressed(
+    log: Logger,
+    chunk: string[],
+    index: number,
+    suppressed: string[],
+  ): Promise<string[]> {
+    const hits = deps.suppression ? await deps.suppression.checkMany(chunk) : [];
+    const recipients = chunk.filter((_, i) => !hits[i]);
+    if (recipients.length < chunk.length) {
+      suppressed.push(...chunk.filter((_, i) => hits[i]));
+      deps.onSuppressed?.(chunk.length - recipients.length);
+      log.info({ chunk: index, suppressed: chunk.length - recipients.length }, 'ses.recipients_suppressed');
+    }
+    return recipients;
   }
 }

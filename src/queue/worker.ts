@@ -7,6 +7,7 @@ import type { Keys } from '../shared/keys.js';
 import { OUTBOUND_QUEUE } from '../shared/keys.js';
 import type { Logger } from '../shared/logger.js';
 import type { TraceStore } from '../trace/trace-store.js';
+import { REFUSALS_ENDED_FIELD } from './chunk-records.js';
 import type { createDeliverer } from './deliver.js';
 import type { DsnSender } from './dsn-sender.js';
 import type { SendJobData, SendJobResult } from './job.js';
@@ -38,7 +39,7 @@ export interface WorkerOptions {
 
 export interface SendWorker {
   start(): Promise<void>;
-  /** Waits for in-flight SES calls to finish, then stops. */
+  /** Waits for the jobs in progress to end (see DeliverDeps.stopping), then stops. */
   stop(): Promise<void>;
   setConcurrency(concurrency: number): void;
 }
@@ -71,9 +72,12 @@ export function createSendWorker(options: WorkerOptions): SendWorker {
 
   worker.on('completed', (job) => {
     // Bytes are dropped once the message is out; the job record stays for the dashboard.
-    redis.del(keys.raw(job.data.queueId), keys.sentChunks(job.data.queueId)).catch((err: Error) => {
-      logger.warn({ queueId: job.data.queueId, err: err.message }, 'queue.cleanup_failed');
-    });
+    const { queueId } = job.data;
+    redis
+      .del(keys.raw(queueId), keys.sentChunks(queueId), keys.refusedChunks(queueId))
+      .catch((err: Error) => {
+        logger.warn({ queueId, err: err.message }, 'queue.cleanup_failed');
+      });
   });
 
   worker.on('failed', (job, err) => {
@@ -87,11 +91,15 @@ export function createSendWorker(options: WorkerOptions): SendWorker {
       },
       'queue.failed',
     );
-    // Kept for inspection and a manual retry, then gone with the failed job itself.
+    // Kept for inspection and a manual retry, then gone with the failed job itself. The refusals
+    // are marked ended: they stay readable, but a manual retry tries those chunks again.
+    const refused = keys.refusedChunks(job.data.queueId);
     redis
       .multi()
       .pexpire(keys.raw(job.data.queueId), options.failedRetentionMs)
       .pexpire(keys.sentChunks(job.data.queueId), options.failedRetentionMs)
+      .hset(refused, REFUSALS_ENDED_FIELD, String(Date.now()))
+      .pexpire(refused, options.failedRetentionMs)
       .exec()
       .catch(() => undefined);
     options.trace

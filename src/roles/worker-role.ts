@@ -129,7 +129,11 @@ export async function startWorkerRole(ctx: RoleContext, deps: WorkerRoleDeps = {
       return quota;
     },
   };
+  // Aborted first on stop: jobs waiting for the pacer or a throttle back-off go back to the queue
+  // at once instead of holding the shutdown until their turn to send.
+  const stopping = new AbortController();
   const deliver = createDeliverer({
+    stopping: stopping.signal,
     trace,
     budget: createByteBudget(config.WORKER_MAX_INFLIGHT_BYTES),
     userLimits,
@@ -213,6 +217,7 @@ export async function startWorkerRole(ctx: RoleContext, deps: WorkerRoleDeps = {
     holds,
     monitor,
     async stop() {
+      stopping.abort(new DOMException('worker stopping', 'AbortError'));
       clearInterval(refit);
       reputation.stop();
       await sqs?.stop();

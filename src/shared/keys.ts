@@ -12,6 +12,8 @@ export interface Keys {
   spool(queueId: string): string;
   /** Hash of chunk index → SES MessageId for the chunks already accepted by SES. */
   sentChunks(queueId: string): string;
+  /** Hash of chunk index → SES evidence for the chunks SES refused for good (see chunk-records.ts). */
+  refusedChunks(queueId: string): string;
   /** Rolling 24-hour recipient count (one hash). */
   readonly dailyQuota: string;
   /** The global pacer's bookings (one key). */
@@ -34,6 +36,7 @@ export function createKeys(prefix: string): Keys {
     bullPrefix: prefix,
     raw: (queueId) => `${prefix}:raw:${queueId}`,
     sentChunks: (queueId) => `${prefix}:sent:${queueId}`,
+    refusedChunks: (queueId) => `${prefix}:refused:${queueId}`,
     spool: (queueId) => `${prefix}:spool:${queueId}`,
     dailyQuota: `${prefix}:quota:24h`,
     pacer: `${prefix}:pacer`,

@@ -59,6 +59,8 @@ export class FakeSes {
   calls = 0;
   /** Requests received, including those still waiting out `latencyMs`. */
   received = 0;
+  /** SendEmail requests received, including those still waiting out `latencyMs`. */
+  sendsReceived = 0;
   latencyMs = 0;
   account: Record<string, unknown> = {
     SendQuota: { Max24HourSend: 50000, MaxSendRate: 14, SentLast24Hours: 0 },
@@ -114,6 +116,7 @@ export class FakeSes {
     this.sends.length = 0;
     this.calls = 0;
     this.received = 0;
+    this.sendsReceived = 0;
     this.script = undefined;
     this.latencyMs = 0;
     this.identities.clear();
@@ -130,6 +133,7 @@ export class FakeSes {
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       this.received++;
+      if (req.method === 'POST' && req.url?.startsWith('/v2/email/outbound-emails')) this.sendsReceived++;
       const credential = /Credential=([^/,\s]+)\//.exec(req.headers.authorization ?? '');
       if (credential) this.accessKeyIds.push(credential[1]!);
       // Arrival time is when the request is in, not when the simulated latency has passed.

@@ -1,6 +1,7 @@
 import { Queue } from 'bullmq';
 import { simpleParser } from 'mailparser';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { QUOTA_RECHECK_MS } from '../../src/queue/chunk-reservation.js';
 import { OUTBOUND_QUEUE } from '../../src/shared/keys.js';
 import { startFakeSes, type FakeSes } from '../helpers/fake-ses.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
@@ -102,6 +103,35 @@ describe('SES account state, quotas and failure paths', () => {
     await waitFor(async () => (await queue.getJobState(second)) === 'delayed');
     expect(ses.sends).toHaveLength(1);
     expect((await queue.getJob(second))?.attemptsMade).toBe(0);
+  });
+
+  it('looks again within QUOTA_RECHECK_MS at mail held for the 24-hour quota, so a quota AWS raises carries it', async () => {
+    ses.account = { ...ses.account, SendQuota: { MaxSendRate: 14, Max24HourSend: 3 } };
+    const { gw, queue } = await start({ SES_ACCOUNT_REFRESH: '200ms' });
+    const first = await queueOne(gw, 'app@example.com', ['a@example.net', 'b@example.net']);
+    await waitFor(async () => (await queue.getJobState(first)) === 'completed');
+    const second = await queueOne(gw, 'app@example.com', ['c@example.net', 'd@example.net']);
+    await waitFor(async () => (await queue.getJobState(second)) === 'delayed');
+    const held = await queue.getJob(second);
+    // The window frees only in about 24 hours; the job is due again well before that.
+    expect(held!.delay).toBeLessThanOrEqual(QUOTA_RECHECK_MS);
+    const delayed = gw.logs.find((l) => l.msg === 'queue.delayed' && l.queueId === second);
+    expect(delayed).toMatchObject({ why: '24-hour quota reached', max24HourSend: 3 });
+    expect(Date.parse(String(delayed!.quotaFreesAt))).toBeGreaterThan(Date.now() + 23 * 3_600_000);
+
+    ses.account = { ...ses.account, SendQuota: { MaxSendRate: 14, Max24HourSend: 50_000 } };
+    await waitFor(() =>
+      gw.logs.find(
+        (l) => l.msg === 'ses.account' && l.max24HourSend === 50_000 && l.previousMax24HourSend === 3,
+      ),
+    );
+    // Standing in for the re-check falling due: the raised quota admits the held message.
+    await held!.promote();
+    await waitFor(async () => (await queue.getJobState(second)) === 'completed');
+    expect(ses.sends.map((s) => s.to)).toEqual([
+      ['a@example.net', 'b@example.net'],
+      ['c@example.net', 'd@example.net'],
+    ]);
   });
 
   it('pauses the queue when SES pauses sending, keeps accepting mail, and resumes when SES sends again', async () => {

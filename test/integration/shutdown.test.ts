@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OUTBOUND_QUEUE } from '../../src/shared/keys.js';
 import { startFakeSes, type FakeSes } from '../helpers/fake-ses.js';
 import { startGateway } from '../helpers/gateway.js';
-import { uniquePrefix } from '../helpers/redis.js';
+import { deleteKeys, uniquePrefix } from '../helpers/redis.js';
 import { sendMail, simpleMessage, SmtpClient } from '../helpers/smtp-client.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -27,7 +27,7 @@ describe('graceful shutdown', () => {
         message: simpleMessage(),
       });
       const queueId = /queued as (\w+)/.exec(result.data!.text)![1]!;
-      await waitFor(() => ses.received === 1, { what: 'the SES call to be in flight' });
+      await waitFor(() => ses.sendsReceived === 1, { what: 'the SES call to be in flight' });
       await gw.app.stop();
       expect(ses.sends).toHaveLength(1);
       expect(await queue.getJobState(queueId)).toBe('completed');
@@ -35,6 +35,56 @@ describe('graceful shutdown', () => {
       ses.reset();
       await queue.close();
       await gw.stop();
+    }
+  });
+
+  it('puts jobs waiting for the pacer back on stop, finishes within SHUTDOWN_TIMEOUT, and loses or repeats nothing', async () => {
+    const prefix = uniquePrefix('shutdown-pacer');
+    // 2 recipients/s and 10 per message: every message waits 5 s for its turn in the pacer.
+    const first = await startGateway({ SES_MAX_SEND_RATE: '2' }, { ses, prefix, cleanup: false });
+    const queue = new Queue(OUTBOUND_QUEUE, { connection: first.redis, prefix });
+    let second: Awaited<ReturnType<typeof startGateway>> | undefined;
+    try {
+      ses.latencyMs = 200;
+      const recipients: string[] = [];
+      const queueIds: string[] = [];
+      for (let m = 0; m < 12; m++) {
+        const to = Array.from({ length: 10 }, (_, r) => `m${m}-r${r}@example.net`);
+        recipients.push(...to);
+        const result = await sendMail(first.smtpPort, {
+          from: 'app@example.com',
+          to,
+          message: simpleMessage(),
+        });
+        queueIds.push(/queued as (\w+)/.exec(result.data!.text)![1]!);
+      }
+      await waitFor(async () => ses.sendsReceived >= 1 && (await queue.getActiveCount()) >= 3, {
+        what: 'one send out and several jobs waiting in the pacer',
+      });
+
+      const startedAt = Date.now();
+      const stopped = first.app.stop().then(() => Date.now() - startedAt);
+      const deadline = new Promise<number>((resolve) =>
+        setTimeout(() => resolve(Infinity), first.config.SHUTDOWN_TIMEOUT * 2).unref(),
+      );
+      expect(await Promise.race([stopped, deadline])).toBeLessThan(first.config.SHUTDOWN_TIMEOUT);
+      const states = await Promise.all(queueIds.map((id) => queue.getJobState(id)));
+      expect(states.filter((state) => !['completed', 'delayed', 'waiting'].includes(state))).toEqual([]);
+      const putBack = await Promise.all(queueIds.map((id) => queue.getJob(id)));
+      for (const job of putBack.filter((j, i) => states[i] === 'delayed')) expect(job?.attemptsMade).toBe(0);
+      expect(states).toContain('delayed');
+
+      ses.latencyMs = 0;
+      second = await startGateway({ ROLES: 'worker' }, { ses, prefix });
+      for (const id of queueIds) await waitFor(async () => (await queue.getJobState(id)) === 'completed');
+      // Every recipient reached SES exactly once across the restart.
+      expect(ses.sends.flatMap((s) => s.to).sort()).toEqual([...recipients].sort());
+    } finally {
+      ses.reset();
+      await queue.close();
+      if (second) await second.stop();
+      else await deleteKeys(first.redis, prefix);
+      await first.stop();
     }
   });
 

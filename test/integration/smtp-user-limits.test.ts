@@ -3,7 +3,8 @@ import path from 'node:path';
 import { Queue } from 'bullmq';
 import bcrypt from 'bcryptjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OUTBOUND_QUEUE } from '../../src/shared/keys.js';
+import { createDailyQuota } from '../../src/queue/quota.js';
+import { createKeys, OUTBOUND_QUEUE } from '../../src/shared/keys.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { simpleMessage, SmtpClient } from '../helpers/smtp-client.js';
 import { removeTempDirs, tempDir } from '../helpers/tls-cert.js';
@@ -39,6 +40,9 @@ describe('per-user rate share and daily cap', () => {
         '  - username: capped',
         `    password: "${hash}"`,
         '    dailyCap: 3',
+        '  - username: retried',
+        `    password: "${hash}"`,
+        '    dailyCap: 3',
       ].join('\n'),
     );
     gw = await startGateway({ SMTP_USERS_FILE: file, SMTP_ALLOW_INSECURE_AUTH: 'true' });
@@ -71,5 +75,26 @@ describe('per-user rate share and daily cap', () => {
       ),
     ).toBe(true);
     expect(gw.ses.sends).toHaveLength(1);
+  });
+
+  it("counts only the recipients SES accepted against a user's daily cap, not throttled or failed tries", async () => {
+    gw.ses.reset();
+    // A throttling answer, then a transient error (a new attempt), then SES accepts.
+    gw.ses.onSend((_send, index) =>
+      index === 0
+        ? { status: 429, type: 'TooManyRequestsException', message: 'Maximum sending rate exceeded.' }
+        : index === 1
+          ? { status: 503, type: 'ServiceUnavailable', message: 'try later' }
+          : undefined,
+    );
+    const first = await sendAs(gw.smtpPort, 'retried', ['d1@example.net', 'd2@example.net']);
+    await waitFor(async () => (await queue.getJobState(first)) === 'completed');
+    expect(gw.ses.calls).toBe(3);
+    const cap = createDailyQuota(gw.redis, createKeys(gw.config.REDIS_PREFIX).userQuota('retried'));
+    expect(await cap.sentLast24Hours()).toBe(2);
+    // The cap of 3 still has room for one more recipient.
+    const second = await sendAs(gw.smtpPort, 'retried', ['d3@example.net']);
+    await waitFor(async () => (await queue.getJobState(second)) === 'completed');
+    expect(await cap.sentLast24Hours()).toBe(3);
   });
 });

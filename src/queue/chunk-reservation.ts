@@ -1,0 +1,65 @@
+// Reserves a chunk's recipients before it is sent: in the SMTP user's daily cap (when the users file
+// gives one) and in the account's 24-hour quota. A reservation is given back whenever its chunk is
+// not sent (an SES error, a throttling answer, a wait ended by shutdown), so neither count ever holds
+// recipients that did not go out.
+import type { SendJobData } from './job.js';
+import type { DailyQuota } from './quota.js';
+
+/**
+ * The longest a message waits for room in the 24-hour quota before it looks again: the window may
+ * free only in hours, but AWS may raise Max24HourSend meanwhile (the account monitor reads it every
+ * SES_ACCOUNT_REFRESH), and a raised quota should carry held mail within minutes.
+ */
+export const QUOTA_RECHECK_MS = 10 * 60_000;
+
+export type Reservation =
+  | { admitted: true; giveBack(): Promise<void> }
+  | { admitted: false; waitMs: number; why: string; context: Record<string, unknown> };
+
+export interface ReservationDeps {
+  quota: DailyQuota;
+  /** Current Max24HourSend (Infinity when unknown or unlimited). */
+  quotaLimit(): number;
+  userQuota?: ((user: string) => DailyQuota) | undefined;
+}
+
+export function createChunkReservation(deps: ReservationDeps) {
+  return async function reserve(data: SendJobData, recipients: number): Promise<Reservation> {
+    const { user, userDailyCap } = data;
+    const own = user && userDailyCap !== undefined ? deps.userQuota?.(user) : undefined;
+    if (own) {
+      const decision = await own.reserve(recipients, userDailyCap!);
+      if (!decision.admitted) {
+        return {
+          admitted: false,
+          waitMs: decision.waitMs,
+          why: `daily cap of SMTP user ${user} reached`,
+          context: {},
+        };
+      }
+    }
+    const giveBackOwn = async () => {
+      await own?.release(recipients).catch(() => undefined);
+    };
+    const limit = deps.quotaLimit();
+    const reserved = await deps.quota.reserve(recipients, limit).catch(async (err: unknown) => {
+      await giveBackOwn();
+      throw err;
+    });
+    if (!reserved.admitted) {
+      await giveBackOwn();
+      return {
+        admitted: false,
+        waitMs: Math.min(reserved.waitMs, QUOTA_RECHECK_MS),
+        why: '24-hour quota reached',
+        context: { max24HourSend: limit, quotaFreesAt: new Date(Date.now() + reserved.waitMs).toISOString() },
+      };
+    }
+    return {
+      admitted: true,
+      async giveBack() {
+        await Promise.all([deps.quota.release(recipients).catch(() => undefined), giveBackOwn()]);
+      },
+    };
+  };
+}
