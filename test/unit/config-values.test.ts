@@ -71,7 +71,9 @@ describe('messages for bad values', () => {
   });
 
   it('refuse a bounce rule for a bounce type SES does not have', () => {
-    expect(problemsOf({ BOUNCE_RULES: 'Transeint=soft' })).toContain('"Transeint=soft" is not Type[/SubType]=');
+    expect(problemsOf({ BOUNCE_RULES: 'Transeint=soft' })).toContain(
+      '"Transeint=soft" is not Type[/SubType]=',
+    );
     expect(parseConfig({ BOUNCE_RULES: 'transient/Foo=record' }).BOUNCE_RULES).toEqual({
       'transient/Foo': 'record',
     });
