@@ -48,7 +48,10 @@ export function classifySesError(facts: SesErrorFacts): SesErrorClass {
   // again. Its messages are retried until it is resumed or their queue lifetime ends.
   if (facts.name === 'SendingPausedException' && message.includes('configuration set')) return 'transient';
   if (PAUSED_NAMES.has(facts.name)) return 'paused';
-  if (THROTTLE_NAMES.has(facts.name) || facts.name === 'LimitExceededException') return 'throttled';
+  if (THROTTLE_NAMES.has(facts.name)) return 'throttled';
+  // Without the quota text, LimitExceeded is "too many instances of a resource": no rate to back off
+  // from, so the message retries on its own schedule instead of slowing every worker.
+  if (facts.name === 'LimitExceededException') return 'transient';
   if (facts.httpStatus === 429) return 'throttled';
   if (CREDENTIAL_NAMES.has(facts.name) || facts.httpStatus === 401 || facts.httpStatus === 403) {
     return 'transient';

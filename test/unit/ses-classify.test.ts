@@ -11,7 +11,7 @@ describe('SES error classification', () => {
     ['Throttling', 400, 'Maximum sending rate exceeded.', 'throttled'],
     ['LimitExceededException', 400, 'Daily message quota exceeded.', 'quota'],
     ['Throttling', 400, 'Daily message quota exceeded.', 'quota'],
-    ['LimitExceededException', 400, 'Too many instances', 'throttled'],
+    ['LimitExceededException', 400, 'Too many instances', 'transient'],
     ['Unknown', 429, '', 'throttled'],
     ['SendingPausedException', 400, 'Sending is paused for this account.', 'paused'],
     ['AccountSuspendedException', 400, 'suspended', 'paused'],
