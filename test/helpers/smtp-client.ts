@@ -171,6 +171,22 @@ export async function sendMail(
   }
 }
 
+/** Sends one simple message and returns its queue id; throws unless the gateway answered 250. */
+export async function queueMessage(
+  port: number,
+  options: { from?: string; to?: string[] } = {},
+): Promise<string> {
+  const to = options.to ?? ['user@example.net'];
+  const result = await sendMail(port, {
+    from: options.from ?? 'app@example.com',
+    to,
+    message: simpleMessage({ subject: `to ${to[0]}` }),
+  });
+  const queueId = result.data?.code === 250 ? /queued as (\w+)/.exec(result.data.text)?.[1] : undefined;
+  if (queueId === undefined) throw new Error(`not queued: ${JSON.stringify(result)}`);
+  return queueId;
+}
+
 export function simpleMessage(
   fields: { from?: string; to?: string; subject?: string; body?: string; extra?: string[] } = {},
 ): string {

@@ -5,7 +5,7 @@ import { QUOTA_RECHECK_MS } from '../../src/queue/chunk-reservation.js';
 import { OUTBOUND_QUEUE } from '../../src/shared/keys.js';
 import { startFakeSes, type FakeSes } from '../helpers/fake-ses.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
-import { sendMail, simpleMessage } from '../helpers/smtp-client.js';
+import { queueMessage } from '../helpers/smtp-client.js';
 import { waitFor } from '../helpers/wait.js';
 
 const THROTTLED = {
@@ -21,19 +21,7 @@ const PAUSED = {
 };
 const REJECTED = { status: 400, type: 'MessageRejected', message: 'Email address is not verified.' };
 
-async function queueOne(
-  gw: TestGateway,
-  from = 'app@example.com',
-  to = ['user@example.net'],
-): Promise<string> {
-  const result = await sendMail(gw.smtpPort, {
-    from,
-    to,
-    message: simpleMessage({ subject: `to ${to[0]}` }),
-  });
-  expect(result.data?.code).toBe(250);
-  return /queued as (\w+)/.exec(result.data!.text)![1]!;
-}
+const queueOne = (gw: TestGateway, from?: string, to?: string[]) => queueMessage(gw.smtpPort, { from, to });
 
 describe('SES account state, quotas and failure paths', () => {
   let ses: FakeSes;

@@ -2,18 +2,10 @@ import { Queue } from 'bullmq';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { OUTBOUND_QUEUE } from '../../src/shared/keys.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
-import { sendMail, simpleMessage } from '../helpers/smtp-client.js';
+import { queueMessage } from '../helpers/smtp-client.js';
 import { waitFor } from '../helpers/wait.js';
 
-async function queueOne(gw: TestGateway): Promise<string> {
-  const result = await sendMail(gw.smtpPort, {
-    from: 'app@example.com',
-    to: ['user@example.net'],
-    message: simpleMessage(),
-  });
-  expect(result.data?.code).toBe(250);
-  return /queued as ([A-Z0-9]+)/.exec(result.data!.text)![1]!;
-}
+const queueOne = (gw: TestGateway) => queueMessage(gw.smtpPort);
 
 // SES answers that are neither a clean success nor a clean refusal.
 describe('SES answers at the edges', () => {
