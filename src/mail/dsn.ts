@@ -9,13 +9,27 @@ export interface DsnInput {
   to: string;
   queueId: string;
   arrivalDate: Date;
-  failedRecipients: string[];
-  /** Why delivery failed, e.g. the SES error text. */
+  /** An address alone takes `diagnostic` and `status`; a DsnRecipient may carry its own. */
+  failedRecipients: (string | DsnRecipient)[];
+  /** Why delivery failed, e.g. the SES error text (for recipients without their own). */
   diagnostic: string;
-  /** RFC 3463 status of the failure, e.g. "5.0.0". */
+  /** RFC 3463 status of the failure, e.g. "5.0.0" (for recipients without their own). */
   status: string;
   original: Buffer;
   now?: Date;
+}
+
+/** A failed recipient whose reason differs from the message's, e.g. one whose chunk SES refused. */
+export interface DsnRecipient {
+  address: string;
+  diagnostic?: string;
+  status?: string;
+}
+
+interface ResolvedRecipient {
+  address: string;
+  diagnostic: string;
+  status: string;
 }
 
 function rfc5322Date(date: Date): string {
@@ -27,6 +41,33 @@ function oneLine(text: string): string {
   return text.replace(/[^\x20-\x7e]+/g, ' ').slice(0, 900);
 }
 
+function resolveRecipients(input: DsnInput): ResolvedRecipient[] {
+  return input.failedRecipients.map((rcpt) => {
+    const own = typeof rcpt === 'string' ? { address: rcpt } : rcpt;
+    return {
+      address: own.address,
+      diagnostic: oneLine(own.diagnostic ?? input.diagnostic),
+      status: own.status ?? input.status,
+    };
+  });
+}
+
+/** The human-readable list: recipients grouped by reason, groups in the order they first appear. */
+function reasonGroups(recipients: ResolvedRecipient[]): string[] {
+  const groups = new Map<string, string[]>();
+  for (const rcpt of recipients) {
+    const addresses = groups.get(rcpt.diagnostic) ?? [];
+    addresses.push(rcpt.address);
+    groups.set(rcpt.diagnostic, addresses);
+  }
+  return [...groups].flatMap(([diagnostic, addresses]) => [
+    ...addresses.map((address) => `  <${address}>`),
+    '',
+    `Reason: ${diagnostic}`,
+    '',
+  ]);
+}
+
 export function buildDsn(input: DsnInput): Buffer {
   const boundary = `dsn-${randomBytes(12).toString('hex')}`;
   const now = input.now ?? new Date();
@@ -34,14 +75,14 @@ export function buildDsn(input: DsnInput): Buffer {
     .fields.map((field) => field.text)
     .join('')
     .replace(/\r?\n/g, '\r\n');
-  const diagnostic = oneLine(input.diagnostic);
-  const perRecipient = input.failedRecipients
+  const recipients = resolveRecipients(input);
+  const perRecipient = recipients
     .map((rcpt) =>
       [
-        `Final-Recipient: rfc822; ${rcpt}`,
+        `Final-Recipient: rfc822; ${rcpt.address}`,
         'Action: failed',
-        `Status: ${input.status}`,
-        `Diagnostic-Code: X-SES; ${diagnostic}`,
+        `Status: ${rcpt.status}`,
+        `Diagnostic-Code: X-SES; ${rcpt.diagnostic}`,
       ].join('\r\n'),
     )
     .join('\r\n\r\n');
@@ -63,10 +104,7 @@ export function buildDsn(input: DsnInput): Buffer {
     '',
     'Your message could not be delivered to the following recipients:',
     '',
-    ...input.failedRecipients.map((rcpt) => `  <${rcpt}>`),
-    '',
-    `Reason: ${diagnostic}`,
-    '',
+    ...reasonGroups(recipients),
     `--${boundary}`,
     'Content-Type: message/delivery-status',
     '',

@@ -37,6 +37,19 @@ const THROTTLE_RETRIES_IN_PLACE = 5;
 /** AWS: after a daily-quota refusal, "wait … up to 10 minutes, and then retry". */
 export const QUOTA_REFUSAL_DELAY_MS = 10 * 60_000;
 
+const LIFETIME_UNITS: [string, number][] = [
+  ['d', 86_400_000],
+  ['h', 3_600_000],
+  ['min', 60_000],
+  ['s', 1000],
+];
+
+/** QUEUE_MAX_AGE in the largest unit it is a whole number of: "3 d", "36 h", "30 min", "1500 ms". */
+export function lifetimeText(ms: number): string {
+  const unit = LIFETIME_UNITS.find(([, size]) => ms >= size && ms % size === 0);
+  return unit ? `${ms / unit[1]} ${unit[0]}` : `${ms} ms`;
+}
+
 export interface SuppressionLookup {
   checkMany(addresses: string[]): Promise<unknown[]>;
 }
@@ -214,7 +227,7 @@ export function createDeliverer(deps: DeliverDeps) {
     if (Date.now() - data.receivedAt > deps.maxAgeMs) {
       log.error({ ageMs: Date.now() - data.receivedAt }, 'queue.expired');
       throw new UnrecoverableError(
-        `QUEUE_LIFETIME_EXCEEDED: not delivered within ${Math.round(deps.maxAgeMs / 3_600_000)} h`,
+        `QUEUE_LIFETIME_EXCEEDED: not delivered within ${lifetimeText(deps.maxAgeMs)}`,
       );
     }
     const raw = await redis.getBuffer(keys.raw(data.queueId));

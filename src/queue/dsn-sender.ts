@@ -1,12 +1,13 @@
 // Queues a delivery status notification for a message that failed after it was accepted. It goes
 // through the same queue as any message, from DSN_FROM (a verified SES identity) to the envelope
 // sender. Never for the null sender, never for a DSN (no loops), never to a suppressed address.
-import { buildDsn } from '../mail/dsn.js';
+import { buildDsn, type DsnRecipient } from '../mail/dsn.js';
 import { chunkRecipients } from '../ses/chunks.js';
 import { newQueueId } from '../shared/ids.js';
 import type { Keys } from '../shared/keys.js';
 import type { Logger } from '../shared/logger.js';
 import type { Redis } from 'ioredis';
+import { REFUSALS_ENDED_FIELD } from './chunk-records.js';
 import type { SendJobData } from './job.js';
 import type { Producer } from './producer.js';
 
@@ -42,6 +43,27 @@ export function dsnSkipReason(failed: SendJobData, dsnFrom: string): string | un
   return undefined;
 }
 
+/**
+ * The recipients whose chunk SES never accepted (delivered and dropped chunks are left out). Those of
+ * a chunk SES refused for good carry that refusal; the others take the job's failure reason. The
+ * refusals are read whether or not the worker already marked them ended: they are this failure's.
+ */
+async function unsentRecipients(options: DsnSenderOptions, failed: SendJobData): Promise<DsnRecipient[]> {
+  const [sent, refused] = await Promise.all([
+    options.redis.hgetall(options.keys.sentChunks(failed.queueId)),
+    options.redis.hgetall(options.keys.refusedChunks(failed.queueId)),
+  ]);
+  // The mark of the job's end (a time), not a chunk's refusal.
+  delete refused[REFUSALS_ENDED_FIELD];
+  return chunkRecipients(failed.recipients).flatMap((chunk, index) => {
+    if (sent[String(index)] !== undefined) return [];
+    const refusal = refused[String(index)];
+    if (refusal === undefined) return chunk.map((address) => ({ address }));
+    const diagnostic = `SES_PERMANENT: ${refusal}`;
+    return chunk.map((address) => ({ address, diagnostic, status: dsnStatus(diagnostic) }));
+  });
+}
+
 export function createDsnSender(options: DsnSenderOptions): DsnSender {
   const { logger } = options;
   return {
@@ -54,11 +76,7 @@ export function createDsnSender(options: DsnSenderOptions): DsnSender {
         return false;
       }
       const original = (await options.redis.getBuffer(options.keys.raw(failed.queueId))) ?? Buffer.alloc(0);
-      // Only recipients whose chunk SES never accepted failed; delivered chunks are left out.
-      const sent = await options.redis.hgetall(options.keys.sentChunks(failed.queueId));
-      const failedRecipients = chunkRecipients(failed.recipients)
-        .filter((_, index) => sent[String(index)] === undefined)
-        .flat();
+      const failedRecipients = await unsentRecipients(options, failed);
       if (failedRecipients.length === 0) return false;
       const queueId = newQueueId();
       const raw = buildDsn({
