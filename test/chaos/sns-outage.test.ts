@@ -66,6 +66,8 @@ function buildFeedback(signer: SnsSigner, rng: Rng): Feedback {
       ...hard,
       bounce: {
         ...hard.bounce,
+        // Every SES event has its own feedbackId; the webhook applies each event once by it.
+        feedbackId: `chaos-hard-${i}`,
         timestamp: now,
         bouncedRecipients: [{ emailAddress: address, status: '5.1.1', action: 'failed' }],
       },
@@ -80,6 +82,7 @@ function buildFeedback(signer: SnsSigner, rng: Rng): Feedback {
       ...complaint,
       complaint: {
         ...complaint.complaint,
+        feedbackId: `chaos-complaint-${i}`,
         timestamp: now,
         complainedRecipients: [{ emailAddress: address }],
       },
@@ -93,6 +96,7 @@ function buildFeedback(signer: SnsSigner, rng: Rng): Feedback {
       ...soft,
       bounce: {
         ...soft.bounce,
+        feedbackId: `chaos-soft-${i}`,
         timestamp: now,
         bouncedRecipients: [{ emailAddress: address, status: '4.2.2', action: 'failed' }],
       },
