@@ -1,5 +1,6 @@
 // The worker role: SES delivery with global pacing, the 24-hour quota, account monitoring,
 // holds, retries and DSNs. Any number of worker processes can share one Redis.
+import { setMaxListeners } from 'node:events';
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import { createPacer, type Pacer } from '../pacing/index.js';
 import { createConcurrencyTracker } from '../pacing/index.js';
@@ -132,6 +133,8 @@ export async function startWorkerRole(ctx: RoleContext, deps: WorkerRoleDeps = {
   // Aborted first on stop: jobs waiting for the pacer or a throttle back-off go back to the queue
   // at once instead of holding the shutdown until their turn to send.
   const stopping = new AbortController();
+  // Every job waiting for the pacer or a back-off listens for it; many at once is normal, not a leak.
+  setMaxListeners(0, stopping.signal);
   const deliver = createDeliverer({
     stopping: stopping.signal,
     trace,
