@@ -4,22 +4,13 @@
 import { Queue } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
 import { OUTBOUND_QUEUE } from '../../src/shared/keys.js';
-import type { RecordedSend, SesErrorReply } from '../helpers/fake-ses.js';
+import type { RecordedSend } from '../helpers/fake-ses.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { sendMail, simpleMessage } from '../helpers/smtp-client.js';
 import { waitFor } from '../helpers/wait.js';
+import { DSN_FROM, NOT_VERIFIED, rcpts, UNAVAILABLE } from './chunk-fixture.js';
 
-const DSN_FROM = 'mailer-daemon@relay.example.com';
-const NOT_VERIFIED: SesErrorReply = {
-  status: 400,
-  type: 'MessageRejected',
-  message: 'Email address is not verified. The following identities failed the check: r50@example.net',
-};
-const UNAVAILABLE: SesErrorReply = { status: 503, type: 'ServiceUnavailable', message: 'try later' };
 const REFUSED = `SES_PERMANENT: MessageRejected (HTTP 400): ${NOT_VERIFIED.message}`;
-
-const rcpts = (from: number, to: number) =>
-  Array.from({ length: to - from }, (_, i) => `r${from + i}@example.net`);
 
 interface DsnEntry {
   recipient: string;
