@@ -51,7 +51,7 @@ const integer = (fallback: number, min: number, max: number) => {
 
 const port = (fallback: number) => integer(fallback, 0, 65535);
 
-const optionalInteger = (min: number, max: number) =>
+const optionalInteger = (min: number, max: number, what = 'a whole number') =>
   z
     .string()
     .optional()
@@ -59,24 +59,11 @@ const optionalInteger = (min: number, max: number) =>
       if (value === undefined || value.trim() === '') return undefined;
       const number = Number(value);
       if (!Number.isInteger(number) || number < min || number > max) {
-        ctx.addIssue({ code: 'custom', message: `expected a whole number from ${min} to ${max}` });
+        ctx.addIssue({ code: 'custom', message: `expected ${what} from ${min} to ${max}` });
         return z.NEVER;
       }
       return number;
     });
-
-const optionalPort = z
-  .string()
-  .optional()
-  .transform((value, ctx) => {
-    if (value === undefined || value.trim() === '') return undefined;
-    const number = Number(value);
-    if (!Number.isInteger(number) || number < 0 || number > 65535) {
-      ctx.addIssue({ code: 'custom', message: 'expected a port number from 0 to 65535' });
-      return z.NEVER;
-    }
-    return number;
-  });
 
 const optionalNumber = (min: number, max: number) =>
   z
@@ -98,17 +85,18 @@ const fraction = (fallback: number) => {
 };
 
 const boolean = (fallback: boolean) =>
-  z
-    .string()
-    .default(String(fallback))
-    .transform((value, ctx) => {
-      const lower = value.trim().toLowerCase();
-      if (lower === '') return fallback;
-      if (['true', '1', 'yes', 'on'].includes(lower)) return true;
-      if (['false', '0', 'no', 'off'].includes(lower)) return false;
-      ctx.addIssue({ code: 'custom', message: 'expected true or false' });
-      return z.NEVER;
-    });
+  orDefault(
+    z
+      .string()
+      .default(String(fallback))
+      .transform((value, ctx) => {
+        const lower = value.trim().toLowerCase();
+        if (['true', '1', 'yes', 'on'].includes(lower)) return true;
+        if (['false', '0', 'no', 'off'].includes(lower)) return false;
+        ctx.addIssue({ code: 'custom', message: 'expected true or false' });
+        return z.NEVER;
+      }),
+  );
 
 const optionalString = z
   .string()
@@ -245,7 +233,7 @@ export const envSchema = z
     SMTP_AUTH_COOLDOWN: duration('15m'),
     SMTP_TLS_CERT: optionalString,
     SMTP_TLS_KEY: optionalString,
-    SMTP_TLS_PORT: optionalPort,
+    SMTP_TLS_PORT: optionalInteger(0, 65535, 'a port number'),
     SMTP_REQUIRE_TLS: boolean(false),
     SMTP_PROXY_PROTOCOL: boolean(false),
     SMTP_TLS_PROXY_PROTOCOL: boolean(false),

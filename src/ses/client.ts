@@ -47,7 +47,6 @@ export function createSesClient(options: SesClientOptions): SESv2Client {
       // to throw, and a call that never ends would hold its worker slot and shutdown for good.
       requestTimeout: options.requestTimeoutMs,
       throwOnRequestTimeout: true,
-      socketTimeout: options.requestTimeoutMs,
       connectionTimeout: 5000,
       httpsAgent: new Agent(agentOptions),
       httpAgent: new HttpAgent(agentOptions),

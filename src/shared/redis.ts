@@ -74,7 +74,7 @@ export function parseRedisTarget(url: string): RedisTarget {
  * `redis://` / `rediss://` with a host and at most a database number, or a `unix://` socket path.
  */
 export function redisUrlIsValid(url: string): boolean {
-  if (/^(redis-sentinel|redis-cluster|rediss-cluster):\/\/[^/\s]+(\/.*)?$/.test(url)) return true;
+  if (parseRedisTarget(url).kind !== 'single') return true;
   if (!URL.canParse(url)) return false;
   const parsed = new URL(url);
   if (parsed.protocol === 'unix:') return parsed.pathname.length > 1;

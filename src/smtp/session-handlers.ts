@@ -55,6 +55,7 @@ export interface SessionState {
  * would be silently ignored, so it is refused as RFC 5321 §4.1.4 asks.
  */
 const MAIL_PARAMETERS = new Set(['SIZE', 'BODY', 'AUTH']);
+const RCPT_PARAMETERS = new Set<string>();
 
 function unofferedParameter(address: SMTPServerAddress, allowed: Set<string>): string | undefined {
   const args: unknown = address.args;
@@ -227,7 +228,7 @@ export function createSessionHandlers(deps: SessionDeps, state: SessionState): P
           ),
         );
       }
-      const unoffered = unofferedParameter(address, new Set());
+      const unoffered = unofferedParameter(address, RCPT_PARAMETERS);
       if (unoffered !== undefined) {
         refuse('parameter');
         return callback(unofferedError('RCPT TO', unoffered));
