@@ -18,12 +18,29 @@ function eventDetail(event: SesEvent): string | undefined {
   return undefined;
 }
 
+function eventTimestamp(event: Exclude<SesEvent, { type: 'Other' }>): string | undefined {
+  if (event.type === 'Bounce') return event.bounce.timestamp;
+  if (event.type === 'Complaint') return event.complaint.timestamp;
+  if (event.type === 'Delivery') return event.delivery.timestamp;
+  if (event.type === 'DeliveryDelay') return event.deliveryDelay.timestamp;
+  return event.mail.timestamp;
+}
+
+/**
+ * When SES says the event happened; the arrival time when it gives none that parses. Feedback that
+ * waited in SQS or in SNS retries arrives late, and the timeline shows when the mailbox answered.
+ */
+export function eventTime(event: Exclude<SesEvent, { type: 'Other' }>, now = Date.now()): number {
+  const stated = Date.parse(eventTimestamp(event) ?? '');
+  return Number.isFinite(stated) ? stated : now;
+}
+
 export async function traceSesEvent(trace: TraceStore, event: SesEvent): Promise<void> {
   if (event.type === 'Other') return;
   const detail = eventDetail(event);
   await trace.recordSesEvent(event.mail.messageId, {
     type: 'ses-event',
-    at: Date.now(),
+    at: eventTime(event),
     event: event.type,
     recipients: eventRecipients(event),
     ...(detail ? { detail } : {}),
