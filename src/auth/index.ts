@@ -2,7 +2,9 @@
 // `user hash` command.
 export {
   createAuthThrottle,
+  DEFAULT_BUSY_WAIT_MS,
   DEFAULT_THROTTLE_TIMEOUT_MS,
+  type AttemptDecision,
   type AuthThrottle,
   type AuthThrottleOptions,
   type FailureResult,

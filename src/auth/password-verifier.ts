@@ -1,19 +1,22 @@
-// Password checks for SMTP AUTH: bcrypt against the stored hash, or against a dummy hash of the same
-// cost when the user does not exist, so the reply time does not tell which usernames exist. Verified
-// credentials are remembered for a while because bcryptjs at cost 12 costs ~0.8 s of CPU per check,
-// and many SMTP clients authenticate once per message.
+// Password checks for SMTP AUTH: bcrypt against the stored hash, or against a dummy hash as costly as
+// the most expensive one in the file when the user does not exist, so an unknown name never answers
+// faster than a real one (a real user with a cheaper hash still answers faster: hence the warning
+// about weak hashes at load). Verified credentials are remembered for a while because bcryptjs at
+// cost 12 costs ~0.8 s of CPU per check, and many SMTP clients authenticate once per message.
 import { createHmac, randomBytes } from 'node:crypto';
 import bcrypt from 'bcryptjs';
 
 /** Used when no hash in the file says otherwise; the cost `ses-relay user hash` writes by default. */
 export const DEFAULT_BCRYPT_COST = 12;
+/** Hashes below this cost are logged at load: cheap to guess offline, and quicker to answer. */
+export const MIN_RECOMMENDED_BCRYPT_COST = 10;
 /** Upper bound of remembered credentials, so a flood of distinct valid logins cannot grow memory. */
 const MAX_CACHED_CREDENTIALS = 10_000;
 
 export interface PasswordVerifier {
   /** True when `password` matches `hash`; with `hash` undefined, does the same work and says false. */
   verify(password: string, hash: string | undefined): Promise<boolean>;
-  /** Chooses the dummy's cost: the most common cost among the hashes in use. */
+  /** Chooses the dummy's cost: the highest cost among the hashes in use. */
   useCostOf(hashes: readonly string[]): void;
   /** Forgets remembered credentials (after a reload, a changed password must be checked afresh). */
   clear(): void;
@@ -27,18 +30,16 @@ export function dummyHash(cost: number): string {
   return `$2b$${String(cost).padStart(2, '0')}$${'.'.repeat(22)}${'A'.repeat(31)}`;
 }
 
-function mostCommonCost(hashes: readonly string[]): number {
-  const counts = new Map<number, number>();
-  for (const hash of hashes) {
-    const cost = bcrypt.getRounds(hash);
-    counts.set(cost, (counts.get(cost) ?? 0) + 1);
-  }
-  let best = DEFAULT_BCRYPT_COST;
-  let bestCount = 0;
-  for (const [cost, count] of counts) {
-    if (count > bestCount) [best, bestCount] = [cost, count];
-  }
-  return best;
+/** The cost the dummy check uses: the highest in use, or the default for an empty file. */
+export function dummyCost(hashes: readonly string[]): number {
+  return hashes.length === 0
+    ? DEFAULT_BCRYPT_COST
+    : Math.max(...hashes.map((hash) => bcrypt.getRounds(hash)));
+}
+
+/** Whether a hash is cheaper than MIN_RECOMMENDED_BCRYPT_COST. */
+export function isWeakHash(hash: string): boolean {
+  return bcrypt.getRounds(hash) < MIN_RECOMMENDED_BCRYPT_COST;
 }
 
 export function createPasswordVerifier(options: { cacheTtlMs: number }): PasswordVerifier {
@@ -81,7 +82,7 @@ export function createPasswordVerifier(options: { cacheTtlMs: number }): Passwor
       return ok;
     },
     useCostOf(hashes) {
-      dummy = dummyHash(mostCommonCost(hashes));
+      dummy = dummyHash(dummyCost(hashes));
     },
     clear() {
       verified.clear();

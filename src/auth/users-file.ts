@@ -8,7 +8,7 @@ import YAML from 'yaml';
 import { errorMessage, RelayError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { serialize, watchFiles } from '../tls/watch-files.js';
-import { createPasswordVerifier } from './password-verifier.js';
+import { createPasswordVerifier, isWeakHash, MIN_RECOMMENDED_BCRYPT_COST } from './password-verifier.js';
 import { validateUsers, type SmtpUser, type StoredUser } from './users-schema.js';
 
 export type { SmtpUser } from './users-schema.js';
@@ -120,6 +120,14 @@ export async function createUserDirectory(options: UserDirectoryOptions): Promis
     digest = loaded.digest;
     verifier.useCostOf(loaded.users.map((stored) => stored.passwordHash));
     verifier.clear();
+    // Names only: a hash, even a weak one, stays out of the log.
+    const weak = loaded.users.filter((stored) => isWeakHash(stored.passwordHash));
+    if (weak.length > 0) {
+      log.warn(
+        { users: weak.map((stored) => stored.user.username), minCost: MIN_RECOMMENDED_BCRYPT_COST },
+        'auth.users.weak_hash',
+      );
+    }
   }
 
   install(await readUsersFile(options.path));

@@ -237,6 +237,7 @@ export const envSchema = z
     SMTP_REQUIRE_TLS: boolean(false),
     SMTP_PROXY_PROTOCOL: boolean(false),
     SMTP_TLS_PROXY_PROTOCOL: boolean(false),
+    SMTP_PROXY_TRUSTED_NETWORKS: cidrList(''),
     SMTP_INTAKE_TIMEOUT: duration('5s'),
     HTTP_HOST: text('127.0.0.1'),
     HTTP_PORT: port(8080),
@@ -330,6 +331,17 @@ export const envSchema = z
     }
     if (config.SMTP_TLS_PROXY_PROTOCOL && config.SMTP_TLS_PORT === undefined) {
       issue('SMTP_TLS_PROXY_PROTOCOL', 'SMTP_TLS_PROXY_PROTOCOL needs SMTP_TLS_PORT');
+    }
+    // A PROXY header names the client, so whoever may send one may claim any address (one inside
+    // SMTP_ALLOWED_NETWORKS relays without AUTH): only the load balancers may.
+    if (
+      (config.SMTP_PROXY_PROTOCOL || config.SMTP_TLS_PROXY_PROTOCOL) &&
+      config.SMTP_PROXY_TRUSTED_NETWORKS.length === 0
+    ) {
+      issue(
+        'SMTP_PROXY_TRUSTED_NETWORKS',
+        "SMTP_PROXY_PROTOCOL and SMTP_TLS_PROXY_PROTOCOL need SMTP_PROXY_TRUSTED_NETWORKS: list the load balancers' addresses (CIDRs); to take a PROXY header from any peer, write 0.0.0.0/0,::/0",
+      );
     }
     if (Boolean(config.ADMIN_USER) !== Boolean(config.ADMIN_PASSWORD)) {
       issue('ADMIN_USER', 'ADMIN_USER and ADMIN_PASSWORD go together');

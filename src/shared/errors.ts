@@ -53,6 +53,11 @@ export const ERROR_CATALOG = {
     smtp: { code: 452, enhanced: '4.5.3' },
     doc: 'More than SMTP_MAX_RECIPIENTS recipients in one transaction; the client sends the rest later.',
   },
+  SMTP_DAILY_CAP_RECIPIENTS: {
+    retryable: true,
+    smtp: { code: 452, enhanced: '4.5.3' },
+    doc: "More recipients in one transaction than the SMTP user's dailyCap; the client sends the rest in another.",
+  },
   SMTP_RECIPIENT_SUPPRESSED: {
     retryable: false,
     smtp: { code: 550, enhanced: '5.1.1' },
@@ -91,12 +96,17 @@ export const ERROR_CATALOG = {
   SMTP_TLS_REQUIRED: {
     retryable: false,
     smtp: { code: 530, enhanced: '5.7.0' },
-    doc: 'SMTP_REQUIRE_TLS is on and the client sent MAIL before STARTTLS.',
+    doc: 'MAIL before STARTTLS with SMTP_REQUIRE_TLS on, or AUTH before STARTTLS on the plain port.',
   },
   SMTP_AUTH_REQUIRED: {
     retryable: false,
     smtp: { code: 530, enhanced: '5.7.0' },
     doc: 'The client must authenticate first (outside SMTP_ALLOWED_NETWORKS, or SMTP_AUTH_REQUIRED).',
+  },
+  SMTP_AUTH_REVOKED: {
+    retryable: false,
+    smtp: { code: 530, enhanced: '5.7.0' },
+    doc: 'The authenticated user was removed from SMTP_USERS_FILE during the session; MAIL is refused.',
   },
   SMTP_AUTH_FAILED: {
     retryable: false,
@@ -117,6 +127,11 @@ export const ERROR_CATALOG = {
     retryable: false,
     smtp: { code: 421, enhanced: '4.7.0' },
     doc: 'SMTP_PROXY_PROTOCOL is on and the connection did not start with a valid PROXY header.',
+  },
+  SMTP_PROXY_PEER_UNTRUSTED: {
+    retryable: false,
+    smtp: { code: 421, enhanced: '4.7.0' },
+    doc: 'SMTP_PROXY_PROTOCOL is on and the connection does not come from SMTP_PROXY_TRUSTED_NETWORKS.',
   },
   QUEUE_UNAVAILABLE: {
     retryable: true,

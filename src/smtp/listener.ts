@@ -16,9 +16,11 @@ import {
   smtpServerTlsOptions,
   type CertificateStore,
 } from '../tls/index.js';
+import { answerAuthBeforeStartTls } from './auth-before-starttls.js';
 import { createConnectionLimits } from './connection-limits.js';
 import type { createIntake } from './intake.js';
 import type { RecipientVerdict } from './recipient-policy.js';
+import { createNetworkPolicy } from './policy.js';
 import { createProxyFront } from './proxy-front.js';
 import { createSessionHandlers } from './session-handlers.js';
 
@@ -107,6 +109,8 @@ export function createSmtpListener(options: ListenerOptions): SmtpListener {
   const servers: SMTPServer[] = [];
   const plain = new SMTPServer(base);
   servers.push(plain);
+  // Before STARTTLS, AUTH is not offered; asked for anyway, it gets 530 rather than 500.
+  if (authEnabled && tls && !config.SMTP_ALLOW_INSECURE_AUTH) answerAuthBeforeStartTls(plain);
   const secure =
     tls && config.SMTP_TLS_PORT !== undefined ? new SMTPServer({ ...base, secure: true }) : undefined;
   if (secure) servers.push(secure);
@@ -117,13 +121,17 @@ export function createSmtpListener(options: ListenerOptions): SmtpListener {
   if (!config.SMTP_PROXY_PROTOCOL) plain.server.on('connection', coalesceSocketWrites);
 
   const proxyRefusal = ERROR_CATALOG.SMTP_PROXY_HEADER_INVALID.smtp;
+  const untrusted = ERROR_CATALOG.SMTP_PROXY_PEER_UNTRUSTED.smtp;
+  const trusted = createNetworkPolicy(config.SMTP_PROXY_TRUSTED_NETWORKS);
   /** In front of SMTP_PORT when SMTP_PROXY_PROTOCOL is on. */
   const smtpFront = config.SMTP_PROXY_PROTOCOL
     ? createProxyFront({
         ...options,
         listener: 'smtp',
         maxPending: config.SMTP_MAX_CONNECTIONS,
+        trusted,
         refusal: `${proxyRefusal.code} ${proxyRefusal.enhanced} PROXY protocol header missing or invalid\r\n`,
+        untrustedRefusal: `${untrusted.code} ${untrusted.enhanced} Connections are taken only through the load balancer\r\n`,
         handOver(socket, client) {
           coalesceSocketWrites(socket);
           plain.connect(socket, client);
@@ -138,6 +146,7 @@ export function createSmtpListener(options: ListenerOptions): SmtpListener {
           ...options,
           listener: 'smtps',
           maxPending: config.SMTP_MAX_CONNECTIONS,
+          trusted,
           handOver(socket, client) {
             return acceptTls(socket, tls, config.SMTP_SOCKET_TIMEOUT).then(
               (tlsSocket) => {

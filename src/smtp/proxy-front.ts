@@ -1,11 +1,16 @@
 // PROXY protocol in front of smtp-server (SMTP_PROXY_PROTOCOL, SMTP_TLS_PROXY_PROTOCOL): a plain TCP
 // server reads the v1 or v2 header a load balancer sends first, then hands the socket over with the
-// client's address taken from the header. smtp-server's own `useProxy` reads v1 only.
+// client's address taken from the header. smtp-server's own `useProxy` reads v1 only. Only peers in
+// SMTP_PROXY_TRUSTED_NETWORKS may send a header: anyone else could claim any client address.
 import net from 'node:net';
 import type { Metrics } from '../metrics/metrics.js';
 import { readProxyHeader, type ReadHeaderResult } from '../proxy/index.js';
 import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
+import { plainIp, type NetworkPolicy } from './policy.js';
+
+/** How long a refused peer gets to read the reply and hang up before its socket is destroyed. */
+const REFUSAL_LINGER_MS = 2000;
 
 /** The client as the load balancer saw it (undefined fields: a `PROXY UNKNOWN` or LOCAL header). */
 export interface ClientAddress {
@@ -23,6 +28,13 @@ export interface ProxyFrontOptions {
    * port: its client waits for a TLS handshake and could not read a plain-text reply.
    */
   refusal?: string;
+  /** The load balancers (SMTP_PROXY_TRUSTED_NETWORKS): a connection from anywhere else is refused. */
+  trusted: NetworkPolicy;
+  /**
+   * The reply written before a connection from an untrusted peer is closed; none on the implicit-TLS
+   * port, as for `refusal`.
+   */
+  untrustedRefusal?: string;
   /**
    * Connections still before their SMTP session (header not read yet, or the TLS handshake after it
    * not done) beyond which new ones are closed at once, as smtp-server does with its own pending
@@ -41,6 +53,14 @@ export function createProxyFront(options: ProxyFrontOptions): net.Server {
   let pending = 0;
   return net.createServer((socket) => {
     socket.on('error', () => undefined);
+    // Decided on the TCP peer before a byte is read: the header itself is what is not to be trusted.
+    const peer = socket.remoteAddress ?? '';
+    if (!options.trusted.allows(peer)) {
+      metrics.messagesRefused.inc({ reason: 'proxy' });
+      logger.warn({ listener: options.listener, client: plainIp(peer) }, 'smtp.refused.proxy_untrusted');
+      refuse(socket, options.untrustedRefusal);
+      return;
+    }
     if (pending >= options.maxPending) {
       metrics.messagesRefused.inc({ reason: 'connections' });
       socket.destroy();
@@ -64,8 +84,7 @@ export function createProxyFront(options: ProxyFrontOptions): net.Server {
         { listener: options.listener, client: socket.remoteAddress, reason: result.reason },
         'smtp.refused.proxy',
       );
-      if (options.refusal === undefined) socket.destroy();
-      else socket.end(options.refusal);
+      refuse(socket, options.refusal);
       return;
     }
     const source = result.header.command === 'proxy' ? result.header.source : undefined;
@@ -74,4 +93,18 @@ export function createProxyFront(options: ProxyFrontOptions): net.Server {
       remotePort: source?.port ?? socket.remotePort,
     });
   }
+}
+
+/** Writes `reply` (if any) and closes; a peer that does not hang up is cut off after a short linger. */
+function refuse(socket: net.Socket, reply: string | undefined): void {
+  if (reply === undefined) {
+    socket.destroy();
+    return;
+  }
+  // Unread input would turn the close into a reset, which can discard the reply: read and drop it.
+  socket.resume();
+  socket.end(reply);
+  const linger = setTimeout(() => socket.destroy(), REFUSAL_LINGER_MS);
+  linger.unref();
+  socket.once('close', () => clearTimeout(linger));
 }

@@ -1,8 +1,8 @@
 // What the listener decides at each step of a session, as smtp-server callbacks: connect (network,
-// connection limits, shutdown), AUTH (users file, failure throttle), MAIL (TLS and AUTH
-// requirements, sender policy), RCPT (limits, address checks, suppression) and DATA (intake). Every
-// refusal carries its own code and enhanced status, answered at the earliest step that can know.
-import { createHash } from 'node:crypto';
+// connection limits, shutdown), AUTH (authenticate.ts), MAIL (TLS and AUTH requirements, the user as
+// the users file has it now, sender policy), RCPT (limits, address checks, suppression) and DATA
+// (intake). Every refusal carries its own code and enhanced status, answered at the earliest step
+// that can know.
 import type {
   SMTPServerAddress,
   SMTPServerAuthentication,
@@ -11,13 +11,14 @@ import type {
   SMTPServerOptions,
   SMTPServerSession,
 } from 'smtp-server';
-import type { AuthThrottle, SmtpUser, UserDirectory } from '../auth/index.js';
+import { clientKey, type AuthThrottle, type SmtpUser, type UserDirectory } from '../auth/index.js';
 import type { Config } from '../config/index.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { smtpError, type RelayError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { isMailboxSyntax } from '../mail/mailbox.js';
 import { checkEnvelopeAddress, type AddressCheck } from './address.js';
+import { createAuthenticate } from './authenticate.js';
 import type { ConnectionLimits } from './connection-limits.js';
 import type { createIntake } from './intake.js';
 import { createNetworkPolicy, plainIp, senderAllowed } from './policy.js';
@@ -75,11 +76,6 @@ export function printable(text: string): string {
   return text.replace(/[^\x20-\x7e]/g, '?').slice(0, 256);
 }
 
-/** A short digest of a login name that names no user: never the name itself, which may be a secret. */
-function nameDigest(username: string): string {
-  return createHash('sha256').update(username).digest('hex').slice(0, 12);
-}
-
 function addressError(
   address: string,
   reason: 'non-ascii-local-part' | 'invalid',
@@ -121,6 +117,7 @@ export function createSessionHandlers(deps: SessionDeps, state: SessionState): P
   /** AUTH is offered only on an encrypted session, unless SMTP_ALLOW_INSECURE_AUTH (loopback set-ups). */
   const commandsFor = (secure: boolean) =>
     secure || config.SMTP_ALLOW_INSECURE_AUTH ? deps.disabledCommands : [...deps.disabledCommands, 'AUTH'];
+  const authenticate = createAuthenticate({ ...deps, refuse });
 
   return {
     onConnect(session: SMTPServerSession, callback: Callback) {
@@ -139,7 +136,8 @@ export function createSessionHandlers(deps: SessionDeps, state: SessionState): P
         logger.warn({ sid: session.id, client: ip }, 'smtp.refused.network');
         return callback(smtpError('SMTP_CLIENT_NOT_ALLOWED', `Client host [${ip}] is not allowed to relay`));
       }
-      const limit = deps.limits.open(session.id, ip);
+      // Counted like the login throttle: an IPv6 host owns a whole /64 and could rotate addresses.
+      const limit = deps.limits.open(session.id, clientKey(ip));
       if (limit !== undefined) {
         refuse('connections');
         logger.warn({ sid: session.id, client: ip, limit }, 'smtp.refused.connections');
@@ -178,11 +176,22 @@ export function createSessionHandlers(deps: SessionDeps, state: SessionState): P
     },
 
     onMailFrom(address: SMTPServerAddress, session: SMTPServerSession, callback: Callback) {
-      const user = sessionUser(session);
       if (config.SMTP_REQUIRE_TLS && !session.secure) {
         refuse('tls');
         return callback(smtpError('SMTP_TLS_REQUIRED', 'Must issue a STARTTLS command first'));
       }
+      const authenticated = sessionUser(session);
+      // The users file may have changed since AUTH: each transaction takes the user as it is now.
+      const user = authenticated && deps.users?.get(authenticated.username);
+      if (authenticated && !user) {
+        session.user = undefined;
+        refuse('auth');
+        logger.warn({ sid: session.id, user: authenticated.username }, 'smtp.refused.user_removed');
+        return callback(
+          smtpError('SMTP_AUTH_REVOKED', 'Authentication no longer valid (user removed), authenticate again'),
+        );
+      }
+      if (user) session.user = user;
       if (!user && (config.SMTP_AUTH_REQUIRED || !inNetwork.has(session.id))) {
         refuse('auth');
         return callback(smtpError('SMTP_AUTH_REQUIRED', 'Authentication required'));
@@ -225,6 +234,19 @@ export function createSessionHandlers(deps: SessionDeps, state: SessionState): P
           smtpError(
             'SMTP_TOO_MANY_RECIPIENTS',
             `Too many recipients (at most ${config.SMTP_MAX_RECIPIENTS})`,
+          ),
+        );
+      }
+      // A message with more recipients than the user may send in 24 hours could never be sent: the
+      // worker would hold it until QUEUE_MAX_AGE. Dropped (suppressed) recipients are never sent.
+      const dailyCap = sessionUser(session)?.dailyCap;
+      const toSend = session.envelope.rcptTo.length - (dropped.get(session.id)?.size ?? 0);
+      if (dailyCap !== undefined && toSend >= dailyCap) {
+        refuse('recipients');
+        return callback(
+          smtpError(
+            'SMTP_DAILY_CAP_RECIPIENTS',
+            `Too many recipients for your daily cap of ${dailyCap}, send the rest in another message`,
           ),
         );
       }
@@ -272,36 +294,4 @@ export function createSessionHandlers(deps: SessionDeps, state: SessionState): P
       );
     },
   };
-
-  async function authenticate(auth: SMTPServerAuthentication, session: SMTPServerSession): Promise<SmtpUser> {
-    const ip = plainIp(session.remoteAddress);
-    const username = auth.username ?? '';
-    if (!deps.users || (auth.method !== 'PLAIN' && auth.method !== 'LOGIN')) {
-      throw smtpError('SMTP_AUTH_FAILED', 'Authentication failed');
-    }
-    const decision = await deps.throttle?.check(ip);
-    if (decision?.blocked) {
-      refuse('auth');
-      logger.warn({ sid: session.id, client: ip, reason: decision.reason }, 'smtp.auth_throttled');
-      throw smtpError(
-        decision.reason === 'unavailable' ? 'SMTP_AUTH_UNAVAILABLE' : 'SMTP_AUTH_THROTTLED',
-        decision.reason === 'unavailable'
-          ? 'Authentication temporarily unavailable, try again later'
-          : `Too many failed logins, try again in ${Math.ceil(decision.retryAfterMs / 1000)} s`,
-      );
-    }
-    const user = await deps.users.authenticate(username, auth.password ?? '');
-    if (!user) {
-      refuse('auth');
-      await deps.throttle?.recordFailure(ip, username).catch(() => undefined);
-      // A name that is no configured user may be a password typed into the wrong field (or swapped
-      // by a misconfigured client): only its digest is logged, enough to tell attempts apart.
-      const who = deps.users.get(username) ? { user: username } : { unknownUser: nameDigest(username) };
-      logger.warn({ sid: session.id, client: ip, ...who }, 'smtp.auth_failed');
-      throw smtpError('SMTP_AUTH_FAILED', 'Authentication credentials invalid');
-    }
-    void deps.throttle?.recordSuccess(ip, username).catch(() => undefined);
-    logger.info({ sid: session.id, client: ip, user: user.username, method: auth.method }, 'smtp.auth_ok');
-    return user;
-  }
 }

@@ -1,6 +1,9 @@
 // The listener's certificate (SMTP_TLS_CERT / SMTP_TLS_KEY): loaded and checked at start-up, reloaded
 // when either file changes, so a renewed certificate is served from the next handshake on without a
-// restart. A reload that fails (half-written file, key and certificate out of step) keeps the old one.
+// restart. A reload that fails (half-written file, key and certificate out of step) keeps the old one,
+// and so does a reload to a certificate outside its validity period while the old one is still valid.
+// At start-up an expired certificate is logged, not refused: many SMTP clients do not verify, and
+// a listener that will not start takes their mail down with it.
 import { createHash, createPrivateKey, X509Certificate } from 'node:crypto';
 import fs from 'node:fs/promises';
 import tls from 'node:tls';
@@ -22,6 +25,7 @@ export interface TlsMaterial {
 export interface CertificateInfo {
   subject: string;
   fingerprint256: string;
+  validFrom: Date;
   validTo: Date;
 }
 
@@ -95,19 +99,35 @@ export async function loadCertificatePair(
   return {
     material,
     context,
-    info: { subject: x509.subject, fingerprint256: x509.fingerprint256, validTo: new Date(x509.validTo) },
+    info: {
+      subject: x509.subject,
+      fingerprint256: x509.fingerprint256,
+      validFrom: new Date(x509.validFrom),
+      validTo: new Date(x509.validTo),
+    },
     digest: createHash('sha256').update(cert).update('\0').update(key).digest('hex'),
   };
 }
 
-function logLoaded(logger: Logger, info: CertificateInfo, event: string): void {
-  const fields = {
+function certificateFields(info: CertificateInfo) {
+  return {
     subject: info.subject.replace(/\n/g, ', '),
     fingerprint256: info.fingerprint256,
+    validFrom: info.validFrom.toISOString(),
     validTo: info.validTo.toISOString(),
   };
+}
+
+/** Whether clients that check dates would take the certificate now. */
+export function isCurrentlyValid(info: CertificateInfo, now = Date.now()): boolean {
+  return info.validFrom.getTime() <= now && now <= info.validTo.getTime();
+}
+
+function logLoaded(logger: Logger, info: CertificateInfo, event: string): void {
+  const fields = certificateFields(info);
   logger.info(fields, event);
   const remainingMs = info.validTo.getTime() - Date.now();
+  if (info.validFrom.getTime() > Date.now()) logger.error(fields, 'tls.cert.not_yet_valid');
   if (remainingMs <= 0) logger.error(fields, 'tls.cert.expired');
   else if (remainingMs < EXPIRY_WARNING_MS) logger.warn(fields, 'tls.cert.expires_soon');
 }
@@ -132,6 +152,15 @@ export async function createCertificateStore(options: CertificateStoreOptions): 
     try {
       const next = await loadCertificatePair(certPath, keyPath, options.variables);
       if (!force && next.digest === current.digest) return true;
+      // A renewal gone wrong (an old backup restored, a clock-skewed issuer) must not replace a
+      // certificate clients still accept; one that has expired is replaced by anything loadable.
+      if (!isCurrentlyValid(next.info) && isCurrentlyValid(current.info)) {
+        logger.error(
+          { certPath, keyPath, refused: certificateFields(next.info), kept: certificateFields(current.info) },
+          'tls.cert.reload_refused',
+        );
+        return false;
+      }
       current = next;
       logLoaded(logger, current.info, 'tls.cert.reloaded');
     } catch (err) {

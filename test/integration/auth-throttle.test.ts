@@ -115,6 +115,45 @@ describe('AUTH failure throttle (real Redis)', () => {
     expect((await a!.check('192.0.2.6')).blocked).toBe(true);
   });
 
+  it('lets only maxFailures of many parallel attempts through, across two instances', async () => {
+    const [a, b] = instances({ maxFailures: 4, busyWaitMs: 0 });
+    const decisions = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => (i % 2 === 0 ? a! : b!).reserve('192.0.2.20')),
+    );
+    const allowed = decisions.filter((d) => !d.blocked);
+    expect(allowed).toHaveLength(4);
+    expect(decisions.filter((d) => d.blocked && d.reason === 'busy')).toHaveLength(26);
+    // Each failure settles its attempt; the fourth blocks the client.
+    const results = [];
+    for (const decision of allowed) {
+      if (decision.blocked) continue;
+      results.push(await a!.recordFailure('192.0.2.20', 'guess', decision.attempt));
+    }
+    expect(results.map((r) => r.blocked)).toEqual([false, false, false, true]);
+    expect(await b!.reserve('192.0.2.20')).toMatchObject({ blocked: true, reason: 'blocked' });
+  });
+
+  it('frees the attempt of a success or a release, and a waiting attempt takes the free one', async () => {
+    const [a, b] = instances({ maxFailures: 2, busyWaitMs: 5000 });
+    const shared = `${prefix}:${test}`;
+    const [impatient] = instances({ maxFailures: 2, busyWaitMs: 0, prefix: shared });
+    const first = await a!.reserve('192.0.2.21');
+    const second = await b!.reserve('192.0.2.21');
+    if (first.blocked || second.blocked) throw new Error('expected two attempts');
+    expect(await impatient!.reserve('192.0.2.21')).toMatchObject({ blocked: true, reason: 'busy' });
+    // A third waits until one of the two is settled, then gets its turn.
+    const third = b!.reserve('192.0.2.21');
+    await a!.recordSuccess('192.0.2.21', 'alice', first.attempt);
+    const granted = await third;
+    if (granted.blocked) throw new Error('expected the freed attempt');
+    await b!.release('192.0.2.21', second.attempt);
+    // A failure settles its attempt and then counts in its place.
+    expect(await a!.recordFailure('192.0.2.21', 'bob', granted.attempt)).toMatchObject({ failures: 1 });
+    const fourth = await impatient!.reserve('192.0.2.21');
+    expect(fourth).toMatchObject({ blocked: false });
+    expect(await impatient!.reserve('192.0.2.21')).toMatchObject({ blocked: true, reason: 'busy' });
+  });
+
   it('answers "unavailable" instead of throwing when Redis is unreachable', async () => {
     const down = new Redis(`redis://127.0.0.1:${await freePort()}`, {
       enableOfflineQueue: false,
@@ -150,6 +189,8 @@ describe('AUTH failure throttle (real Redis)', () => {
           retryAfterMs: 0,
         });
         await expect(throttle.recordSuccess('192.0.2.9', 'x')).resolves.toBeUndefined();
+        expect(await throttle.reserve('192.0.2.9')).toMatchObject({ blocked: true, reason: 'unavailable' });
+        await expect(throttle.release('192.0.2.9', 'abc')).resolves.toBeUndefined();
       }
     } finally {
       down.disconnect();

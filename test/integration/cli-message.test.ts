@@ -111,7 +111,11 @@ describe('ses-relay message and send-test (a real process against a running gate
   });
 
   it('send-test ends 1 when no event comes back in time, also through a PROXY-protocol listener', async () => {
-    const proxied = await startGateway({ SMTP_PROXY_PROTOCOL: 'true' });
+    // send-test connects from loopback: the balancers' list must hold it.
+    const proxied = await startGateway({
+      SMTP_PROXY_PROTOCOL: 'true',
+      SMTP_PROXY_TRUSTED_NETWORKS: '127.0.0.1',
+    });
     try {
       const result = await runCli(['send-test', '--bounce', '--timeout', '1s'], {
         ...env,
@@ -119,6 +123,7 @@ describe('ses-relay message and send-test (a real process against a running gate
         SMTP_PORT: String(proxied.smtpPort),
         SMTP_ALLOWED_SENDERS: '',
         SMTP_PROXY_PROTOCOL: 'true',
+        SMTP_PROXY_TRUSTED_NETWORKS: '127.0.0.1',
       });
       expect(result.code).toBe(1);
       expect(result.stdout).toMatch(

@@ -2,6 +2,7 @@ import net, { type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMetrics } from '../../src/metrics/metrics.js';
 import { createLogger } from '../../src/shared/logger.js';
+import { createNetworkPolicy } from '../../src/smtp/policy.js';
 import { createProxyFront, type ProxyFrontOptions } from '../../src/smtp/proxy-front.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -21,6 +22,7 @@ describe('PROXY front', () => {
       metrics: createMetrics(),
       listener: 'smtp',
       maxPending: 10,
+      trusted: createNetworkPolicy([{ address: '127.0.0.1', prefix: 32, family: 'ipv4' }]),
       handOver,
     });
     servers.push(front);

@@ -81,7 +81,7 @@ describe('SMTP security: AUTH, TLS, no open relay', () => {
     expect(mail.code).toBe(530);
     expect(mail.text).toBe('5.7.0 Authentication required');
     const early = await client.auth('crm', PASSWORD);
-    expect(early.code).toBeGreaterThanOrEqual(500);
+    expect(`${early.code} ${early.text}`).toBe('530 5.7.0 Must issue a STARTTLS command first');
     await client.startTls();
     const secured = await client.command('EHLO client.test');
     expect(secured.lines).toContain('AUTH PLAIN LOGIN');
@@ -232,7 +232,10 @@ describe('SMTP network edge cases', () => {
   });
 
   it('closes new connections at once while SMTP_MAX_CONNECTIONS wait for their PROXY header', async () => {
-    const gw = await startGateway({ SMTP_PROXY_PROTOCOL: 'true', SMTP_MAX_CONNECTIONS: '2' }, { ses });
+    const gw = await startGateway(
+      { SMTP_PROXY_PROTOCOL: 'true', SMTP_PROXY_TRUSTED_NETWORKS: '127.0.0.1', SMTP_MAX_CONNECTIONS: '2' },
+      { ses },
+    );
     const open = () =>
       new Promise<net.Socket>((resolve, reject) => {
         const socket = net.connect(gw.smtpPort, '127.0.0.1', () => resolve(socket));
@@ -270,6 +273,7 @@ describe('SMTP network edge cases', () => {
         SMTP_TLS_KEY: cert.keyPath,
         SMTP_TLS_PORT: '0',
         SMTP_TLS_PROXY_PROTOCOL: 'true',
+        SMTP_PROXY_TRUSTED_NETWORKS: '127.0.0.1',
         SMTP_ALLOWED_NETWORKS: '192.0.2.0/24',
       },
       { ses },
@@ -328,7 +332,11 @@ describe('SMTP network edge cases', () => {
 
   it('reads the client address from PROXY v1 and v2 headers and refuses connections without one', async () => {
     const gw = await startGateway(
-      { SMTP_PROXY_PROTOCOL: 'true', SMTP_ALLOWED_NETWORKS: '192.0.2.0/24' },
+      {
+        SMTP_PROXY_PROTOCOL: 'true',
+        SMTP_PROXY_TRUSTED_NETWORKS: '127.0.0.1',
+        SMTP_ALLOWED_NETWORKS: '192.0.2.0/24',
+      },
       { ses },
     );
     const raw = async (header: Buffer | string) => {

@@ -43,6 +43,9 @@ describe('per-user rate share and daily cap', () => {
         '  - username: retried',
         `    password: "${hash}"`,
         '    dailyCap: 3',
+        '  - username: small',
+        `    password: "${hash}"`,
+        '    dailyCap: 2',
       ].join('\n'),
     );
     gw = await startGateway({ SMTP_USERS_FILE: file, SMTP_ALLOW_INSECURE_AUTH: 'true' });
@@ -75,6 +78,31 @@ describe('per-user rate share and daily cap', () => {
       ),
     ).toBe(true);
     expect(gw.ses.sends).toHaveLength(1);
+  });
+
+  it("refuses the RCPT past the user's dailyCap (452 4.5.3) and sends the rest in the next transaction", async () => {
+    gw.ses.reset();
+    const client = await SmtpClient.connect(gw.smtpPort);
+    await client.hello();
+    expect((await client.auth('small', PASSWORD)).code).toBe(235);
+    expect((await client.command('MAIL FROM:<app@example.com>')).code).toBe(250);
+    expect((await client.command('RCPT TO:<e1@example.net>')).code).toBe(250);
+    expect((await client.command('RCPT TO:<e2@example.net>')).code).toBe(250);
+    const third = await client.command('RCPT TO:<e3@example.net>');
+    expect(`${third.code} ${third.text}`).toBe(
+      '452 4.5.3 Too many recipients for your daily cap of 2, send the rest in another message',
+    );
+    const reply = await client.data(simpleMessage());
+    expect(reply.code).toBe(250);
+    const first = /queued as (\w+)/.exec(reply.text)![1]!;
+    await waitFor(async () => (await queue.getJobState(first)) === 'completed');
+    expect(gw.ses.sends[0]!.to).toEqual(['e1@example.net', 'e2@example.net']);
+    // The cap used up today still holds the next message, as before (delayed, not refused at RCPT).
+    expect((await client.command('MAIL FROM:<app@example.com>')).code).toBe(250);
+    expect((await client.command('RCPT TO:<e3@example.net>')).code).toBe(250);
+    const held = /queued as (\w+)/.exec((await client.data(simpleMessage())).text)![1]!;
+    client.close();
+    await waitFor(async () => (await queue.getJobState(held)) === 'delayed');
   });
 
   it("counts only the recipients SES accepted against a user's daily cap, not throttled or failed tries", async () => {

@@ -208,6 +208,52 @@ describe('user directory authentication', () => {
     }
   });
 
+  it('checks an unknown user at the cost of the most expensive hash in the file, however few have it', async () => {
+    const costly = await bcrypt.hash('other', 6);
+    const file = writeTemp(
+      'users.json',
+      JSON.stringify({
+        users: [
+          { username: 'a', password: hash },
+          { username: 'b', password: hash },
+          { username: 'c', password: hash },
+          { username: 'd', password: costly },
+        ],
+      }),
+    );
+    const users = await createUserDirectory({ path: file, logger });
+    const compare = vi.spyOn(bcrypt, 'compare');
+    try {
+      expect(await users.authenticate('nobody', 's3cret')).toBeUndefined();
+      expect(compare).toHaveBeenCalledExactlyOnceWith('s3cret', dummyHash(6));
+    } finally {
+      users.close();
+    }
+  });
+
+  it('warns at load about hashes below cost 10, naming the users and never a hash', async () => {
+    const raw: string[] = [];
+    const capture = createLogger('info', { write: (line: string) => void raw.push(line) });
+    const file = writeTemp(
+      'users.json',
+      JSON.stringify({
+        users: [
+          { username: 'weak', password: hash },
+          { username: 'php', password: PHP_2Y_HASH },
+        ],
+      }),
+    );
+    const users = await createUserDirectory({ path: file, logger: capture });
+    users.close();
+    const lines = raw.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines.find((line) => line.msg === 'auth.users.weak_hash')).toMatchObject({
+      level: 'warn',
+      users: ['weak'],
+      minCost: 10,
+    });
+    expect(raw.join('')).not.toContain(hash);
+  });
+
   it('refuses a password longer than 72 bytes whose first 72 bytes match, still running bcrypt', async () => {
     const long = 'p'.repeat(72);
     const file = writeTemp(

@@ -62,6 +62,28 @@ describe('configuration', () => {
     );
   });
 
+  it('refuses PROXY protocol without SMTP_PROXY_TRUSTED_NETWORKS, saying to list the load balancers', () => {
+    for (const flag of ['SMTP_PROXY_PROTOCOL', 'SMTP_TLS_PROXY_PROTOCOL']) {
+      expect(() =>
+        parseConfig({ [flag]: 'true', SMTP_TLS_PORT: '465', SMTP_TLS_CERT: 'c', SMTP_TLS_KEY: 'k' }),
+      ).toThrow(
+        /SMTP_PROXY_TRUSTED_NETWORKS: .*list the load balancers' addresses .*write 0\.0\.0\.0\/0,::\/0/,
+      );
+    }
+    const config = parseConfig({
+      SMTP_PROXY_PROTOCOL: 'true',
+      SMTP_PROXY_TRUSTED_NETWORKS: '10.0.0.0/8, fd00::1',
+    });
+    expect(config.SMTP_PROXY_TRUSTED_NETWORKS).toEqual([
+      { address: '10.0.0.0', prefix: 8, family: 'ipv4' },
+      { address: 'fd00::1', prefix: 128, family: 'ipv6' },
+    ]);
+    expect(() => parseConfig({ SMTP_PROXY_TRUSTED_NETWORKS: 'balancer' })).toThrow(
+      /"balancer" is not an IP address or CIDR range/,
+    );
+    expect(parseConfig({}).SMTP_PROXY_TRUSTED_NETWORKS).toEqual([]);
+  });
+
   it('reads sender entries as lower-case addresses or @domains', () => {
     const config = parseConfig({ SMTP_ALLOWED_SENDERS: 'App@Example.com, @Corp.example' });
     expect(config.SMTP_ALLOWED_SENDERS).toEqual(['app@example.com', '@corp.example']);

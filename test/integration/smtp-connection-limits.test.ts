@@ -1,0 +1,46 @@
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startGateway, type TestGateway } from '../helpers/gateway.js';
+
+describe('SMTP_MAX_CONNECTIONS_PER_IP by client key', () => {
+  let gw: TestGateway;
+  const sockets: net.Socket[] = [];
+  beforeAll(async () => {
+    // PROXY headers let one test host speak for many IPv6 clients; loopback is the trusted balancer.
+    gw = await startGateway({
+      SMTP_PROXY_PROTOCOL: 'true',
+      SMTP_PROXY_TRUSTED_NETWORKS: '127.0.0.1',
+      SMTP_ALLOWED_NETWORKS: '2001:db8::/32',
+      SMTP_MAX_CONNECTIONS_PER_IP: '2',
+    });
+  });
+  afterAll(async () => {
+    for (const socket of sockets) socket.destroy();
+    await gw.stop();
+  });
+
+  /** A connection on behalf of `client`; resolves with the server's first line. */
+  function connectAs(client: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect(gw.smtpPort, '127.0.0.1', () =>
+        socket.write(`PROXY TCP6 ${client} 2001:db8:ffff::1 40000 25\r\n`),
+      );
+      sockets.push(socket);
+      let text = '';
+      socket.on('data', (chunk: Buffer) => {
+        text += chunk.toString('latin1');
+        if (text.includes('\r\n')) resolve(text.slice(0, text.indexOf('\r\n')));
+      });
+      socket.on('error', reject);
+      socket.on('close', () => resolve(text));
+    });
+  }
+
+  it('counts the addresses of one IPv6 /64 together, as the login throttle does', async () => {
+    expect(await connectAs('2001:db8:1:2::1')).toMatch(/^220 /);
+    expect(await connectAs('2001:db8:1:2::2')).toMatch(/^220 /);
+    expect(await connectAs('2001:db8:1:2:ffff::3')).toBe('421 4.7.0 Too many connections from your host');
+    // The next /64 has a budget of its own.
+    expect(await connectAs('2001:db8:1:3::1')).toMatch(/^220 /);
+  });
+});
