@@ -9,7 +9,7 @@ import type { Logger } from '../shared/logger.js';
 import type { SuppressionStore } from '../suppression/store.js';
 import type { TraceStore } from '../trace/trace-store.js';
 import { createOperationsApi } from './api-operations.js';
-import { createSuppressionsApi, IMPORT_PATH } from './api-suppressions.js';
+import { createSuppressionsApi } from './api-suppressions.js';
 import {
   challengeFor,
   createCredentialCheck,
@@ -17,13 +17,12 @@ import {
   type AdminAuthOptions,
   type AdminAuthPlan,
 } from './auth.js';
+import { apiBodies } from './body-types.js';
+import { refuseCrossSite } from './cross-site.js';
 import { AdminError, adminErrorHandler, errorBody, sendError } from './errors.js';
 import { setPrincipal } from './principal.js';
 import { buildAdminPage, type AdminPage } from './page.js';
 import { createQueueBoard, QUEUE_BOARD_PATH } from './queue-board.js';
-
-/** JSON bodies are small commands; anything bigger is a mistake or an attack. */
-export const JSON_BODY_LIMIT_BYTES = 1024 * 1024;
 
 export interface AdminDeps {
   redis: Redis;
@@ -63,9 +62,11 @@ function sendPage(res: express.Response, page: AdminPage, status: number): void 
 
 /**
  * Unauthenticated requests get 401 with the same body whatever the path. One exception of form, not
- * of substance: a browser navigating without credentials while a token is configured gets the page
- * itself as the 401 body (it holds no data), so it can ask for the token — a navigation cannot send
- * a bearer header. API clients (no text/html in Accept) always get the JSON body.
+ * of substance: a browser navigating to the page itself (/admin) without credentials while a token
+ * is configured gets the page as the 401 body (it holds no data), so it can ask for the token — a
+ * navigation cannot send a bearer header. Anywhere else under /admin the page would run at the wrong
+ * address (its script would draw the whole admin over, say, /admin/queues/), so those navigations
+ * get the JSON 401 like API clients (no text/html in Accept) do.
  */
 function requireCredentials(
   plan: AdminAuthPlan,
@@ -86,24 +87,11 @@ function requireCredentials(
       plan.bearer &&
       req.headers.authorization === undefined &&
       (req.method === 'GET' || req.method === 'HEAD') &&
+      req.path === '/' &&
       req.accepts(['json', 'html']) === 'html';
     if (navigating) sendPage(res, page, 401);
     else sendError(res, new AdminError('ADMIN_UNAUTHORIZED', 'Authentication required'));
   };
-}
-
-/**
- * Browsers send cached basic credentials with cross-site requests too; a state change must come from
- * this origin. Sec-Fetch-Site is set by every current browser and absent from curl and scripts.
- */
-function refuseCrossSite(req: express.Request, res: express.Response, next: express.NextFunction): void {
-  const site = req.headers['sec-fetch-site'];
-  const safe = req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS';
-  if (!safe && (site === 'cross-site' || site === 'same-site')) {
-    sendError(res, new AdminError('ADMIN_CROSS_SITE', 'Cross-site requests are refused'));
-    return;
-  }
-  next();
 }
 
 /**
@@ -135,20 +123,7 @@ function clientFaults(
 
 function createApiRouter(deps: AdminDeps): express.Router {
   const api = express.Router();
-  const json = express.json({ limit: JSON_BODY_LIMIT_BYTES });
-  api.use((req, res, next) => {
-    // Compared as Express routes match: case-insensitively, with or without a trailing slash.
-    if (req.path.toLowerCase().replace(/\/$/, '') === IMPORT_PATH) return next();
-    // A body that is not JSON would be ignored, and `retry-failed` without its limit retries all.
-    // (An empty body is fine: clients send `Content-Length: 0` on a POST without one.)
-    const hasBody =
-      req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length']) > 0;
-    if (hasBody && !req.is('application/json'))
-      return next(
-        new AdminError('ADMIN_UNSUPPORTED_MEDIA_TYPE', 'body: send application/json', { field: 'body' }),
-      );
-    json(req, res, next);
-  });
+  api.use(apiBodies());
   api.use(createSuppressionsApi(deps.suppression, deps.logger));
   api.use(createOperationsApi(deps));
   api.use((_req, _res, next) => next(new AdminError('ADMIN_NOT_FOUND', 'No such admin API route')));
@@ -166,7 +141,7 @@ export function createAdminRouter(deps: AdminDeps): AdminRouter {
     });
     return { router, enabled: false, ...warning };
   }
-  const page = buildAdminPage();
+  const page = buildAdminPage({ basicAuth: plan.basic });
   router.use('/admin', securityHeaders, requireCredentials(plan, deps.auth, page), refuseCrossSite);
   router.get('/admin', (_req, res) => sendPage(res, page, 200));
   router.use(QUEUE_BOARD_PATH, createQueueBoard([deps.queue]));

@@ -13,7 +13,7 @@ import type { Logger } from '../shared/logger.js';
 import type { SuppressionStore } from '../suppression/store.js';
 import { AdminError } from './errors.js';
 import { principalOf } from './principal.js';
-import { addBody, addressParams, formatQuery, listQuery, parseInput } from './validation.js';
+import { addBody, entryParams, formatQuery, listQuery, parseInput } from './validation.js';
 
 /** An import may be a whole exported list: 50 MB is about a million addresses as CSV. */
 export const IMPORT_BODY_LIMIT_BYTES = 50 * 1024 * 1024;
@@ -49,9 +49,29 @@ async function streamTo(res: express.Response, chunks: AsyncIterable<string>): P
   res.end();
 }
 
-/** Sets the export's headers from `?format=` and returns the format. */
+/**
+ * A JSON array is neither format: as JSON lines its first line is `[`, as CSV every line is bad.
+ * Said once, for the whole body, rather than as one invalid line per entry.
+ */
+function refuseJsonArray(body: string): void {
+  if (/^\uFEFF?\s*\[/.test(body))
+    throw new AdminError(
+      'ADMIN_BAD_REQUEST',
+      'body: a JSON array; send JSON lines (one object per line, no brackets) or CSV',
+      { field: 'body' },
+    );
+}
+
+/**
+ * Sets the export's headers from `?format=` and returns the format. A client that accepts only JSON
+ * (the admin page's lookups send `Accept: application/json`) gets 406, not the whole list: "export"
+ * typed where an address belongs must not start a download of every entry.
+ */
 function exportHeaders(req: express.Request, res: express.Response): SuppressionFormat {
   const format = parseInput(formatQuery, req.query, 'query').format ?? 'csv';
+  const type = EXPORT_CONTENT_TYPES[format].split(';')[0]!;
+  if (!req.accepts(type))
+    throw new AdminError('ADMIN_NOT_ACCEPTABLE', `export: answers ${type}; the request does not accept it`);
   const day = new Date().toISOString().slice(0, 10);
   // attachment() sets a type from the extension; ours, with its charset, goes on after it.
   res.attachment(`suppressions-${day}.${format}`);
@@ -100,10 +120,11 @@ export function createSuppressionsApi(store: SuppressionStore, logger: Logger): 
 
   api.post(
     IMPORT_PATH,
-    // Any content type: curl --data-binary sends form encoding unless told otherwise.
+    // Every type apiBodies() let through is read as text.
     express.text({ type: () => true, limit: IMPORT_BODY_LIMIT_BYTES }),
     async (req, res) => {
       const body = typeof req.body === 'string' ? req.body : '';
+      refuseJsonArray(body);
       const format = importFormat(req, body);
       const report = await importSuppressions(store, textLines(body), format);
       const { added, updated, invalid } = report;
@@ -130,15 +151,18 @@ export function createSuppressionsApi(store: SuppressionStore, logger: Logger): 
     next('router');
   });
 
+  // In privacy mode `address` may be the entry's HMAC id, which the answer then echoes.
+  const params = entryParams(store.hashesAddresses);
+
   api.get('/suppressions/:address', async (req, res) => {
-    const { address } = parseInput(addressParams, req.params, 'params');
+    const { address } = parseInput(params, req.params, 'params');
     const entry = await store.get(address);
     if (!entry) throw notSuppressed();
     res.json({ address, entry });
   });
 
   api.delete('/suppressions/:address', async (req, res) => {
-    const { address } = parseInput(addressParams, req.params, 'params');
+    const { address } = parseInput(params, req.params, 'params');
     if (!(await store.remove(address))) throw notSuppressed();
     logger.info({ by: principalOf(res) }, 'admin.suppression_removed');
     res.json({ removed: true, address });

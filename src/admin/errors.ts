@@ -3,6 +3,7 @@
 // answers `{ error: { code, message, field? } }`.
 import type express from 'express';
 import type { Logger } from '../shared/logger.js';
+import { isRedisUnavailable } from '../shared/redis-unavailable.js';
 
 export const ADMIN_ERRORS = {
   ADMIN_UNAUTHORIZED: {
@@ -11,28 +12,36 @@ export const ADMIN_ERRORS = {
   },
   ADMIN_CROSS_SITE: {
     status: 403,
-    doc: 'A state-changing request came from another site (the browser said so); refused against CSRF.',
+    doc: 'A state-changing request came from another site (Sec-Fetch-Site, an Origin other than the Host, or Origin: null); refused against CSRF.',
   },
   ADMIN_FORBIDDEN: {
     status: 403,
-    doc: 'A queue dashboard action that would bypass the gateway (pause without a hold, add, empty, clean…).',
+    doc: 'A queue dashboard action that would bypass the gateway (pause without a hold, add, empty, clean, retry a completed job…).',
   },
   ADMIN_BAD_REQUEST: {
     status: 400,
     doc: 'A query parameter, path segment or body field is invalid; `field` names it.',
   },
   ADMIN_NOT_FOUND: { status: 404, doc: 'No such admin route, suppression entry or message.' },
+  ADMIN_NOT_ACCEPTABLE: {
+    status: 406,
+    doc: 'The export streams CSV or JSON lines; the request accepts neither (a JSON client asking for "export").',
+  },
   ADMIN_PAYLOAD_TOO_LARGE: {
     status: 413,
     doc: 'The request body is over its limit (1 MB JSON, 50 MB import).',
   },
   ADMIN_UNSUPPORTED_MEDIA_TYPE: {
     status: 415,
-    doc: 'The request body has an encoding or charset the API cannot read.',
+    doc: 'The request body has a type, encoding or charset the API does not take (form encodings never).',
   },
   ADMIN_INTERNAL: {
     status: 500,
-    doc: 'An unexpected failure (Redis unreachable, a bug); logged as admin.error.',
+    doc: 'An unexpected failure (a bug); logged as admin.error.',
+  },
+  ADMIN_REDIS_UNAVAILABLE: {
+    status: 503,
+    doc: 'Redis is unreachable or not serving (down, loading, failing over); try again. Logged as admin.redis_unavailable.',
   },
 } as const satisfies Record<string, { status: number; doc: string }>;
 
@@ -100,7 +109,10 @@ function fromBodyParser(err: unknown): AdminError | undefined {
   }
 }
 
-/** The last handler of the admin routers: known errors answer as themselves, the rest as 500. */
+/**
+ * The last handler of the admin routers: known errors answer as themselves, Redis outages as 503
+ * (the operator's next step is Redis, not a bug report), the rest as 500.
+ */
 export function adminErrorHandler(logger: Logger): express.ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     if (res.headersSent) {
@@ -117,7 +129,13 @@ export function adminErrorHandler(logger: Logger): express.ErrorRequestHandler {
       sendError(res, known);
       return;
     }
-    logger.error({ err: err instanceof Error ? err.message : String(err), path: req.path }, 'admin.error');
+    const message = err instanceof Error ? err.message : String(err);
+    if (isRedisUnavailable(err)) {
+      logger.warn({ err: message, path: req.path }, 'admin.redis_unavailable');
+      sendError(res, new AdminError('ADMIN_REDIS_UNAVAILABLE', 'Redis unreachable'));
+      return;
+    }
+    logger.error({ err: message, path: req.path }, 'admin.error');
     sendError(res, new AdminError('ADMIN_INTERNAL', 'Internal error'));
   };
 }

@@ -30,8 +30,21 @@ $('resume').addEventListener('click', action(async function () {
   say(result.previous ? 'Sending resumed (the hold was: ' + result.previous.reason + ').' : 'Sending was not on hold.');
   await loadStats();
 }));
+// Asked first, with the count: each retried job sends its message again. At most the jobs counted
+// are retried (oldest failure first), even if more fail while the question is open.
 $('retry-failed').addEventListener('click', action(async function () {
-  var result = await api('POST', '/queue/retry-failed', {});
+  var failed = (await loadStats()).queue.counts.failed;
+  if (!failed) {
+    say('There are no failed jobs to retry.');
+    return;
+  }
+  var question = 'Retry ' + fmtInt(failed) + ' failed job(s)? Each goes back to the queue with fresh attempts ' +
+    'and its message is sent again. A message that fails again sends its sender no second failure notice.';
+  if (!window.confirm(question)) {
+    say('Nothing was retried.');
+    return;
+  }
+  var result = await api('POST', '/queue/retry-failed', { limit: failed });
   say(result.retried + ' failed job(s) moved back to the queue.');
   await loadStats();
 }));
@@ -55,10 +68,19 @@ function showEntry(address, entry) {
     ['SES MessageId', entry.sesMessageId]
   ]), remove);
 }
+// What the lookup takes: an address, or (privacy mode) the 64-hex-digit id the list shows for one.
+var ENTRY_ID = /^[0-9a-fA-F]{64}$/;
 $('supp-search').addEventListener('submit', action(async function () {
   var address = $('supp-address').value.trim();
+  if (address.indexOf('@') === -1 && !ENTRY_ID.test(address)) {
+    $('supp-result').replaceChildren(el('p', { className: 'error',
+      text: 'Enter an email address, or in privacy mode the 64-hex-digit id the list shows.' }));
+    say('');
+    return;
+  }
   try {
     var found = await api('GET', '/suppressions/' + encodeURIComponent(address));
+    if (!found.entry) throw new Error('Unexpected answer from the server.');
     showEntry(found.address, found.entry);
     say('');
   } catch (err) {
@@ -76,19 +98,43 @@ $('supp-add').addEventListener('submit', action(async function () {
   showEntry(result.address, result.entry);
   await loadStats();
 }));
+// The type goes by the file name; the server tells other files apart by their first line.
+function importType(name) {
+  var ext = name.toLowerCase().split('.').pop();
+  if (ext === 'csv') return 'text/csv';
+  return ext === 'jsonl' || ext === 'ndjson' ? 'application/x-ndjson' : 'application/octet-stream';
+}
+// The lines that were not imported, each with its reason (the server sends the first few).
+function importProblems(r) {
+  var details = r.errorDetails || [];
+  if (details.length === 0) return [];
+  var heading = r.invalid > details.length
+    ? 'The first ' + details.length + ' of ' + fmtInt(r.invalid) + ' lines not imported:'
+    : 'Lines not imported:';
+  return [el('p', { text: heading }), el('ul', { className: 'problems' }, details.map(function (d) {
+    return el('li', { text: 'Line ' + d.line + ': ' + d.error });
+  }))];
+}
 $('supp-import').addEventListener('submit', action(async function () {
   var file = $('import-file').files[0];
   if (!file) return;
   say('Importing ' + file.name + '…');
-  var r = await api('POST', '/suppressions/import', file, { raw: true });
-  say('Imported ' + file.name + ': ' + r.added + ' added, ' + r.updated + ' updated, ' + r.invalid + ' invalid' +
-    (r.errors.length ? ' (lines ' + r.errors.slice(0, 20).join(', ') + (r.errors.length > 20 ? ', …' : '') + ')' : '') + '.', r.invalid > 0);
+  $('import-result').replaceChildren();
+  var r;
+  try {
+    r = await api('POST', '/suppressions/import', file, { raw: true, contentType: importType(file.name) });
+  } catch (err) {
+    throw new Error('Could not import ' + file.name + ': ' + err.message);
+  }
+  say('Imported ' + file.name + ': ' + r.added + ' added, ' + r.updated + ' updated, ' + r.invalid + ' invalid.', r.invalid > 0);
+  $('import-result').replaceChildren.apply($('import-result'), importProblems(r));
   await loadStats();
 }));
 document.querySelectorAll('[data-export]').forEach(function (button) {
   button.addEventListener('click', action(async function () {
     var format = button.getAttribute('data-export');
-    var blob = await api('GET', '/suppressions/export?format=' + format, undefined, { blob: true });
+    var accept = format === 'csv' ? 'text/csv' : 'application/x-ndjson';
+    var blob = await api('GET', '/suppressions/export?format=' + format, undefined, { blob: true, accept: accept });
     var url = URL.createObjectURL(blob);
     var link = el('a', { href: url, download: 'suppressions.' + format });
     document.body.append(link);
@@ -152,9 +198,13 @@ $('token-form').addEventListener('submit', action(async function () {
   $('token').value = '';
   $('token-form').hidden = true;
   $('app').hidden = false;
-  $('sign-out').hidden = false;
-  $('board-hint').hidden = false;
-  await loadStats();
+  signingIn = true;
+  try {
+    await loadStats();
+  } finally {
+    signingIn = false;
+  }
+  showBoardHint();
   say('Signed in.');
 }));
 $('sign-out').addEventListener('click', function () {
@@ -164,9 +214,13 @@ $('sign-out').addEventListener('click', function () {
 });
 $('refresh').addEventListener('click', action(loadStats));
 
-$('sign-out').hidden = !sessionStorage.getItem(TOKEN_KEY);
-// A navigation cannot carry the token, so the dashboard opens only with basic auth.
-$('board-hint').hidden = !sessionStorage.getItem(TOKEN_KEY);
+// A navigation cannot carry the token, so the dashboard asks for basic auth. Without basic auth
+// configured there is no link, only a note (page.ts).
+function showBoardHint() {
+  var hint = $('board-hint');
+  if (hint) hint.hidden = !sessionStorage.getItem(TOKEN_KEY);
+}
+showBoardHint();
 action(loadStats)();
 // Figures refresh every 30 s while the tab is visible.
 setInterval(function () { if (!document.hidden && $('app').hidden === false) action(loadStats)(); }, 30000);

@@ -50,20 +50,27 @@ function level(rate, limits) {
   return rate >= limits[1] ? 'critical' : rate >= limits[0] ? 'warning' : 'ok';
 }
 
+// Set while a token just typed in is tried, so that a 401 says the token was wrong.
+var signingIn = false;
+
 async function api(method, path, body, options) {
   var opts = options || {};
-  var headers = { Accept: 'application/json' };
+  var headers = { Accept: opts.accept || 'application/json' };
   var token = sessionStorage.getItem(TOKEN_KEY);
   if (token) headers.Authorization = 'Bearer ' + token;
   if (body !== undefined && !opts.raw) {
     headers['Content-Type'] = 'application/json';
     body = JSON.stringify(body);
   }
+  if (opts.contentType) headers['Content-Type'] = opts.contentType;
   var res = await fetch(API + path, { method: method, headers: headers, body: body, credentials: 'same-origin' });
   if (res.status === 401) {
     sessionStorage.removeItem(TOKEN_KEY);
+    $('sign-out').hidden = true;
     showSignIn();
-    throw new Error('Sign in to continue.');
+    var denied = new Error(signingIn ? 'That token was not accepted.' : 'Sign in to continue.');
+    denied.status = 401;
+    throw denied;
   }
   if (opts.blob && res.ok) return res.blob();
   var data = await res.json().catch(function () { return null; });
@@ -72,6 +79,8 @@ async function api(method, path, body, options) {
     err.status = res.status;
     throw err;
   }
+  // Every API answer is a JSON object: anything else (say, a file) is not what was asked for.
+  if (data === null || typeof data !== 'object') throw new Error('Unexpected answer from the server (not JSON).');
   return data;
 }
 
@@ -119,42 +128,56 @@ var SERIES = [
   { key: 'bounced', label: 'Bounced', color: '#b3261e', axis: 'right' },
   { key: 'complained', label: 'Complained', color: '#b35c00', axis: 'right' }
 ];
-function niceMax(v) {
-  if (v <= 0) return 1;
-  var p = Math.pow(10, Math.floor(Math.log10(v)));
-  var steps = [1, 2, 5, 10];
-  for (var i = 0; i < steps.length; i++) if (steps[i] * p >= v) return steps[i] * p;
-  return 10 * p;
+var TICKS = 4;
+// A scale of TICKS equal steps covering v, each step a whole, round number (1, 2, 2.5, 3, 4, 5, 6
+// or 8 times a power of ten, never below 1), so that no tick reads "0.25 sent".
+function niceScale(v) {
+  var raw = Math.max(v, 1) / TICKS;
+  if (raw <= 1) return { step: 1, max: TICKS };
+  var p = Math.pow(10, Math.floor(Math.log10(raw)));
+  var steps = [1, 2, 2.5, 3, 4, 5, 6, 8, 10];
+  for (var i = 0; i < steps.length; i++) {
+    var step = steps[i] * p;
+    if (step >= raw && step % 1 === 0) return { step: step, max: step * TICKS };
+  }
+  return { step: 10 * p, max: 10 * p * TICKS };
 }
+function fmtTick(n) { return n >= 10000 ? fmtInt(n / 1000) + 'k' : fmtInt(n); }
 
-// Sent as bars on the left scale; bounced and complained as lines on their own right scale, since
-// they are a small fraction of sent and would be invisible on the same one.
+var lastDays = null;
+// Drawn at the width it is shown at (not scaled from a fixed one), so its text keeps its CSS size
+// on a phone; narrow charts get slimmer margins and label every second or third day.
 function renderChart(days) {
-  var W = 760, H = 280, L = 56, R = 48, T = 16, B = 36;
+  lastDays = days;
+  var W = Math.max(300, Math.min(Math.round($('chart').clientWidth || 760), 1200));
+  var narrow = W < 560;
+  var H = narrow ? 220 : 280, L = narrow ? 40 : 56, R = narrow ? 34 : 48, T = 24, B = 28;
   var plotW = W - L - R, plotH = H - T - B, step = plotW / Math.max(days.length, 1);
-  var leftMax = niceMax(Math.max.apply(null, days.map(function (d) { return d.sent; }).concat([0])));
-  var rightMax = niceMax(Math.max.apply(null, days.map(function (d) { return Math.max(d.bounced, d.complained); }).concat([0])));
-  var root = svg('svg', { viewBox: '0 0 ' + W + ' ' + H, role: 'img', 'aria-labelledby': 'chart-title chart-desc' });
+  var labelEvery = Math.max(1, Math.ceil(40 / step));
+  var left = niceScale(Math.max.apply(null, days.map(function (d) { return d.sent; }).concat([0])));
+  var right = niceScale(Math.max.apply(null, days.map(function (d) { return Math.max(d.bounced, d.complained); }).concat([0])));
+  var root = svg('svg', { viewBox: '0 0 ' + W + ' ' + H, width: W, height: H, role: 'img', 'aria-labelledby': 'chart-title chart-desc' });
   root.append(svg('title', { id: 'chart-title' }, 'Sent, bounced and complained per day'));
   var total = function (k) { return days.reduce(function (s, d) { return s + d[k]; }, 0); };
   root.append(svg('desc', { id: 'chart-desc' }, days.length + ' days: ' + total('sent') + ' sent, ' + total('bounced') + ' bounced, ' + total('complained') + ' complained.'));
-  for (var i = 0; i <= 4; i++) {
-    var y = T + plotH - (plotH * i) / 4;
+  for (var i = 0; i <= TICKS; i++) {
+    var y = T + plotH - (plotH * i) / TICKS;
     root.append(svg('line', { x1: L, x2: W - R, y1: y, y2: y, stroke: '#d0d7de', 'stroke-width': 1 }));
-    root.append(svg('text', { x: L - 6, y: y + 4, 'text-anchor': 'end' }, fmtInt((leftMax * i) / 4)));
-    root.append(svg('text', { x: W - R + 6, y: y + 4 }, fmtInt((rightMax * i) / 4)));
+    root.append(svg('text', { class: 'tick', x: L - 6, y: y + 4, 'text-anchor': 'end' }, fmtTick(left.step * i)));
+    root.append(svg('text', { class: 'tick', x: W - R + 6, y: y + 4 }, fmtTick(right.step * i)));
   }
   days.forEach(function (d, i) {
-    var h = (d.sent / leftMax) * plotH;
+    var h = (d.sent / left.max) * plotH;
     var bar = svg('rect', { class: 'bar-sent', x: L + i * step + step * 0.15, y: T + plotH - h, width: step * 0.7, height: h, fill: SERIES[0].color });
     bar.append(svg('title', {}, d.day + ': ' + d.sent + ' sent, ' + d.bounced + ' bounced, ' + d.complained + ' complained'));
     root.append(bar);
-    if (days.length <= 16 || i % 2 === 0)
-      root.append(svg('text', { x: L + i * step + step / 2, y: H - B + 16, 'text-anchor': 'middle' }, d.day.slice(5)));
+    // Counted from the newest day, which always has its label.
+    if ((days.length - 1 - i) % labelEvery === 0)
+      root.append(svg('text', { class: 'day', x: L + i * step + step / 2, y: H - B + 18, 'text-anchor': 'middle' }, d.day.slice(5)));
   });
   SERIES.slice(1).forEach(function (s, n) {
     var points = days.map(function (d, i) {
-      return (L + i * step + step / 2).toFixed(1) + ',' + (T + plotH - (d[s.key] / rightMax) * plotH).toFixed(1);
+      return (L + i * step + step / 2).toFixed(1) + ',' + (T + plotH - (d[s.key] / right.max) * plotH).toFixed(1);
     });
     root.append(svg('polyline', { class: 'line-' + s.key, points: points.join(' '), fill: 'none', stroke: s.color, 'stroke-width': 2, 'stroke-dasharray': n === 1 ? '5 3' : 'none' }));
     points.forEach(function (p) {
@@ -163,7 +186,7 @@ function renderChart(days) {
         : svg('rect', { x: xy[0] - 3, y: xy[1] - 3, width: 6, height: 6, fill: s.color }));
     });
   });
-  root.append(svg('text', { x: 4, y: 12 }, 'sent'), svg('text', { x: W - 4, y: 12, 'text-anchor': 'end' }, 'bounced / complained'));
+  root.append(svg('text', { x: 4, y: 14 }, 'sent'), svg('text', { x: W - 4, y: 14, 'text-anchor': 'end' }, 'bounced / complained'));
   $('chart').replaceChildren(root);
   $('chart-legend').replaceChildren.apply($('chart-legend'), SERIES.map(function (s) {
     var sw = el('span', { className: 'swatch swatch-' + s.key, 'aria-hidden': 'true' });
@@ -171,6 +194,11 @@ function renderChart(days) {
   }));
   renderDaysTable(days);
 }
+var resizing = 0;
+window.addEventListener('resize', function () {
+  cancelAnimationFrame(resizing);
+  resizing = requestAnimationFrame(function () { if (lastDays) renderChart(lastDays); });
+});
 
 function renderDaysTable(days) {
   var head = el('tr', {}, ['Day', 'Sent', 'Delivered', 'Bounced', 'Hard bounces', 'Complained'].map(function (h) { return el('th', { scope: 'col', text: h }); }));
@@ -182,10 +210,34 @@ function renderDaysTable(days) {
   $('days-table').replaceChildren(el('table', {}, [el('thead', {}, [head]), el('tbody', {}, rows)]));
 }
 
+// When the figures on show were read; null until the first load.
+var loadedAt = null;
+// A failed refresh leaves the last figures up, dimmed and dated, rather than blank or "Loading…".
+function markStale(err) {
+  var stale = $('stale');
+  stale.hidden = false;
+  stale.textContent = loadedAt === null
+    ? 'Figures could not be loaded: ' + err.message + '.'
+    : 'Figures are from ' + fmtTime(loadedAt) + ' and may be out of date: ' + err.message + '.';
+  $('app').classList.add('stale');
+  if (loadedAt === null) $('sending-state').textContent = 'Unknown: ' + err.message + '.';
+}
+
 async function loadStats() {
-  var stats = await api('GET', '/stats?days=14');
+  var stats;
+  try {
+    stats = await api('GET', '/stats?days=14');
+  } catch (err) {
+    if (err.status !== 401) markStale(err);
+    throw err;
+  }
   renderGlance(stats);
   renderChart(stats.days);
+  loadedAt = Date.now();
+  $('stale').hidden = true;
+  $('app').classList.remove('stale');
+  // "Forget token" only once a token has worked.
+  $('sign-out').hidden = !sessionStorage.getItem(TOKEN_KEY);
   return stats;
 }
 `;

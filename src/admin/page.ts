@@ -12,14 +12,30 @@ export interface AdminPage {
   csp: string;
 }
 
+export interface AdminPageOptions {
+  /** Whether ADMIN_USER/ADMIN_PASSWORD are set: Bull Board opens only with basic auth. */
+  basicAuth: boolean;
+}
+
 const sha256 = (text: string): string => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
 
-const BODY = String.raw`
+/**
+ * The dashboard is navigated to, and a navigation cannot carry the page's bearer token: it opens
+ * only with basic credentials, which the browser sends itself. Without basic auth configured the
+ * link would lead to a 401, so it is replaced by a note saying what the dashboard needs.
+ */
+function boardLink(options: AdminPageOptions): string {
+  if (!options.basicAuth)
+    return `<span id="board-off" class="hint">Queue dashboard: needs basic auth (set ADMIN_USER and ADMIN_PASSWORD)</span>`;
+  return String.raw`<a href="${QUEUE_BOARD_PATH}/">Queue dashboard</a>
+    <span id="board-hint" class="hint" hidden>(asks for ADMIN_USER/ADMIN_PASSWORD)</span>`;
+}
+
+const body = (options: AdminPageOptions) => String.raw`
 <header>
   <h1>ses-relay admin</h1>
   <nav aria-label="Admin">
-    <a href="${QUEUE_BOARD_PATH}/">Queue dashboard</a>
-    <span id="board-hint" class="hint" hidden>(opens with ADMIN_USER/ADMIN_PASSWORD only)</span>
+    ${boardLink(options)}
     <button type="button" class="secondary" id="refresh">Refresh</button>
     <button type="button" class="secondary" id="sign-out" hidden>Forget token</button>
   </nav>
@@ -35,6 +51,7 @@ const BODY = String.raw`
 <main id="app">
   <section aria-labelledby="glance-h">
     <h2 id="glance-h">At a glance</h2>
+    <p id="stale" class="banner stale" role="alert" hidden></p>
     <div id="hold-banner" class="banner" role="note" hidden></div>
     <dl id="glance" class="cards"></dl>
   </section>
@@ -60,7 +77,7 @@ const BODY = String.raw`
     <h2 id="supp-h">Suppression list</h2>
     <h3>Find</h3>
     <form id="supp-search" class="row" role="search">
-      <label>Address<input id="supp-address" name="address" required autocomplete="off"></label>
+      <label>Address (or entry id)<input id="supp-address" name="address" required autocomplete="off"></label>
       <button type="submit">Search</button>
     </form>
     <div id="supp-result" aria-live="polite"></div>
@@ -76,9 +93,10 @@ const BODY = String.raw`
     <h3>Import and export</h3>
     <form id="supp-import" class="row">
       <label>CSV or JSON lines file<input id="import-file" type="file" required
-        accept=".csv,.jsonl,.ndjson,.txt,text/csv,application/x-ndjson"></label>
+        accept=".csv,.jsonl,.ndjson,.json,.txt,text/csv,application/x-ndjson"></label>
       <button type="submit" class="secondary">Import</button>
     </form>
+    <div id="import-result" aria-live="polite"></div>
     <p>Export the whole list:
       <button type="button" class="secondary" data-export="csv">CSV</button>
       <button type="button" class="secondary" data-export="jsonl">JSON lines</button></p>
@@ -94,7 +112,7 @@ const BODY = String.raw`
 </main>
 `;
 
-export function buildAdminPage(): AdminPage {
+export function buildAdminPage(options: AdminPageOptions): AdminPage {
   const html = [
     '<!doctype html>',
     '<html lang="en">',
@@ -108,7 +126,7 @@ export function buildAdminPage(): AdminPage {
     `<style>${PAGE_STYLE}</style>`,
     '</head>',
     '<body>',
-    BODY,
+    body(options),
     `<script>${PAGE_SCRIPT}</script>`,
     '</body>',
     '</html>',

@@ -1,5 +1,6 @@
 // The checks that run in front of Bull Board on the mail queue: the board actions the gateway
-// refuses, the clean actions it limits to finished jobs, and the request parsing it does itself so
+// refuses, the clean actions it limits to finished jobs, the retries it limits to failed jobs, and
+// the request parsing it does itself so
 // that a malformed request answers in the admin API's error shape (the board's own parser and
 // router answer in theirs, quoting the request back).
 import type { Queue } from 'bullmq';
@@ -60,6 +61,17 @@ function refuseUndecodablePath(
 }
 
 const CLEAN_REFUSED = 'Only completed and failed jobs can be cleaned from the mail queue';
+/**
+ * A completed job's message was delivered, and delivery deleted its bytes and the record of which
+ * recipients SES accepted: a rerun could only fail (RAW_MESSAGE_MISSING), never resend.
+ */
+const RETRY_REFUSED =
+  'Completed jobs cannot be retried: the message was delivered and its bytes are gone. To send it again, submit it again';
+
+/** The queue a board route names, or undefined (then the board answers its own 404). */
+function queueNamed(queues: Queue[], name: string | undefined): Queue | undefined {
+  return queues.find((candidate) => candidate.name === name);
+}
 
 /** Routes matched exactly as the board's own (same router, same paths), so no spelling slips past. */
 function guardCleaning(router: express.Router, queues: Queue[]): void {
@@ -67,7 +79,7 @@ function guardCleaning(router: express.Router, queues: Queue[]): void {
     next(CLEANABLE_STATES.has(req.params.queueStatus) ? undefined : forbidden(CLEAN_REFUSED));
   });
   router.put('/api/queues/:queueName/:jobId/clean', (req, _res, next) => {
-    const queue = queues.find((candidate) => candidate.name === req.params.queueName);
+    const queue = queueNamed(queues, req.params.queueName);
     // An unknown queue or job is the board's to answer (404).
     if (!queue) return next();
     queue
@@ -79,10 +91,26 @@ function guardCleaning(router: express.Router, queues: Queue[]): void {
   });
 }
 
+/** Retries of failed jobs only: the board would also rerun completed ones, all at once or by job. */
+function guardRetries(router: express.Router, queues: Queue[]): void {
+  router.put('/api/queues/:queueName/retry/:queueStatus', (req, _res, next) => {
+    next(req.params.queueStatus.toLowerCase() === 'completed' ? forbidden(RETRY_REFUSED) : undefined);
+  });
+  router.put('/api/queues/:queueName/:jobId/retry', (req, _res, next) => {
+    const queue = queueNamed(queues, req.params.queueName);
+    if (!queue) return next();
+    queue
+      .getJobState(req.params.jobId)
+      .then((state) => next(state === 'completed' ? forbidden(RETRY_REFUSED) : undefined))
+      .catch(next);
+  });
+}
+
 export function createBoardGuards(queues: Queue[]): express.Router {
   const router = express.Router();
   router.use(refuseUnsafeActions);
   router.use('/api', refuseUndecodablePath, express.json({ limit: BOARD_JSON_LIMIT_BYTES }));
   guardCleaning(router, queues);
+  guardRetries(router, queues);
   return router;
 }

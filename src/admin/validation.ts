@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { MAX_STATS_DAYS, DEFAULT_STATS_DAYS } from '../ops/stats.js';
 import { parseTimestamp, SUPPRESSION_FORMATS, SUPPRESSION_REASONS } from '../ops/suppression-io.js';
 import { normalizeAddress } from '../suppression/normalize.js';
+import { isHashedAddress } from '../suppression/privacy.js';
 import { AdminError } from './errors.js';
 
 /** The store lists at most 1000 entries per call. */
@@ -72,7 +73,34 @@ export const listQuery = z.object({
   since: timestamp.optional(),
 });
 
-export const addressParams = z.object({ address });
+/**
+ * The entry a path names: an address, or in privacy mode also the HMAC id (64 hex digits) that the
+ * listing and export show in place of the address, passed through for the store to locate.
+ */
+const entryKey = (hashesAddresses: boolean) =>
+  z
+    .string()
+    .max(MAX_ADDRESS_INPUT_CHARS)
+    .transform((value, ctx) => {
+      const id = value.trim().toLowerCase();
+      if (hashesAddresses && isHashedAddress(id)) return id;
+      const normalized = normalizeAddress(value);
+      if (normalized === undefined) {
+        const message = hashesAddresses ? 'not an email address or an entry id' : 'not an email address';
+        ctx.addIssue({ code: 'custom', message });
+        return z.NEVER;
+      }
+      return normalized;
+    });
+
+const ENTRY_PARAMS = {
+  plain: z.object({ address: entryKey(false) }),
+  hashed: z.object({ address: entryKey(true) }),
+};
+
+export function entryParams(hashesAddresses: boolean) {
+  return hashesAddresses ? ENTRY_PARAMS.hashed : ENTRY_PARAMS.plain;
+}
 
 /** An expiry already past would be stored and then ignored: the answer would say suppressed, falsely. */
 const futureTimestamp = timestamp.refine((ms) => ms > Date.now(), 'must be in the future');

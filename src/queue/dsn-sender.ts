@@ -1,6 +1,7 @@
 // Queues a delivery status notification for a message that failed after it was accepted. It goes
 // through the same queue as any message, from DSN_FROM (a verified SES identity) to the envelope
-// sender. Never for the null sender, never for a DSN (no loops), never to a suppressed address.
+// sender. Never for the null sender, never for a DSN (no loops), never to a suppressed address, and at
+// most once per message while its failure is kept (an operator's retry that fails again sends none).
 import { buildDsn, type DsnRecipient } from '../mail/dsn.js';
 import { chunkRecipients } from '../ses/chunks.js';
 import { newQueueId } from '../shared/ids.js';
@@ -33,13 +34,28 @@ export interface DsnSenderOptions {
   logger: Logger;
   /** Whether an address is on the suppression list (no DSN to a suppressed sender). */
   isSuppressed?(address: string): Promise<boolean>;
+  /**
+   * FAILED_JOB_RETENTION: after a message's DSN, none for the same message for this long. Each
+   * manual retry of a failed job that fails again would otherwise tell the sender once more.
+   */
+  onceWithinMs: number;
 }
 
-/** Why no DSN is sent, or undefined when one should be. */
-export function dsnSkipReason(failed: SendJobData, dsnFrom: string): string | undefined {
+/**
+ * Why no DSN is sent, or undefined when one should be. A message whose bytes were gone when its job
+ * ran gets none: delivery deletes the bytes together with the record of which chunks SES accepted,
+ * so the gateway cannot tell delivered recipients from failed ones, and claiming they all failed is
+ * wrong whenever the job had in fact completed (a completed job retried from the dashboard). Mail
+ * not yet delivered does not lose its bytes this way: they are kept for QUEUE_MAX_AGE +
+ * FAILED_JOB_RETENTION, so a message that old fails as QUEUE_LIFETIME_EXCEEDED first, and a failed
+ * job's bytes last as long as the job, whose sender had a DSN when it failed.
+ */
+export function dsnSkipReason(failed: SendJobData, dsnFrom: string, reason: string): string | undefined {
   if (failed.kind === 'dsn') return 'the failed message is itself a DSN';
   if (failed.from === '') return 'null sender';
   if (failed.from.toLowerCase() === dsnFrom.toLowerCase()) return 'sender is DSN_FROM';
+  if (reason.startsWith('RAW_MESSAGE_MISSING'))
+    return 'message bytes gone: which recipients got it is unknown';
   return undefined;
 }
 
@@ -69,7 +85,7 @@ export function createDsnSender(options: DsnSenderOptions): DsnSender {
   return {
     async send(failed, reason) {
       const skip =
-        dsnSkipReason(failed, options.from) ??
+        dsnSkipReason(failed, options.from, reason) ??
         ((await options.isSuppressed?.(failed.from)) ? 'sender is suppressed' : undefined);
       if (skip) {
         logger.info({ queueId: failed.queueId, skip }, 'dsn.skipped');
@@ -78,6 +94,15 @@ export function createDsnSender(options: DsnSenderOptions): DsnSender {
       const original = (await options.redis.getBuffer(options.keys.raw(failed.queueId))) ?? Buffer.alloc(0);
       const failedRecipients = await unsentRecipients(options, failed);
       if (failedRecipients.length === 0) return false;
+      const once = options.keys.dsnSent(failed.queueId);
+      const first = await options.redis.set(once, String(Date.now()), 'PX', options.onceWithinMs, 'NX');
+      if (first === null) {
+        logger.info(
+          { queueId: failed.queueId, skip: 'a DSN for this message was already sent' },
+          'dsn.skipped',
+        );
+        return false;
+      }
       const queueId = newQueueId();
       const raw = buildDsn({
         reportingHost: options.hostname,
@@ -90,21 +115,25 @@ export function createDsnSender(options: DsnSenderOptions): DsnSender {
         status: dsnStatus(reason),
         original,
       });
-      await options.producer.enqueue(
-        {
-          queueId,
-          kind: 'dsn',
-          from: options.from,
-          recipients: [failed.from],
-          size: raw.length,
-          messageId: `${failed.queueId}.dsn@${options.hostname}`,
-          tags: [],
-          clientIp: '',
-          helo: '',
-          receivedAt: Date.now(),
-        },
-        raw,
-      );
+      const data: SendJobData = {
+        queueId,
+        kind: 'dsn',
+        from: options.from,
+        recipients: [failed.from],
+        size: raw.length,
+        messageId: `${failed.queueId}.dsn@${options.hostname}`,
+        tags: [],
+        clientIp: '',
+        helo: '',
+        receivedAt: Date.now(),
+      };
+      try {
+        await options.producer.enqueue(data, raw);
+      } catch (err) {
+        // Not queued after all: the next failure of this message may try again.
+        await options.redis.del(once).catch(() => undefined);
+        throw err;
+      }
       logger.info({ queueId: failed.queueId, dsnQueueId: queueId, to: failed.from }, 'dsn.queued');
       return true;
     },

@@ -90,6 +90,7 @@ export async function startWorkerRole(ctx: RoleContext, deps: WorkerRoleDeps = {
         keys,
         logger,
         isSuppressed: (address) => suppression.isSuppressed(address),
+        onceWithinMs: config.FAILED_JOB_RETENTION,
       })
     : undefined;
   const trace = ctx.traceStore(redis);

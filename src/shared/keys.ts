@@ -14,6 +14,8 @@ export interface Keys {
   sentChunks(queueId: string): string;
   /** Hash of chunk index → SES evidence for the chunks SES refused for good (see chunk-records.ts). */
   refusedChunks(queueId: string): string;
+  /** Set once a DSN went out for the message, for FAILED_JOB_RETENTION: no second one meanwhile. */
+  dsnSent(queueId: string): string;
   /** Rolling 24-hour recipient count (one hash). */
   readonly dailyQuota: string;
   /** The global pacer's bookings (one key). */
@@ -37,6 +39,7 @@ export function createKeys(prefix: string): Keys {
     raw: (queueId) => `${prefix}:raw:${queueId}`,
     sentChunks: (queueId) => `${prefix}:sent:${queueId}`,
     refusedChunks: (queueId) => `${prefix}:refused:${queueId}`,
+    dsnSent: (queueId) => `${prefix}:dsn-sent:${queueId}`,
     spool: (queueId) => `${prefix}:spool:${queueId}`,
     dailyQuota: `${prefix}:quota:24h`,
     pacer: `${prefix}:pacer`,

@@ -61,6 +61,11 @@ export interface SuppressionStoreOptions {
 }
 
 export interface SuppressionStore {
+  /**
+   * Privacy mode: entries are stored, listed and exported under HMACs (64 hex digits), and each
+   * method that takes an address also takes such an id.
+   */
+  readonly hashesAddresses: boolean;
   /** One round trip for any number of addresses; null for addresses not (or no longer) suppressed. */
   checkMany(addresses: string[]): Promise<(SuppressionHit | null)[]>;
   isSuppressed(address: string): Promise<boolean>;
@@ -116,6 +121,8 @@ export function createSuppressionStore(options: SuppressionStoreOptions): Suppre
   const locate = createLocator(keyer);
 
   const store: SuppressionStore = {
+    hashesAddresses: keyer.hashes,
+
     async checkMany(addresses) {
       const located = addresses.map(locate);
       const present = located.filter((loc): loc is Located => loc !== undefined);

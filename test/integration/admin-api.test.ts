@@ -1,5 +1,6 @@
 // The admin JSON API against real Redis: message lookup by each kind of id, stats, and the error
-// contract (400 naming the field, 404, 413, 415). Suppression routes: admin-suppressions.test.ts.
+// contract (400 naming the field, 404, 413, 415, 503 while Redis is down). Suppression routes:
+// admin-suppressions.test.ts.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
@@ -11,11 +12,12 @@ import { createOutboundQueue } from '../../src/queue/outbound.js';
 import { createDailyQuota } from '../../src/queue/quota.js';
 import { createKeys } from '../../src/shared/keys.js';
 import { createLogger } from '../../src/shared/logger.js';
+import { createRedisFactory } from '../../src/shared/redis.js';
 import { createSuppressionStore } from '../../src/suppression/index.js';
 import { createTraceStore } from '../../src/trace/trace-store.js';
 import { createFeedbackKeys } from '../../src/webhook/keys.js';
 import { utcDay } from '../../src/webhook/stats.js';
-import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from '../helpers/redis.js';
+import { deleteKeys, startPrivateRedis, TEST_REDIS_URL, uniquePrefix } from '../helpers/redis.js';
 
 const TOKEN = 'admin-api-test-token';
 const DAY_MS = 86_400_000;
@@ -268,5 +270,82 @@ describe('admin API: errors', () => {
     });
     expect(form.status).toBe(415);
     expect(form.json.error).toMatchObject({ code: 'ADMIN_UNSUPPORTED_MEDIA_TYPE', field: 'body' });
+  });
+});
+
+describe('admin API: Redis down', () => {
+  it('answers 503 "Redis unreachable" rather than an internal error, and logs it as such', async () => {
+    const down = await startPrivateRedis();
+    const lines: { msg: string; level: number }[] = [];
+    const recording = createLogger('info', {
+      write: (line: string) => {
+        lines.push(JSON.parse(line) as { msg: string; level: number });
+      },
+    });
+    // The HTTP role's kind of connection: one retry, then the command fails.
+    const client = createRedisFactory({ url: down.url, commandTimeoutMs: 1000, logger: recording })(
+      'command',
+      'http',
+    );
+    const ownKeys = createKeys('t-admin-down');
+    const ownQueue = createOutboundQueue({
+      connection: client,
+      keys: ownKeys,
+      retry,
+      completedRetentionMs: 60_000,
+      failedRetentionMs: 60_000,
+      logger: recording,
+    });
+    const downAdmin = createAdminRouter({
+      redis: client,
+      prefix: 't-admin-down',
+      queue: ownQueue,
+      holds: createSendingHolds({
+        redis: client,
+        queue: ownQueue,
+        holdKey: ownKeys.sendingHold,
+        throttleKey: ownKeys.throttle,
+      }),
+      suppression: createSuppressionStore({ redis: client, prefix: 't-admin-down' }),
+      trace: createTraceStore(client, 't-admin-down', 60_000),
+      logger: recording,
+      auth: { token: TOKEN },
+    });
+    const app = express();
+    app.use(downAdmin.router);
+    const downServer = http.createServer(app);
+    await new Promise<void>((resolve) => downServer.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(downServer.address() as AddressInfo).port}/admin/api`;
+    try {
+      const up = await fetch(`${url}/stats`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      expect(up.status).toBe(200);
+      await down.kill();
+      for (const [method, path, body] of [
+        ['GET', '/stats', undefined],
+        ['GET', '/suppressions/a@example.com', undefined],
+        ['POST', '/suppressions', { address: 'a@example.com' }],
+        ['POST', '/queue/pause', {}],
+      ] as const) {
+        const res = await fetch(url + path, {
+          method,
+          headers: {
+            authorization: `Bearer ${TOKEN}`,
+            ...(body ? { 'content-type': 'application/json' } : {}),
+          },
+          body: body ? JSON.stringify(body) : undefined,
+        });
+        expect(res.status, path).toBe(503);
+        expect(await res.json(), path).toEqual({
+          error: { code: 'ADMIN_REDIS_UNAVAILABLE', message: 'Redis unreachable' },
+        });
+      }
+      expect(lines.map((line) => line.msg)).toContain('admin.redis_unavailable');
+      expect(lines.map((line) => line.msg)).not.toContain('admin.error');
+    } finally {
+      await new Promise((resolve) => downServer.close(resolve));
+      client.disconnect();
+      await ownQueue.close().catch(() => undefined);
+      await down.stop();
+    }
   });
 });

@@ -1,5 +1,6 @@
 // Access to /admin: disabled without credentials (404, like any unknown route), 401 with one body for
-// any path on bad credentials, the right challenge, both credential kinds, and the CSRF guard.
+// any path on bad credentials, the right challenge, both credential kinds, and the CSRF guard (what
+// the browser says, the Origin against the Host, no form encodings) on the API and the dashboard.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
@@ -8,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createAdminRouter, type AdminAuthOptions } from '../../src/admin/index.js';
 import { createSendingHolds } from '../../src/queue/holds.js';
 import { createOutboundQueue } from '../../src/queue/outbound.js';
-import { createKeys } from '../../src/shared/keys.js';
+import { createKeys, OUTBOUND_QUEUE } from '../../src/shared/keys.js';
 import { createLogger } from '../../src/shared/logger.js';
 import { createSuppressionStore } from '../../src/suppression/index.js';
 import { createTraceStore } from '../../src/trace/trace-store.js';
@@ -74,7 +75,7 @@ async function serve(auth: AdminAuthOptions) {
     const res = await fetch(origin + path, { method, headers });
     return { status: res.status, text: await res.text(), headers: res.headers };
   };
-  return { admin, get };
+  return { admin, get, origin };
 }
 
 describe('admin access', () => {
@@ -126,18 +127,38 @@ describe('admin access', () => {
     expect((await get('/admin/no/such/thing', ok)).status).toBe(404);
   });
 
-  it('gives a browser navigating without credentials the sign-in page, still as a 401', async () => {
+  it('gives the sign-in page, still as a 401, only to a browser navigating to /admin itself', async () => {
     const { get } = await serve({ token: TOKEN });
     const html = { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' };
-    for (const path of ['/admin', '/admin/api/stats']) {
+    for (const path of ['/admin', '/admin/']) {
       const res = await get(path, html);
-      expect(res.status).toBe(401);
-      expect(res.text).toContain('id="token-form"');
+      expect(res.status, path).toBe(401);
+      expect(res.text, path).toContain('id="token-form"');
       expect(res.text).not.toMatch(/"sent"|suppressed addresses: \d/i);
+    }
+    // Elsewhere the page's script would draw the admin over the wrong address (the dashboard's).
+    for (const path of ['/admin/queues/', '/admin/queues', '/admin/api/stats', '/admin/nowhere']) {
+      const res = await get(path, html);
+      expect(res.status, path).toBe(401);
+      expect(JSON.parse(res.text), path).toEqual({
+        error: { code: 'ADMIN_UNAUTHORIZED', message: 'Authentication required' },
+      });
     }
     // A presented but wrong token is never answered with the page.
     const wrong = await get('/admin', { ...html, authorization: 'Bearer nope' });
     expect(wrong.text).toContain('ADMIN_UNAUTHORIZED');
+  });
+
+  it('replaces the dashboard link with a note when only a token is configured', async () => {
+    const ok = { authorization: `Bearer ${TOKEN}` };
+    const tokenOnly = await (await serve({ token: TOKEN })).get('/admin', ok);
+    expect(tokenOnly.text).not.toContain('href="/admin/queues/"');
+    expect(tokenOnly.text).toMatch(
+      /id="board-off"[^>]*>Queue dashboard: needs basic auth \(set ADMIN_USER and ADMIN_PASSWORD\)/,
+    );
+    const both = await (await serve({ token: TOKEN, user: USER, password: PASSWORD })).get('/admin', ok);
+    expect(both.text).toContain('<a href="/admin/queues/">Queue dashboard</a>');
+    expect(both.text).not.toContain('board-off');
   });
 
   it('challenges for basic auth when it is configured and takes either credential when both are', async () => {
@@ -175,5 +196,58 @@ describe('admin access', () => {
       (await get('/admin/api/queue/resume', { ...auth, 'sec-fetch-site': 'same-origin' }, 'POST')).status,
     ).toBe(200);
     expect((await get('/admin/api/stats', { ...auth, 'sec-fetch-site': 'cross-site' })).status).toBe(200);
+  });
+
+  it('refuses state changes whose Origin is another host or null, as browsers send over plain HTTP', async () => {
+    const { get, origin: self } = await serve({ user: USER, password: PASSWORD });
+    const auth = { authorization: basic(USER, PASSWORD), 'content-type': 'application/json' };
+    const board = `/admin/queues/api/queues/${OUTBOUND_QUEUE}/retry/failed`;
+    for (const origin of ['http://evil.test:8080', 'null', 'http://127.0.0.1.evil.test', 'not a url']) {
+      for (const [method, path] of [
+        ['POST', '/admin/api/queue/pause'],
+        ['POST', '/admin/api/queue/retry-failed'],
+        ['DELETE', '/admin/api/suppressions/a@example.com'],
+        ['PUT', board],
+      ] as const) {
+        const res = await get(path, { ...auth, origin }, method);
+        expect(res.status, `${origin} ${method} ${path}`).toBe(403);
+        expect(JSON.parse(res.text).error.code, `${origin} ${path}`).toBe('ADMIN_CROSS_SITE');
+      }
+    }
+    expect(await redis.exists(keys.sendingHold)).toBe(0);
+    // Reading is not a state change; the same origin, a proxy's X-Forwarded-Host and curl pass.
+    expect((await get('/admin/api/stats', { ...auth, origin: 'http://evil.test' })).status).toBe(200);
+    for (const headers of [
+      { origin: self } as Record<string, string>,
+      { origin: 'https://admin.example.com', 'x-forwarded-host': 'admin.example.com' },
+      {},
+    ]) {
+      const res = await get('/admin/api/queue/resume', { ...auth, ...headers }, 'POST');
+      expect(res.status, JSON.stringify(headers)).toBe(200);
+    }
+    expect((await get(board, { ...auth, origin: 'http://evil.test' }, 'PUT')).status).toBe(403);
+  });
+
+  it('refuses form encodings on state changes, empty forms included, and takes a bare POST', async () => {
+    const { get } = await serve({ token: TOKEN });
+    const auth = { authorization: `Bearer ${TOKEN}` };
+    for (const type of [
+      'application/x-www-form-urlencoded',
+      'text/plain',
+      'multipart/form-data; boundary=b',
+    ]) {
+      for (const path of ['/admin/api/queue/pause', '/admin/api/queue/retry-failed']) {
+        const res = await get(path, { ...auth, 'content-type': type, 'content-length': '0' }, 'POST');
+        expect(res.status, `${type} ${path}`).toBe(415);
+        expect(JSON.parse(res.text).error, `${type} ${path}`).toEqual({
+          code: 'ADMIN_UNSUPPORTED_MEDIA_TYPE',
+          message: 'body: send application/json',
+          field: 'body',
+        });
+      }
+    }
+    expect(await redis.exists(keys.sendingHold)).toBe(0);
+    // `curl -X POST` sends no Content-Type and no body.
+    expect((await get('/admin/api/queue/resume', auth, 'POST')).status).toBe(200);
   });
 });

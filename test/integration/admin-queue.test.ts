@@ -1,5 +1,6 @@
 // Queue control through the admin API against a real BullMQ queue (pause and resume through the shared
-// hold, retrying failed jobs), and the Bull Board dashboard behind the admin auth.
+// hold, retrying failed jobs), and the Bull Board dashboard behind the admin auth: its refused
+// actions (completed jobs are never rerun), its CSP and the caching of its static files.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Worker } from 'bullmq';
@@ -7,6 +8,7 @@ import express from 'express';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAdminRouter } from '../../src/admin/index.js';
+import { QUEUE_BOARD_CSP } from '../../src/admin/queue-board.js';
 import { createSendingHolds } from '../../src/queue/holds.js';
 import { createOutboundQueue } from '../../src/queue/outbound.js';
 import { createKeys, OUTBOUND_QUEUE } from '../../src/shared/keys.js';
@@ -89,6 +91,25 @@ async function failJobs(count: number, tag: string): Promise<void> {
     { connection, prefix: keys.bullPrefix },
   );
   await waitFor(async () => (await queue.getFailedCount()) >= count, { what: `${count} failed jobs` });
+  await worker.close();
+  await connection.quit();
+}
+
+/** Completes `count` jobs for real: a worker whose processor returns. */
+async function completeJobs(count: number, tag: string): Promise<void> {
+  await queue.addBulk(
+    Array.from({ length: count }, (_, i) => ({
+      name: 'send',
+      data: { queueId: `${tag}${i}` } as never,
+      opts: { jobId: `${tag}${i}` },
+    })),
+  );
+  const connection = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
+  const worker = new Worker(OUTBOUND_QUEUE, () => Promise.resolve({}), {
+    connection,
+    prefix: keys.bullPrefix,
+  });
+  await waitFor(async () => (await queue.getCompletedCount()) >= count, { what: `${count} completed jobs` });
   await worker.close();
   await connection.quit();
 }
@@ -246,5 +267,51 @@ describe('queue dashboard', () => {
         error: { code: 'ADMIN_BAD_REQUEST', message: 'path: not valid percent-encoding', field: 'path' },
       });
     }
+  });
+
+  it('refuses to rerun completed jobs, all at once or one by one, and still retries failed ones', async () => {
+    await queue.drain(true);
+    await queue.clean(0, 0, 'completed');
+    await completeJobs(2, 'done-');
+    await failJobs(1, 'redo-');
+    const board = `/admin/queues/api/queues/${OUTBOUND_QUEUE}`;
+    for (const path of [`${board}/retry/completed`, `${board}/retry/COMPLETED`, `${board}/done-0/retry`]) {
+      const res = await call('PUT', path);
+      expect(res.status, path).toBe(403);
+      expect(res.json.error, path).toEqual({
+        code: 'ADMIN_FORBIDDEN',
+        message:
+          'Completed jobs cannot be retried: the message was delivered and its bytes are gone. To send it again, submit it again',
+      });
+    }
+    expect(await queue.getJobCounts('completed', 'waiting')).toEqual({ completed: 2, waiting: 0 });
+    expect(await queue.getJobState('done-1')).toBe('completed');
+
+    expect((await call('PUT', `${board}/redo-0/retry`)).status).toBe(204);
+    expect(await queue.getJobState('redo-0')).toBe('waiting');
+    // A job the queue does not hold is the board's to answer.
+    expect((await call('PUT', `${board}/no-such-job/retry`)).status).toBe(404);
+  });
+
+  it('sends a CSP that keeps the board on this origin, and lets its static files be cached', async () => {
+    const page = await call('GET', '/admin/queues/');
+    expect(page.headers.get('content-security-policy')).toBe(QUEUE_BOARD_CSP);
+    expect(page.headers.get('cache-control')).toBe('no-store');
+    expect(page.text).not.toContain('fonts.googleapis.com');
+    expect(page.text).not.toMatch(/(src|href)="https?:/);
+
+    const script = /src="(static\/js\/main\.[0-9a-f]+\.js)"/.exec(page.text)![1]!;
+    const bundle = await call('GET', `/admin/queues/${script}`);
+    expect(bundle.status).toBe(200);
+    expect(bundle.headers.get('cache-control')).toBe('private, max-age=31536000, immutable');
+    const icon = await call('GET', '/admin/queues/static/images/logo.svg');
+    expect(icon.status).toBe(200);
+    expect(icon.headers.get('cache-control')).toBe('private, max-age=86400');
+    // Data never is.
+    expect((await call('GET', '/admin/queues/api/queues')).headers.get('cache-control')).toBe('no-store');
+    // Nor is anything outside static/ (a path ending like a bundle included).
+    expect((await call('GET', '/admin/queues/queue/main.0123456789.js')).headers.get('cache-control')).toBe(
+      'no-store',
+    );
   });
 });

@@ -1,5 +1,6 @@
 // The admin API's suppression routes against real Redis: one address (plain and privacy mode),
-// paging with filters, CSV and JSON-lines import with bad lines, export round trips, the import limit.
+// paging with filters, CSV and JSON-lines import with bad lines, export round trips, the import limit,
+// the media types an import takes, and privacy mode's entry ids.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
@@ -60,11 +61,13 @@ async function serve(suppression: SuppressionStore, log = logger) {
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/admin/api`;
   return async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
     const isText = typeof body === 'string';
+    // fetch would label a text body text/plain, a form encoding the import refuses.
+    const type = body === undefined ? undefined : isText ? 'application/octet-stream' : 'application/json';
     const res = await fetch(base + path, {
       method,
       headers: {
         authorization: `Bearer ${TOKEN}`,
-        ...(body === undefined || isText ? {} : { 'content-type': 'application/json' }),
+        ...(type === undefined ? {} : { 'content-type': type }),
         ...headers,
       },
       body: body === undefined ? undefined : isText ? body : JSON.stringify(body),
@@ -173,13 +176,11 @@ describe('admin API: suppressions', () => {
       '{"address":"f@example.com"}',
       '{"reason":"manual"}',
     ].join('\n');
-    const res = await call('POST', '/suppressions/import', jsonl, { 'content-type': 'text/plain' });
+    const res = await call('POST', '/suppressions/import', jsonl);
     expect(res.json).toMatchObject({ added: 2, updated: 0, invalid: 2, errors: [2, 4] });
     expect((await store.get('e@example.com'))?.reason).toBe('complaint');
 
-    const plain = await call('POST', '/suppressions/import', 'g@example.com\nh@example.com,manual\n', {
-      'content-type': 'application/octet-stream',
-    });
+    const plain = await call('POST', '/suppressions/import', 'g@example.com\nh@example.com,manual\n');
     expect(plain.json).toMatchObject({ added: 2, invalid: 0, errors: [] });
     expect(await store.count()).toBe(4);
   });
@@ -253,5 +254,90 @@ describe('admin API: suppressions', () => {
     expect(imported.status).toBe(413);
     expect(imported.json.error.code).toBe('ADMIN_PAYLOAD_TOO_LARGE');
     expect(await store.count()).toBe(0);
+  });
+
+  it('refuses an import in a form encoding, which a page on another site could post', async () => {
+    for (const type of [
+      'text/plain',
+      'text/plain; charset=utf-8',
+      'application/x-www-form-urlencoded',
+      'multipart/form-data; boundary=x',
+    ]) {
+      const res = await call('POST', '/suppressions/import', 'form@example.com,manual\n', {
+        'content-type': type,
+      });
+      expect(res.status, type).toBe(415);
+      expect(res.json.error, type).toMatchObject({ code: 'ADMIN_UNSUPPORTED_MEDIA_TYPE', field: 'body' });
+      expect(res.json.error.message, type).toContain('text/csv');
+    }
+    expect(await store.count()).toBe(0);
+    for (const type of ['text/csv', 'application/x-ndjson', 'application/json', 'application/octet-stream']) {
+      const line =
+        type === 'text/csv' || type === 'application/octet-stream'
+          ? 'ok@example.com'
+          : '{"address":"ok@example.com"}';
+      const res = await call('POST', '/suppressions/import', line, { 'content-type': type });
+      expect(res.json, type).toMatchObject({ invalid: 0 });
+    }
+    expect(await store.isSuppressed('ok@example.com')).toBe(true);
+  });
+
+  it('says a JSON array is not JSON lines, for the whole body, and imports none of it', async () => {
+    const array = '[\n  {"address":"arr1@example.com"},\n  {"address":"arr2@example.com"}\n]\n';
+    for (const type of ['application/json', 'application/octet-stream']) {
+      const res = await call('POST', '/suppressions/import', array, { 'content-type': type });
+      expect(res.status, type).toBe(400);
+      expect(res.json.error, type).toEqual({
+        code: 'ADMIN_BAD_REQUEST',
+        message: 'body: a JSON array; send JSON lines (one object per line, no brackets) or CSV',
+        field: 'body',
+      });
+    }
+    expect(await store.count()).toBe(0);
+  });
+
+  it('never answers a JSON lookup of "export" with the whole list', async () => {
+    await store.suppress('listed@example.com', { reason: 'manual' });
+    for (const path of [
+      '/suppressions/export',
+      '/suppressions/Export',
+      '/suppressions/export?format=jsonl',
+    ]) {
+      const res = await call('GET', path, undefined, { accept: 'application/json' });
+      expect(res.status, path).toBe(406);
+      expect(res.json.error.code, path).toBe('ADMIN_NOT_ACCEPTABLE');
+      expect(res.text, path).not.toContain('listed@example.com');
+    }
+    // What curl and a download ask for still gets the list.
+    for (const accept of ['*/*', 'text/csv', 'text/html,application/xhtml+xml,*/*;q=0.8']) {
+      const res = await call('GET', '/suppressions/export', undefined, { accept });
+      expect(res.status, accept).toBe(200);
+      expect(res.text, accept).toContain('listed@example.com');
+    }
+  });
+
+  it('looks up and removes an entry by the HMAC id the list shows in privacy mode', async () => {
+    const hashed = createSuppressionStore({ redis, prefix, hashKey: 'admin-test-key' });
+    const privateCall = await serve(hashed);
+    await hashed.suppress('hidden@example.com', { reason: 'bounce' });
+    const listed = await privateCall('GET', '/suppressions');
+    const id = listed.json.items[0].address as string;
+    expect(id).toMatch(/^[0-9a-f]{64}$/);
+
+    const found = await privateCall('GET', `/suppressions/${id.toUpperCase()}`);
+    expect(found.status).toBe(200);
+    expect(found.json).toMatchObject({ address: id, entry: { address: id, reason: 'bounce' } });
+    const removed = await privateCall('DELETE', `/suppressions/${id}`);
+    expect(removed.status).toBe(200);
+    expect(removed.json).toEqual({ removed: true, address: id });
+    expect(await hashed.isSuppressed('hidden@example.com')).toBe(false);
+    expect((await privateCall('GET', `/suppressions/${id}`)).status).toBe(404);
+
+    // Without privacy mode an id names nothing: it is not an address.
+    const plain = await call('GET', `/suppressions/${id}`);
+    expect(plain.status).toBe(400);
+    expect(plain.json.error).toMatchObject({ code: 'ADMIN_BAD_REQUEST', field: 'address' });
+    const bad = await privateCall('GET', '/suppressions/abc123');
+    expect(bad.json.error.message).toBe('address: not an email address or an entry id');
   });
 });
