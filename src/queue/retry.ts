@@ -28,11 +28,19 @@ export function retryDelayMs(
  * the message only at QUEUE_MAX_AGE, as an MTA's queue lifetime does. About 580 with the defaults.
  */
 export function attemptsForLifetime(policy: Omit<RetryPolicy, 'attempts'>): number {
+  const shortest = (attempt: number) => retryDelayMs(attempt, { ...policy, attempts: attempt }, () => 0);
   let attempts = 1;
-  for (let waited = 0; waited < policy.maxAgeMs; attempts++) {
-    waited += retryDelayMs(attempts, { ...policy, attempts }, () => 0);
+  let waited = 0;
+  // Delays double until they reach the cap (a few dozen steps at most) ...
+  while (waited < policy.maxAgeMs && shortest(attempts) < shortest(attempts + 1)) {
+    waited += shortest(attempts);
+    attempts++;
   }
-  return attempts;
+  if (waited >= policy.maxAgeMs) return attempts;
+  // ... and then stay at it, so the rest is a division, not one step per attempt: with a cap of
+  // milliseconds and a lifetime of days, the loop would take seconds.
+  const capped = Math.max(1, shortest(attempts));
+  return attempts + Math.ceil((policy.maxAgeMs - waited) / capped);
 }
 
 /** The retry policy of the configuration: SEND_MAX_ATTEMPTS when set, else the queue lifetime's. */

@@ -68,6 +68,24 @@ describe('retry delay', () => {
     expect(attempts).toBe(attemptsForLifetime({ baseMs: 2000, maxMs: 900_000, maxAgeMs: 3 * 86_400_000 }));
     expect(retryPolicyOf({ ...timing, SEND_MAX_ATTEMPTS: 25 }).attempts).toBe(25);
   });
+
+  it.each([
+    { baseMs: 2000, maxMs: 900_000, maxAgeMs: 3 * 86_400_000 },
+    { baseMs: 50, maxMs: 200, maxAgeMs: 600_000 },
+    { baseMs: 7, maxMs: 1000, maxAgeMs: 123_457 },
+    { baseMs: 1000, maxMs: 1000, maxAgeMs: 10_500 },
+    { baseMs: 60_000, maxMs: 900_000, maxAgeMs: 1000 },
+  ])('counts the lifetime attempts of %j as one step per attempt would', (timing) => {
+    let attempts = 1;
+    for (let waited = 0; waited < timing.maxAgeMs; attempts++)
+      waited += retryDelayMs(attempts, { ...timing, attempts }, () => 0);
+    expect(attemptsForLifetime(timing)).toBe(attempts);
+  });
+
+  it('counts the attempts of a days-long lifetime with a cap of milliseconds (the test gateways)', () => {
+    const attempts = attemptsForLifetime({ baseMs: 50, maxMs: 50, maxAgeMs: 3 * 86_400_000 });
+    expect(attempts).toBe(1 + Math.ceil((3 * 86_400_000) / 25));
+  });
 });
 
 describe('DSN status', () => {
