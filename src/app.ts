@@ -54,6 +54,8 @@ export function createApp(config: Config, deps: AppDependencies = {}): App {
     url: config.REDIS_URL,
     commandTimeoutMs: config.SMTP_INTAKE_TIMEOUT,
     logger,
+    sentinelUsername: config.REDIS_SENTINEL_USERNAME,
+    sentinelPassword: config.REDIS_SENTINEL_PASSWORD,
   });
   const connections: Redis[] = [];
   const retry: RetryPolicy = retryPolicyOf(config);

@@ -13,6 +13,7 @@ import { redisTargetOf } from '../doctor/checks/redis-server.js';
 import { createKeys, type Keys } from '../shared/keys.js';
 import { createLogger } from '../shared/logger.js';
 import { closeRedis, createRedisFactory } from '../shared/redis.js';
+import { isRedisUnavailable } from '../shared/redis-unavailable.js';
 import { createSuppressionStore, type SuppressionStore } from '../suppression/index.js';
 import { createTraceStore, type TraceStore } from '../trace/trace-store.js';
 import { guardStdout } from './stdout.js';
@@ -56,7 +57,13 @@ export function createRuntime(config: Config): CliRuntime {
   // The CLI reports Redis problems itself, in one line; the factory's JSON log lines would be noise.
   const logger = createLogger('silent');
   const keys = createKeys(config.REDIS_PREFIX);
-  const redisFor = createRedisFactory({ url: config.REDIS_URL, commandTimeoutMs: 10_000, logger });
+  const redisFor = createRedisFactory({
+    url: config.REDIS_URL,
+    commandTimeoutMs: 10_000,
+    logger,
+    sentinelUsername: config.REDIS_SENTINEL_USERNAME,
+    sentinelPassword: config.REDIS_SENTINEL_PASSWORD,
+  });
   let redis: Redis | undefined;
   let ses: SESv2Client | undefined;
   let queue: Queue<SendJobData> | undefined;
@@ -122,20 +129,12 @@ export function createRuntime(config: Config): CliRuntime {
   return runtime;
 }
 
-/**
- * Whether ioredis gave up on Redis: MaxRetriesPerRequestError when nothing accepts connections at
- * REDIS_URL ('command' connections retry once), "Command timed out" when something accepts them but
- * never answers (ioredis rejects with a plain Error, so the message is all there is to go by).
- */
-function isRedisUnreachable(err: unknown): boolean {
-  return (
-    err instanceof Error && (err.name === 'MaxRetriesPerRequestError' || err.message === 'Command timed out')
-  );
-}
-
 function describeFailure(err: unknown, config: Config): string {
   const message = errorMessage(err);
-  if (isRedisUnreachable(err)) {
+  // MaxRetriesPerRequestError when nothing accepts connections at REDIS_URL ('command' connections
+  // retry once), "Command timed out" when something accepts them but never answers, "None of startup
+  // nodes is available" when no Cluster node does (see redis-unavailable.ts).
+  if (isRedisUnavailable(err)) {
     return `cannot reach Redis at ${redisTargetOf(config.REDIS_URL)} (REDIS_URL): ${message}`;
   }
   // Name the endpoint the call went to when it is not AWS's own for the region.

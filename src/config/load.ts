@@ -61,8 +61,13 @@ function describeIssues(issues: z.core.$ZodIssue[], env: EnvInput): string[] {
 /**
  * A URL's `user:password@` part, as echoed in a message, becomes `***@`: a mistyped REDIS_URL
  * must not put its password into the logs. The match is loose on purpose: `rediss//:pw@host` is caught too.
+ * After `//`, everything up to the last `@` goes: a password with an unescaped `@` or `/` in it would
+ * otherwise leave its tail in view.
  */
 export function hidePassword(value: string): string {
+  const slashes = value.indexOf('//');
+  const at = value.lastIndexOf('@');
+  if (slashes >= 0 && at > slashes) return `${value.slice(0, slashes + 2)}***${value.slice(at)}`;
   return value.replace(/(^|\/)[^/@\s]*:[^/@\s]*@/g, '$1***@');
 }
 

@@ -2,7 +2,8 @@
 // accepts. README's configuration table mirrors this file.
 import os from 'node:os';
 import { z } from 'zod';
-import { parseRedisTarget, redisUrlIsValid } from '../shared/redis.js';
+import { hashTagOf } from '../shared/hash-tag.js';
+import { redisUrlKind, redisUrlProblem } from '../shared/redis.js';
 import { parseBytes, parseCidr, parseDurationMs, splitList, type Cidr } from './parsers.js';
 
 /** SES v2 refuses messages over 40 MB; the gateway never accepts more than it can hand over. */
@@ -250,16 +251,23 @@ export const envSchema = z
     AWS_ACCESS_KEY_ID: optionalString,
     AWS_SECRET_ACCESS_KEY: optionalString,
     AWS_SESSION_TOKEN: optionalString,
-    REDIS_URL: text('redis://127.0.0.1:6379').refine(
-      (value) => redisUrlIsValid(value),
-      'expected redis://host:port[/db], rediss://…, unix:///path/to/socket, redis-sentinel://host:port,…/master or redis-cluster://host:port,…',
-    ),
+    REDIS_URL: text('redis://127.0.0.1:6379').superRefine((value, ctx) => {
+      const problem = redisUrlProblem(value);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }),
+    REDIS_SENTINEL_USERNAME: optionalString,
+    REDIS_SENTINEL_PASSWORD: optionalString,
     REDIS_WAIT_REPLICAS: integer(0, 0, 16),
     REDIS_WAIT_TIMEOUT: duration('1s'),
-    REDIS_PREFIX: text('ses-relay').refine(
-      (value) => /^[A-Za-z0-9_.{}-]+$/.test(value),
-      'expected letters, digits, _ . - { }',
-    ),
+    REDIS_PREFIX: text('ses-relay')
+      .refine((value) => /^[A-Za-z0-9_.{}-]+$/.test(value), 'expected letters, digits, _ . - { }')
+      // Redis Cluster hashes a key by the text between its first `{` and the first `}` after it, or
+      // by the whole key when there is none or it is empty (`{}{x}`): braces that do not form such a
+      // tag would send every key of the deployment to a slot of its own.
+      .refine(
+        (value) => !/[{}]/.test(value) || hashTagOf(value) !== undefined,
+        'braces must form a hash tag as Redis reads it: the first { and the first } after it, with something between (e.g. {relay} or relay-{eu})',
+      ),
     AWS_REGION: text('us-east-1'),
     SES_ENDPOINT: optionalUrl,
     SES_CONFIGURATION_SET: optionalString,
@@ -349,11 +357,20 @@ export const envSchema = z
     if (Boolean(config.AWS_ACCESS_KEY_ID) !== Boolean(config.AWS_SECRET_ACCESS_KEY)) {
       issue('AWS_ACCESS_KEY_ID', 'AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY go together');
     }
+    if (
+      (config.REDIS_SENTINEL_USERNAME || config.REDIS_SENTINEL_PASSWORD) &&
+      redisUrlKind(config.REDIS_URL) !== 'sentinel'
+    ) {
+      issue(
+        'REDIS_SENTINEL_PASSWORD',
+        'REDIS_SENTINEL_USERNAME and REDIS_SENTINEL_PASSWORD need a redis-sentinel:// REDIS_URL',
+      );
+    }
   })
   // On Redis Cluster every key of a deployment must share one hash slot (BullMQ's scripts and ours
-  // touch several keys at once): a prefix without a {hash tag} gets one.
+  // touch several keys at once): a prefix without a {hash tag} (and so without braces) gets one.
   .transform((config) =>
-    parseRedisTarget(config.REDIS_URL).kind === 'cluster' && !/\{[^}]+\}/.test(config.REDIS_PREFIX)
+    redisUrlKind(config.REDIS_URL) === 'cluster' && hashTagOf(config.REDIS_PREFIX) === undefined
       ? { ...config, REDIS_PREFIX: `{${config.REDIS_PREFIX}}` }
       : config,
   );

@@ -2,6 +2,7 @@
 // Kubernetes secrets), and the logger censors them. A module of its own, importing nothing, so the
 // logger can use it without depending on the configuration schema.
 export const SECRET_KEYS = [
+  'REDIS_SENTINEL_PASSWORD',
   'AWS_ACCESS_KEY_ID',
   'AWS_SECRET_ACCESS_KEY',
   'AWS_SESSION_TOKEN',

@@ -14,11 +14,23 @@ export interface CheckResult {
   fix?: string;
 }
 
+/** One Redis master as the doctor read it. */
+export interface RedisNodeFacts {
+  /** Where it is: host:port or a socket path. */
+  address: string;
+  /** Whether messages name it: REDIS_URL alone does not say which server a Sentinel or Cluster node is. */
+  named: boolean;
+  /** The redis-cli invocation that reaches it, for fix lines: host and port, never the password. */
+  cli: string;
+  /** Its `INFO` as key → value (all default sections). */
+  info: Record<string, string>;
+}
+
 /** What the checks read; each fact is fetched once however many checks use it. */
 export interface DoctorContext {
   config: Config;
-  /** `INFO` of the Redis at REDIS_URL as key → value (all default sections). */
-  redisInfo(): Promise<Record<string, string>>;
+  /** The Redis at REDIS_URL: the server, the master found through Sentinel, or every Cluster master. */
+  redisNodes(): Promise<RedisNodeFacts[]>;
   ses: SESv2Client;
   /** SNS_TOPIC_ARNS as the webhook allows them. */
   snsTopicArns: readonly string[];

@@ -6,6 +6,7 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { RelayError, errorMessage } from '../shared/errors.js';
 import type { Keys } from '../shared/keys.js';
+import { waitForReplicas } from '../shared/redis-wait.js';
 import { SEND_JOB_NAME, type SendJobData } from './job.js';
 
 export interface ProducerOptions {
@@ -52,8 +53,14 @@ export function createProducer(options: ProducerOptions): Producer {
     await Promise.all([stored, queue.add(SEND_JOB_NAME, data, { jobId: data.queueId })]);
     const replicas = options.waitReplicas ?? 0;
     if (replicas > 0) {
-      // WAIT covers every earlier write of this connection, so both writes above are included.
-      const acknowledged = Number(await redis.call('WAIT', replicas, options.waitTimeoutMs ?? 1000));
+      // WAIT covers every earlier write of this connection, so both writes above are included
+      // (on a Cluster: of the connection to the node that holds them).
+      const acknowledged = await waitForReplicas(
+        redis,
+        keys.raw(data.queueId),
+        replicas,
+        options.waitTimeoutMs ?? 1000,
+      );
       if (acknowledged < replicas) {
         throw new RelayError(
           'REDIS_REPLICAS_LAGGING',

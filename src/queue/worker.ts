@@ -5,6 +5,7 @@ import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Keys } from '../shared/keys.js';
 import { OUTBOUND_QUEUE } from '../shared/keys.js';
+import { createRepeatFilter } from '../shared/log-repeats.js';
 import type { Logger } from '../shared/logger.js';
 import type { TraceStore } from '../trace/trace-store.js';
 import { REFUSALS_ENDED_FIELD } from './chunk-records.js';
@@ -12,6 +13,9 @@ import type { createDeliverer } from './deliver.js';
 import type { DsnSender } from './dsn-sender.js';
 import type { SendJobData, SendJobResult } from './job.js';
 import { RETRY_BACKOFF_TYPE, retryDelayMs, type RetryPolicy } from './retry.js';
+
+/** How often one kind of worker error is logged at most; repeats in between are only counted. */
+const WORKER_ERROR_LOG_INTERVAL_MS = 10_000;
 
 export interface WorkerOptions {
   connection: Redis;
@@ -110,7 +114,15 @@ export function createSendWorker(options: WorkerOptions): SendWorker {
     });
   });
 
-  worker.on('error', (err) => logger.error({ err: err.message }, 'worker.error'));
+  // BullMQ retries a failing call at once, so one fault (Redis refusing a script) can emit thousands
+  // of errors a second: log each kind once per interval, with the count of those held back.
+  const workerErrors = createRepeatFilter(WORKER_ERROR_LOG_INTERVAL_MS);
+  worker.on('error', (err) => {
+    const verdict = workerErrors.admit(err.message);
+    if (!verdict.log) return;
+    const repeated = verdict.repeated > 0 ? { repeated: verdict.repeated } : {};
+    logger.error({ err: err.message, ...repeated }, 'worker.error');
+  });
 
   return {
     async start() {

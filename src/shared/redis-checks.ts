@@ -1,10 +1,12 @@
 // Start-up checks of the Redis that holds acknowledged mail. Eviction would silently drop queued
 // messages, so anything but `noeviction` stops start-up with the fix. Without AOF and without a
 // replica, a Redis restart loses everything acknowledged since the last snapshot: a warning.
-// Read through INFO, which managed services (ElastiCache, MemoryDB) allow where CONFIG GET is off.
+// Read through INFO, which managed services (ElastiCache, MemoryDB) allow where CONFIG GET is off,
+// from every master of a Cluster: the deployment's slot can move to any of them.
 import type { Redis } from 'ioredis';
 import { RelayError } from './errors.js';
 import type { Logger } from './logger.js';
+import { masterNodes, nodeAddress } from './redis-nodes.js';
 
 export function parseInfo(text: string): Record<string, string> {
   const fields: Record<string, string> = {};
@@ -16,22 +18,25 @@ export function parseInfo(text: string): Record<string, string> {
 }
 
 export interface DurabilityReport {
+  /** The master the report is about, as host:port (see nodeAddress). */
+  node: string;
   version: string;
   maxmemoryPolicy: string;
   aofEnabled: boolean;
   replicas: number;
 }
 
-export async function readDurability(redis: Redis): Promise<DurabilityReport> {
+async function readNode(node: Redis): Promise<DurabilityReport> {
   const info = parseInfo(
     [
-      await redis.info('server'),
-      await redis.info('memory'),
-      await redis.info('persistence'),
-      await redis.info('replication'),
+      await node.info('server'),
+      await node.info('memory'),
+      await node.info('persistence'),
+      await node.info('replication'),
     ].join('\n'),
   );
   return {
+    node: nodeAddress(node),
     version: info.redis_version ?? 'unknown',
     maxmemoryPolicy: info.maxmemory_policy ?? 'unknown',
     aofEnabled: info.aof_enabled === '1',
@@ -39,21 +44,34 @@ export async function readDurability(redis: Redis): Promise<DurabilityReport> {
   };
 }
 
-export async function checkRedisDurability(redis: Redis, logger: Logger): Promise<DurabilityReport> {
-  const report = await readDurability(redis);
-  if (report.maxmemoryPolicy !== 'noeviction' && report.maxmemoryPolicy !== 'unknown') {
+/**
+ * One report per master: the server itself, or every master of a Cluster (INFO sent to a Cluster
+ * client goes to any one node, which says nothing about the others).
+ */
+export async function readDurability(redis: Redis): Promise<DurabilityReport[]> {
+  return Promise.all((await masterNodes(redis)).map(readNode));
+}
+
+export async function checkRedisDurability(redis: Redis, logger: Logger): Promise<DurabilityReport[]> {
+  const reports = await readDurability(redis);
+  const evicting = reports.filter(
+    (r) => r.maxmemoryPolicy !== 'noeviction' && r.maxmemoryPolicy !== 'unknown',
+  );
+  if (evicting.length > 0) {
+    const found = evicting.map((r) => `"${r.maxmemoryPolicy}" on ${r.node}`).join(', ');
     throw new RelayError(
       'REDIS_EVICTION_POLICY',
-      `Redis maxmemory-policy is "${report.maxmemoryPolicy}": under memory pressure Redis would delete queued mail. ` +
+      `Redis maxmemory-policy is ${found}: under memory pressure Redis would delete queued mail. ` +
         'Set it to noeviction (redis-cli CONFIG SET maxmemory-policy noeviction, and "maxmemory-policy noeviction" ' +
         "in redis.conf or the managed service's parameter group).",
     );
   }
-  if (!report.aofEnabled && report.replicas === 0) {
+  const exposed = reports.filter((r) => !r.aofEnabled && r.replicas === 0);
+  if (exposed.length > 0) {
     logger.warn(
-      { redisVersion: report.version },
+      { redisVersion: exposed[0]?.version, nodes: exposed.map((r) => r.node) },
       'redis.not_durable: neither AOF nor a replica protects acknowledged mail; a Redis restart loses what was queued since the last snapshot (enable appendonly yes, appendfsync everysec)',
     );
   }
-  return report;
+  return reports;
 }

@@ -7,14 +7,31 @@
 // REDIS_URL may name one server (redis://, rediss://, unix://), Sentinels (redis-sentinel://) or a
 // Cluster (redis-cluster://); the rest of the code sees the same client interface either way.
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { errorShape } from './log-repeats.js';
 import type { Logger } from './logger.js';
+import { parseRedisTarget, type RedisTarget } from './redis-url.js';
+
+export {
+  describeRedisUrl,
+  parseRedisTarget,
+  redisUrlIsValid,
+  redisUrlKind,
+  redisUrlProblem,
+  type RedisTarget,
+} from './redis-url.js';
 
 export type RedisUse = 'intake' | 'worker' | 'command';
 
 /** Reconnect quickly at first, then every 2 s at most, forever: a gateway outlives Redis outages. */
 const MAX_RECONNECT_DELAY_MS = 2000;
 
-export interface RedisFactoryOptions {
+/** REDIS_SENTINEL_USERNAME / REDIS_SENTINEL_PASSWORD: what the Sentinels themselves ask for. */
+export interface SentinelCredentials {
+  sentinelUsername?: string | undefined;
+  sentinelPassword?: string | undefined;
+}
+
+export interface RedisFactoryOptions extends SentinelCredentials {
   url: string;
   /** Upper bound for one command on the intake connection. */
   commandTimeoutMs: number;
@@ -23,87 +40,51 @@ export interface RedisFactoryOptions {
 
 export type RedisFactory = (use: RedisUse, name: string) => Redis;
 
-export type RedisTarget =
-  | { kind: 'single'; url: string }
-  | {
-      kind: 'sentinel';
-      name: string;
-      sentinels: { host: string; port: number }[];
-      password?: string | undefined;
-    }
-  | { kind: 'cluster'; nodes: { host: string; port: number }[]; password?: string | undefined; tls: boolean };
-
-function hostList(text: string, defaultPort: number): { host: string; port: number }[] {
-  return text.split(',').map((entry) => {
-    const [host = '', port] = entry.split(':');
-    return { host, port: port ? Number(port) : defaultPort };
-  });
-}
-
-/**
- * `redis-sentinel://[:password@]host:26379,host2:26379/<master name>` and
- * `redis-cluster://[:password@]host:6379,host2:6379` (`rediss-cluster://` for TLS); anything else
- * is handed to ioredis as a plain URL.
- */
-export function parseRedisTarget(url: string): RedisTarget {
-  const match =
-    /^(redis-sentinel|redis-cluster|rediss-cluster):\/\/(?:(?:[^:@/]*):([^@/]*)@)?([^/]+)(?:\/(.*))?$/.exec(
-      url,
-    );
-  if (!match) return { kind: 'single', url };
-  const [, scheme, password, hosts = '', path] = match;
-  const secret = password ? decodeURIComponent(password) : undefined;
-  if (scheme === 'redis-sentinel') {
-    return {
-      kind: 'sentinel',
-      name: path || 'mymaster',
-      sentinels: hostList(hosts, 26379),
-      password: secret,
-    };
-  }
-  return {
-    kind: 'cluster',
-    nodes: hostList(hosts, 6379),
-    password: secret,
-    tls: scheme === 'rediss-cluster',
-  };
-}
-
-/**
- * Whether REDIS_URL names something the factory can connect to: a Sentinel or Cluster list, or
- * `redis://` / `rediss://` with a host and at most a database number, or a `unix://` socket path.
- */
-export function redisUrlIsValid(url: string): boolean {
-  if (parseRedisTarget(url).kind !== 'single') return true;
-  if (!URL.canParse(url)) return false;
-  const parsed = new URL(url);
-  if (parsed.protocol === 'unix:') return parsed.pathname.length > 1;
-  return (
-    (parsed.protocol === 'redis:' || parsed.protocol === 'rediss:') &&
-    parsed.hostname !== '' &&
-    /^\/?\d*$/.test(parsed.pathname)
-  );
-}
-
-function connect(target: RedisTarget, options: RedisOptions): Redis {
+function connect(target: RedisTarget, options: RedisOptions, sentinelAuth: SentinelCredentials): Redis {
   if (target.kind === 'single') return new Redis(target.url, options);
   if (target.kind === 'sentinel') {
+    // The URL's credentials are the Redis servers'; Sentinels have their own (sentinel.conf
+    // requirepass/user), often none, and ioredis warns on stderr when given a password they do not use.
     return new Redis({
       ...options,
       sentinels: target.sentinels,
       name: target.name,
+      username: target.username,
       password: target.password,
+      sentinelUsername: sentinelAuth.sentinelUsername,
+      sentinelPassword: sentinelAuth.sentinelPassword,
     });
   }
   const clusterOptions: ClusterOptions = {
-    redisOptions: { ...options, password: target.password, ...(target.tls ? { tls: {} } : {}) },
+    redisOptions: {
+      ...options,
+      username: target.username,
+      password: target.password,
+      ...(target.tls ? { tls: {} } : {}),
+    },
     enableOfflineQueue: options.enableOfflineQueue ?? true,
     enableAutoPipelining: options.enableAutoPipelining ?? false,
     clusterRetryStrategy: (times) => Math.min(times * 100, MAX_RECONNECT_DELAY_MS),
   };
   // A Cluster answers the same commands; every key of one deployment shares one hash tag (see
   // keys.ts), so multi-key scripts and MULTI stay on one slot.
-  return new Cluster(target.nodes, clusterOptions) as unknown as Redis;
+  const cluster = new Cluster(target.nodes, clusterOptions);
+  if (options.commandTimeout !== undefined) boundClusterCommands(cluster, options.commandTimeout);
+  return cluster as unknown as Redis;
+}
+
+/**
+ * A Cluster applies its nodes' commandTimeout only once a command reaches a node: while no node
+ * answers, commands wait in the Cluster's own offline queue for ever. Starting each command's clock
+ * when it is handed to the Cluster makes it fail with "Command timed out" within the same bound as on
+ * a single server (the node applies no second clock: a command keeps its first timer).
+ */
+function boundClusterCommands(cluster: Cluster, timeoutMs: number): void {
+  const send = cluster.sendCommand.bind(cluster);
+  cluster.sendCommand = (...args: Parameters<Cluster['sendCommand']>) => {
+    args[0].setTimeout(timeoutMs);
+    return send(...args);
+  };
 }
 
 export function createRedisFactory(options: RedisFactoryOptions): RedisFactory {
@@ -123,12 +104,14 @@ export function createRedisFactory(options: RedisFactoryOptions): RedisFactory {
       worker: { maxRetriesPerRequest: null, enableOfflineQueue: true },
       command: { maxRetriesPerRequest: 1, enableOfflineQueue: true, commandTimeout: 10_000 },
     };
-    const client = connect(target, { ...base, ...perUse[use] });
+    const client = connect(target, { ...base, ...perUse[use] }, options);
     let lastError = '';
     client.on('error', (err: Error) => {
-      // ioredis repeats the same error on every reconnect attempt; log each distinct one once.
-      if (err.message !== lastError) options.logger.warn({ redis: name, err: err.message }, 'redis.error');
-      lastError = err.message;
+      // ioredis repeats the same error on every reconnect attempt, some with a delay that changes
+      // each time ("Retrying from scratch after 440ms"); log each distinct one once.
+      const shape = errorShape(err.message);
+      if (shape !== lastError) options.logger.warn({ redis: name, err: err.message }, 'redis.error');
+      lastError = shape;
     });
     client.on('ready', () => {
       if (lastError !== '') options.logger.info({ redis: name }, 'redis.reconnected');

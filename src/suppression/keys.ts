@@ -6,6 +6,7 @@
 // together, legal in a cluster. The cost is that the suppression data cannot spread over shards; at
 // ~50 B per entry a million entries is ~50 MB, which one shard holds easily. If the prefix already
 // carries a hash tag (BullMQ's cluster advice is a prefix like `{relay}`), that tag is used as is.
+import { hashTagOf } from '../shared/hash-tag.js';
 
 /**
  * How many summary buckets the entries are spread over. Each bucket is a small hash that Redis keeps
@@ -28,10 +29,10 @@ export interface SuppressionKeys {
   softBounces(field: string): string;
 }
 
-const HASH_TAG = /\{[^}]+\}/;
-
 export function createSuppressionKeys(prefix: string): SuppressionKeys {
-  const base = HASH_TAG.test(prefix) ? `${prefix}:supp` : `${prefix}:supp:{${prefix}}`;
+  // The tag as Redis reads it (first `{`, first `}` after it, not empty), so that a prefix such as
+  // `{}{x}`, in which Redis finds no tag, gets one of its own.
+  const base = hashTagOf(prefix) !== undefined ? `${prefix}:supp` : `${prefix}:supp:{${prefix}}`;
   return {
     summary: (bucket) => `${base}:s:${bucket}`,
     detail: (bucket) => `${base}:d:${bucket}`,

@@ -80,10 +80,13 @@ export async function startGateway(
   });
   const addresses = await app.start();
   // The same kind of connection the gateway uses (single, Sentinel or Cluster URL).
-  const redis = createRedisFactory({ url: config.REDIS_URL, commandTimeoutMs: 5000, logger })(
-    'command',
-    'test',
-  );
+  const redis = createRedisFactory({
+    url: config.REDIS_URL,
+    commandTimeoutMs: 5000,
+    logger,
+    sentinelUsername: config.REDIS_SENTINEL_USERNAME,
+    sentinelPassword: config.REDIS_SENTINEL_PASSWORD,
+  })('command', 'test');
   let stopped = false;
   return {
     app,

@@ -65,7 +65,11 @@ export class PrivateRedis {
       maxRetriesPerRequest: 0,
       retryStrategy: () => null,
     });
-    probe.on('error', () => undefined);
+    // A server that asks for a password (requirepass, ACL users) is up too.
+    let askedForPassword = false;
+    probe.on('error', (err: Error) => {
+      if (err.message.startsWith('NOAUTH')) askedForPassword = true;
+    });
     await waitFor(
       async () => {
         try {
@@ -73,7 +77,7 @@ export class PrivateRedis {
           return (await probe.ping()) === 'PONG';
         } catch {
           probe.disconnect();
-          return false;
+          return askedForPassword;
         }
       },
       { what: `redis-server on ${this.port}` },

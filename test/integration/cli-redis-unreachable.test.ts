@@ -64,6 +64,29 @@ describe('ses-relay when Redis cannot be reached (a real process)', () => {
     );
   });
 
+  it('fails queue stats, suppression check and doctor within the command timeout when no Cluster node answers', async () => {
+    // Commands handed to a Cluster client before it has found a node used to wait for ever.
+    const nobody = 'redis-cluster://127.0.0.1:1,127.0.0.1:2';
+    const silentCluster = silentUrl.replace('redis://', 'redis-cluster://');
+    const [stats, check, doctor] = await Promise.all([
+      runWithin(['queue', 'stats'], { REDIS_URL: nobody }),
+      runWithin(['suppression', 'check', 'a@example.com'], { REDIS_URL: silentCluster }),
+      runWithin(['doctor'], { REDIS_URL: nobody, SES_ENDPOINT: 'http://127.0.0.1:1' }),
+    ]);
+    expect(stats.code).toBe(1);
+    expect(stats.stderr).toBe(
+      'ses-relay: cannot reach Redis at Cluster 127.0.0.1:1,127.0.0.1:2 (REDIS_URL): Command timed out\n',
+    );
+    expect(check.code).toBe(1);
+    expect(check.stderr).toMatch(
+      /^ses-relay: cannot reach Redis at Cluster 127\.0\.0\.1:\d+ \(REDIS_URL\): /,
+    );
+    expect(doctor.code).toBe(1);
+    expect(doctor.stdout).toContain(
+      'cannot reach Redis at Cluster 127.0.0.1:1,127.0.0.1:2: Command timed out',
+    );
+  });
+
   it('fails queue retry-failed within the command timeout when Redis never answers', async () => {
     const result = await runWithin(['queue', 'retry-failed'], { REDIS_URL: silentUrl });
     expect(result.code).toBe(1);

@@ -1,14 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { Redis } from 'ioredis';
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseRedisTarget } from '../../src/shared/redis.js';
-import { startGateway } from '../helpers/gateway.js';
-import { freePort, startPrivateRedis, type PrivateRedis } from '../helpers/redis.js';
+import { createLogger } from '../../src/shared/logger.js';
+import { createRedisFactory, parseRedisTarget } from '../../src/shared/redis.js';
+import { startGateway, type LogLine } from '../helpers/gateway.js';
+import { startPrivateRedis, type PrivateRedis } from '../helpers/redis.js';
+import { startSentinel, type LocalSentinel } from '../helpers/redis-sentinel.js';
 import { sendMail, simpleMessage } from '../helpers/smtp-client.js';
 import { waitFor } from '../helpers/wait.js';
+
+const message = { from: 'app@example.com', to: ['u@example.net'], message: simpleMessage() };
 
 describe('Redis URLs', () => {
   it('reads Sentinel and Cluster URLs', () => {
@@ -38,53 +38,92 @@ describe('Redis URLs', () => {
 
 describe('Redis behind Sentinel', () => {
   let primary: PrivateRedis;
-  let sentinel: ChildProcess;
-  let sentinelPort: number;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ses-relay-sentinel-'));
+  let sentinel: LocalSentinel;
   beforeAll(async () => {
     primary = await startPrivateRedis();
-    sentinelPort = await freePort();
-    const conf = path.join(dir, 'sentinel.conf');
-    fs.writeFileSync(
-      conf,
-      `port ${sentinelPort}\nbind 127.0.0.1\nsentinel monitor relay 127.0.0.1 ${primary.port} 1\n`,
-    );
-    sentinel = spawn('redis-server', [conf, '--sentinel'], { stdio: 'ignore' });
-    const probe = new Redis(sentinelPort, '127.0.0.1', {
-      lazyConnect: true,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => 100,
-    });
-    probe.on('error', () => undefined);
-    await waitFor(
-      async () => {
-        const answer = (await probe
-          .call('SENTINEL', 'get-master-addr-by-name', 'relay')
-          .catch(() => null)) as string[] | null;
-        return answer?.[1] === String(primary.port);
-      },
-      { what: 'the sentinel' },
-    );
-    probe.disconnect();
+    sentinel = await startSentinel(primary.port);
   });
   afterAll(async () => {
-    sentinel.kill('SIGKILL');
+    await sentinel.stop();
     await primary.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it('finds the primary through the sentinel and relays', async () => {
-    const gw = await startGateway({ REDIS_URL: `redis-sentinel://127.0.0.1:${sentinelPort}/relay` });
+    const gw = await startGateway({ REDIS_URL: `redis-sentinel://127.0.0.1:${sentinel.port}/relay` });
     try {
-      const result = await sendMail(gw.smtpPort, {
-        from: 'app@example.com',
-        to: ['u@example.net'],
-        message: simpleMessage(),
-      });
+      const result = await sendMail(gw.smtpPort, message);
       expect(result.data?.code).toBe(250);
       await waitFor(() => gw.ses.sends.length === 1);
     } finally {
       await gw.stop();
+    }
+  });
+});
+
+describe('Redis behind a Sentinel that requires a password, with an ACL user on the primary', () => {
+  let primary: PrivateRedis;
+  let sentinel: LocalSentinel;
+  beforeAll(async () => {
+    // The default user has a password of its own, so a client that drops the user name fails.
+    primary = await startPrivateRedis([
+      ...['--user', 'relay', 'on', '>relay-pw', '~*', '&*', '+@all'],
+      ...['--requirepass', 'default-pw'],
+    ]);
+    sentinel = await startSentinel(primary.port, {
+      conf: [
+        'requirepass sentinel-pw',
+        'sentinel auth-user relay relay',
+        'sentinel auth-pass relay relay-pw',
+      ],
+      password: 'sentinel-pw',
+    });
+  });
+  afterAll(async () => {
+    await sentinel.stop();
+    await primary.stop();
+  });
+
+  it('authenticates to the Sentinel with REDIS_SENTINEL_PASSWORD and to the primary as the URL user', async () => {
+    const gw = await startGateway({
+      REDIS_URL: `redis-sentinel://relay:relay-pw@127.0.0.1:${sentinel.port}/relay`,
+      REDIS_SENTINEL_PASSWORD: 'sentinel-pw',
+      // Spares the start computing how many 200 ms retries fill QUEUE_MAX_AGE.
+      SEND_MAX_ATTEMPTS: '3',
+    });
+    try {
+      const result = await sendMail(gw.smtpPort, message);
+      expect(result.data?.code).toBe(250);
+      await waitFor(() => gw.ses.sends.length === 1);
+      expect(await gw.redis.acl('WHOAMI')).toBe('relay');
+      expect(gw.logs.filter((l) => l.msg === 'redis.error')).toEqual([]);
+    } finally {
+      await gw.stop();
+    }
+  });
+});
+
+describe('Redis errors while no Sentinel answers', () => {
+  it('logs a retried error once although ioredis puts a growing delay into its message', async () => {
+    const logs: LogLine[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        for (const line of chunk.toString('utf8').split('\n'))
+          if (line) logs.push(JSON.parse(line) as LogLine);
+        done();
+      },
+    });
+    const client = createRedisFactory({
+      url: 'redis-sentinel://127.0.0.1:1/relay',
+      commandTimeoutMs: 1000,
+      logger: createLogger('info', sink),
+    })('command', 'sentinel-probe');
+    const errors: string[] = [];
+    client.on('error', (err: Error) => errors.push(err.message));
+    try {
+      await waitFor(() => new Set(errors).size >= 4, { what: 'several retries with different delays' });
+      expect(logs.filter((l) => l.msg === 'redis.error')).toHaveLength(1);
+    } finally {
+      client.disconnect();
     }
   });
 });

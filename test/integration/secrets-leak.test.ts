@@ -30,6 +30,7 @@ import { waitFor } from '../helpers/wait.js';
 
 const marker = (name: string) => `${name}-${crypto.randomBytes(9).toString('hex')}`;
 const SECRETS = {
+  REDIS_SENTINEL_PASSWORD: marker('sentinel-password'),
   AWS_ACCESS_KEY_ID: `AKIA${crypto.randomBytes(8).toString('hex').toUpperCase()}`,
   AWS_SECRET_ACCESS_KEY: marker('aws-secret'),
   AWS_SESSION_TOKEN: marker('aws-session'),

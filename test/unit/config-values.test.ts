@@ -89,6 +89,9 @@ describe('messages for bad values', () => {
     expect(message).not.toContain('S3cr3tpw');
     expect(hidePassword('redis://user:pw@host:6379')).toBe('redis://***@host:6379');
     expect(hidePassword('app@example.com')).toBe('app@example.com');
+    // An unescaped "@" or "/" in the password leaves nothing of it in view.
+    expect(hidePassword('redis-sentinel://:p@ss@h/relay')).toBe('redis-sentinel://***@h/relay');
+    expect(hidePassword('redis-sentinel://:pa/ss@h/relay')).toBe('redis-sentinel://***@h/relay');
   });
 
   it('refuse an empty secret file instead of turning its protection off', () => {
@@ -120,6 +123,38 @@ describe('REDIS_URL', () => {
     'localhost:6379',
   ])('refuses %s', (url) => {
     expect(problemsOf({ REDIS_URL: url })).toContain('REDIS_URL: expected redis://host:port[/db]');
+  });
+
+  it.each([
+    ['redis-cluster://[::1]:41701', undefined],
+    ['redis-cluster://127.0.0.1:notaport', 'the host has no valid port'],
+    ['redis-cluster://h1:7000,,h2:7001', 'host 2 of 3 is empty'],
+    ['redis-sentinel://h:26379/relay/0', 'only one path segment may follow the hosts'],
+    ['redis-sentinel://:S3cr3t@pw@h/relay', 'more than one "@"'],
+  ])('checks every host of a multi-host URL: %s', (url, problem) => {
+    if (problem === undefined) {
+      expect(parseConfig({ REDIS_URL: url }).REDIS_URL).toBe(url);
+      return;
+    }
+    const message = problemsOf({ REDIS_URL: url });
+    expect(message).toContain(`REDIS_URL: ${url.split(':')[0]}:// URL: ${problem}`);
+    expect(message).not.toContain('S3cr3t');
+    expect(message).not.toContain('pw@');
+  });
+
+  it('takes Sentinel credentials only with a Sentinel URL', () => {
+    const config = parseConfig({
+      REDIS_URL: 'redis-sentinel://relay:pw@h/relay',
+      REDIS_SENTINEL_USERNAME: 'watcher',
+      REDIS_SENTINEL_PASSWORD: 'sentinel-pw',
+    });
+    expect([config.REDIS_SENTINEL_USERNAME, config.REDIS_SENTINEL_PASSWORD]).toEqual([
+      'watcher',
+      'sentinel-pw',
+    ]);
+    expect(problemsOf({ REDIS_SENTINEL_PASSWORD: 'sentinel-pw' })).toContain(
+      'REDIS_SENTINEL_PASSWORD: REDIS_SENTINEL_USERNAME and REDIS_SENTINEL_PASSWORD need a redis-sentinel:// REDIS_URL',
+    );
   });
 });
 

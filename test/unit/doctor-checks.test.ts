@@ -35,6 +35,19 @@ describe('doctor: Redis', () => {
     expect(redisCli('rediss://cache.internal')).toBe('redis-cli -h cache.internal -p 6379 --tls');
   });
 
+  it('names the node when REDIS_URL alone does not say which one it is (Sentinel, Cluster)', () => {
+    const lru = evaluateEvictionPolicy('allkeys-lru', 'redis-cli -h 10.0.0.3 -p 7002', '10.0.0.3:7002');
+    expect(lru.message).toMatch(/^10\.0\.0\.3:7002: maxmemory-policy is allkeys-lru/);
+    expect(lru.fix).toContain('redis-cli -h 10.0.0.3 -p 7002 CONFIG SET maxmemory-policy noeviction');
+    const bare = evaluatePersistence(
+      { aof_enabled: '0', connected_slaves: '0' },
+      'redis-cli',
+      '10.0.0.3:7002',
+    );
+    expect(bare.message).toMatch(/^10\.0\.0\.3:7002: neither AOF nor a replica/);
+    expect(redisCli('unix:///run/redis/redis.sock')).toBe('redis-cli -s /run/redis/redis.sock');
+  });
+
   it('warns without AOF or a replica', () => {
     expect(evaluatePersistence({ aof_enabled: '0', connected_slaves: '0' }, 'redis-cli').status).toBe('warn');
     expect(evaluatePersistence({ aof_enabled: '1', connected_slaves: '0' }, 'redis-cli').status).toBe('ok');

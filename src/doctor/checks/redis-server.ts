@@ -1,6 +1,7 @@
 // Redis is reachable, new enough, and writable. BullMQ needs 6.2; the throttle back-off uses
 // `PEXPIRE … GT` (holds.ts), which arrived in 7.0.
 import { errorMessage } from '../../shared/errors.js';
+import { describeRedisUrl } from '../../shared/redis-url.js';
 import { type CheckResult, type DoctorCheck, fail, ok, warn } from '../types.js';
 
 const ID = 'redis.server';
@@ -38,10 +39,11 @@ export function evaluateRedisServer(info: Record<string, string>, target: string
   return [ok(ID, where)];
 }
 
-/** The redis-cli invocation for a fix line: host and port, never the password. */
+/** The redis-cli invocation for a fix line, for a one-server REDIS_URL: host and port, never the password. */
 export function redisCli(url: string): string {
   try {
     const parsed = new URL(url);
+    if (parsed.protocol === 'unix:') return `redis-cli -s ${parsed.pathname}`;
     const tls = parsed.protocol === 'rediss:' ? ' --tls' : '';
     return `redis-cli -h ${parsed.hostname} -p ${parsed.port || '6379'}${tls}`;
   } catch {
@@ -49,13 +51,9 @@ export function redisCli(url: string): string {
   }
 }
 
+/** Where REDIS_URL points, for messages: a server, Sentinels and their master, or Cluster nodes. */
 export function redisTargetOf(url: string): string {
-  try {
-    const parsed = new URL(url);
-    return `${parsed.hostname}:${parsed.port || '6379'}`;
-  } catch {
-    return 'REDIS_URL';
-  }
+  return describeRedisUrl(url);
 }
 
 export const redisServerCheck: DoctorCheck = {
@@ -63,7 +61,8 @@ export const redisServerCheck: DoctorCheck = {
   async run(ctx) {
     const target = redisTargetOf(ctx.config.REDIS_URL);
     try {
-      return evaluateRedisServer(await ctx.redisInfo(), target);
+      const nodes = await ctx.redisNodes();
+      return nodes.flatMap((node) => evaluateRedisServer(node.info, node.address));
     } catch (err) {
       return [
         fail(
