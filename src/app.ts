@@ -1,14 +1,16 @@
 // Composition root: builds the context every role shares, starts the roles this process runs and
-// returns { start, stop }. Nothing connects or listens until start(); stop() shuts down from the
-// edges inward: SMTP stops taking mail, in-flight SES calls finish, HTTP closes, Redis goes last.
+// returns { start, stop }. Nothing connects or listens until start(). The HTTP role starts first, so
+// /healthz answers (and /readyz says `starting`) while the others start: a worker that waits for
+// Redis or SES at start-up is not taken for a dead process. stop() shuts down from the edges
+// inward: SMTP stops taking mail, in-flight SES calls finish, HTTP closes, Redis goes last.
 import type { AddressInfo } from 'node:net';
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { Redis } from 'ioredis';
 import type { Config, Role } from './config/index.js';
 import { retryPolicyOf, type RetryPolicy } from './queue/retry.js';
 import type { CertificateFetcher } from './webhook/index.js';
-import type { RoleContext, RunningRole } from './roles/context.js';
-import { startHttpRole } from './roles/http-role.js';
+import type { AppPhase, RoleContext, RunningRole } from './roles/context.js';
+import { startHttpRole, type HttpRole } from './roles/http-role.js';
 import { startSmtpRole, type SmtpRole } from './roles/smtp-role.js';
 import { startWorkerRole } from './roles/worker-role.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
@@ -32,8 +34,12 @@ export interface AppAddresses {
 export interface App {
   start(): Promise<AppAddresses>;
   stop(): Promise<void>;
+  /** Marks the process as shutting down (/readyz answers 503 `draining`); stop() does it too. */
+  drain(): void;
   /** Re-reads files that may change while running: the SMTP users file and TLS certificates. */
   reload(): Promise<void>;
+  /** Adds a check to /readyz: it returns a problem (503 not-ready) or undefined. */
+  addReadinessCheck(check: () => string | undefined): void;
   readonly logger: Logger;
   readonly metrics: Metrics;
 }
@@ -59,6 +65,8 @@ export function createApp(config: Config, deps: AppDependencies = {}): App {
   });
   const connections: Redis[] = [];
   const retry: RetryPolicy = retryPolicyOf(config);
+  let phase: AppPhase = 'starting';
+  const readinessChecks: (() => string | undefined)[] = [];
   const ctx: RoleContext = {
     config,
     logger,
@@ -67,6 +75,8 @@ export function createApp(config: Config, deps: AppDependencies = {}): App {
     rawTtlMs: config.QUEUE_MAX_AGE + config.FAILED_JOB_RETENTION,
     metrics: createMetrics(),
     traceStore: (redis) => createTraceStore(redis, config.REDIS_PREFIX, config.TRACE_RETENTION),
+    phase: () => phase,
+    readinessProblems: () => readinessChecks.map((check) => check()).filter((p) => p !== undefined),
     connect(use, name) {
       const client = redisFor(use, name);
       connections.push(client);
@@ -76,10 +86,25 @@ export function createApp(config: Config, deps: AppDependencies = {}): App {
   // Stopped in this order: SMTP first (no new mail), then the worker (in-flight sends), then HTTP.
   let smtp: SmtpRole | undefined;
   let worker: RunningRole | undefined;
-  let http: RunningRole | undefined;
+  let http: HttpRole | undefined;
 
   async function start(): Promise<AppAddresses> {
+    try {
+      return await startRoles();
+    } catch (err) {
+      // The HTTP role (started first) and any other must not outlive a start-up that failed.
+      await stop().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async function startRoles(): Promise<AppAddresses> {
     const addresses: AppAddresses = {};
+    if (roles.has('http')) {
+      const role = await startHttpRole(ctx, { fetchSnsCertificate: deps.fetchSnsCertificate });
+      http = role;
+      addresses.http = role.address;
+    }
     await checkDurabilityOrDefer(ctx.connect('command', 'startup-check'));
     if (roles.has('worker')) {
       worker = await startWorkerRole(ctx, {
@@ -94,11 +119,8 @@ export function createApp(config: Config, deps: AppDependencies = {}): App {
       addresses.smtp = role.address;
       if (role.tlsAddress) addresses.smtps = role.tlsAddress;
     }
-    if (roles.has('http')) {
-      const role = await startHttpRole(ctx, { fetchSnsCertificate: deps.fetchSnsCertificate });
-      http = role;
-      addresses.http = role.address;
-    }
+    // A stop() that began while the roles were starting stays in charge.
+    if (phase === 'starting') phase = 'running';
     logger.info(
       {
         roles: [...roles],
@@ -138,7 +160,20 @@ export function createApp(config: Config, deps: AppDependencies = {}): App {
     }
   }
 
-  async function stop(): Promise<void> {
+  function drain(): void {
+    phase = 'draining';
+  }
+
+  let stopped: Promise<void> | undefined;
+
+  /** Once: a second call (a failed start, then the caller's own stop) waits for the first. */
+  function stop(): Promise<void> {
+    stopped ??= stopRoles();
+    return stopped;
+  }
+
+  async function stopRoles(): Promise<void> {
+    drain();
     logger.info('app.stopping');
     for (const role of [smtp, worker, http]) await role?.stop();
     await Promise.all(connections.map((client) => closeRedis(client)));
@@ -148,7 +183,12 @@ export function createApp(config: Config, deps: AppDependencies = {}): App {
   async function reload(): Promise<void> {
     logger.info('app.reload');
     await smtp?.reload();
+    await http?.reload();
   }
 
-  return { start, stop, reload, logger, metrics: ctx.metrics };
+  function addReadinessCheck(check: () => string | undefined): void {
+    readinessChecks.push(check);
+  }
+
+  return { start, stop, drain, reload, addReadinessCheck, logger, metrics: ctx.metrics };
 }

@@ -60,6 +60,8 @@ export async function runGateway(
     }
     stopping = true;
     logger.info({ signal }, 'app.signal');
+    // /readyz turns 503 now, while the SMTP processes drain, not only once app.stop() runs.
+    app.drain();
     setTimeout(() => {
       logger.error('app.shutdown_overrun');
       flushAndExit(logger, 1);
@@ -107,6 +109,11 @@ export async function runGateway(
     if (split) {
       processes = await startSmtpProcesses(config.SMTP_PROCESSES, logger);
       app.metrics.addRemote(() => processes!.metrics());
+      const running = processes;
+      // One child down still leaves the port served by the others; none means nothing answers it.
+      app.addReadinessCheck(() =>
+        running.running() === 0 ? `smtp processes: 0 of ${config.SMTP_PROCESSES} running` : undefined,
+      );
     }
     await app.start();
     child?.ready();

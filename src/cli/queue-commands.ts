@@ -3,6 +3,7 @@
 // admin page see it) and retrying failed messages. The work is src/ops (shared with the admin API); this module
 // words it for a terminal.
 import { pauseSending, readStats, resumeSending, retryFailed, type GatewayStats } from '../ops/index.js';
+import { RESUME_ACKNOWLEDGES } from '../queue/reputation.js';
 import { type CliRuntime, EXIT_OK } from './runtime.js';
 import { err, formatDuration, formatTime, out, plural, printJson } from './output.js';
 
@@ -22,7 +23,13 @@ function renderStats(stats: GatewayStats, prefix: string, throttleMs: number): s
   else lines.push(`sending: ${queue.paused ? 'PAUSED (queue paused without a recorded reason)' : 'running'}`);
   if (throttleMs > 0) lines.push(`throttle back-off: ${formatDuration(throttleMs)} left`);
   const max = quota.max24HourSend === null ? 'unlimited' : String(quota.max24HourSend);
-  lines.push(`24-hour quota: ${quota.sentLast24Hours}/${max} recipients sent by the gateway`);
+  // The ledger counts a chunk from its reservation (before the pacer lets it go), so "or reserved".
+  const sesCount = quota.account
+    ? `; SES counted ${quota.account.sentLast24Hours} for the whole account`
+    : '';
+  lines.push(
+    `24-hour quota: ${quota.sentLast24Hours}/${max} recipients sent or reserved by this deployment${sesCount}`,
+  );
   const a = quota.account;
   if (!a) lines.push('SES account: no recent snapshot (no worker running, or it cannot read GetAccount)');
   else {
@@ -36,7 +43,24 @@ function renderStats(stats: GatewayStats, prefix: string, throttleMs: number): s
     `feedback over ${rates.windowDays} days: ${rates.sent} sent, bounce rate ${percent(rates.bounceRate)}, ` +
       `complaint rate ${percent(rates.complaintRate)}; ${plural(stats.suppressions.count, 'suppressed address', 'suppressed addresses')}`,
   );
+  lines.push(reputationLine(stats));
   return lines;
+}
+
+/** The guard's own window and rates, which decide its holds (the 30 days above are SES's view). */
+function reputationLine(stats: GatewayStats): string {
+  const r = stats.reputation;
+  if (!r) return 'reputation guard: no reading yet (no worker running)';
+  const limit = (threshold: number | null) =>
+    threshold === null ? '' : ` (pauses at ${percent(threshold)})`;
+  const ack = r.acknowledged
+    ? `; acknowledged at resume: bounce ${percent(r.acknowledged.bounceRate)}, complaint ${percent(r.acknowledged.complaintRate)} until ${formatTime(r.acknowledged.until)}`
+    : '';
+  return (
+    `reputation guard over ${r.windowDays} days (checked ${formatDuration(Math.max(0, stats.at - r.at))} ago): ` +
+    `${r.sent} sent, bounce rate ${percent(r.bounceRate)}${limit(r.pauseBounceRate)}, ` +
+    `complaint rate ${percent(r.complaintRate)}${limit(r.pauseComplaintRate)}${ack}`
+  );
 }
 
 export async function queueStats(rt: CliRuntime, json?: boolean): Promise<number> {
@@ -78,6 +102,7 @@ export async function resumeQueue(rt: CliRuntime): Promise<number> {
       `sending resumed (was held by ${previous.by} since ${formatTime(previous.since)}: ${previous.reason})`,
     );
   else out('sending resumed (no hold was recorded)');
+  if (previous?.by === 'reputation') err(`note: ${RESUME_ACKNOWLEDGES}`);
   return EXIT_OK;
 }
 

@@ -46,7 +46,11 @@ export function parseConfig(input: EnvInput, fileProblems: string[] = []): Confi
   return Object.freeze(result.data);
 }
 
-const SECRET_NAMES = new Set<string>(SECRET_KEYS);
+/**
+ * Secrets whose bad value is never echoed. REDIS_URL is echoed with its password hidden
+ * (hidePassword): the rest of a mistyped URL is what the operator needs to see.
+ */
+const SECRET_NAMES = new Set<string>(SECRET_KEYS.filter((key) => key !== 'REDIS_URL'));
 
 function describeIssues(issues: z.core.$ZodIssue[], env: EnvInput): string[] {
   return issues.map((issue) => {

@@ -318,6 +318,8 @@ export const envSchema = z
     SNS_DEDUPE_WINDOW: duration('1d'),
     SQS_QUEUE_URL: optionalUrl,
     SQS_ENDPOINT: optionalUrl,
+    // Raw message delivery carries no SNS signature: applied only when the operator vouches for the queue.
+    SQS_RAW_MESSAGES: boolean(false),
     SHUTDOWN_TIMEOUT: duration('30s'),
     ROLES: roles,
     DEMO_SES_SINK_PORT: port(8005),

@@ -80,12 +80,18 @@ function answerAndClose(socket: Duplex, status: number, message?: string): void 
   socket.once('finish', () => socket.destroy());
 }
 
+/** `starting` until every role has started, `draining` from the moment shutdown begins. */
+export interface Readiness {
+  status: 'ready' | 'not-ready' | 'starting' | 'draining';
+  problems: string[];
+}
+
 export interface HttpServerOptions {
   host: string;
   port: number;
   logger: Logger;
-  /** Resolves to a list of problems; empty means ready. */
-  readiness(): Promise<string[]>;
+  /** What GET /readyz answers: 200 when ready, 503 with the problems otherwise. */
+  readiness(): Promise<Readiness>;
   /** Adds routes before the 404 and error handlers. */
   mount?(app: express.Express): void;
   /**
@@ -116,10 +122,8 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   app.get('/readyz', (_req, res, next) => {
     options
       .readiness()
-      .then((problems) => {
-        res
-          .status(problems.length === 0 ? 200 : 503)
-          .json({ status: problems.length === 0 ? 'ready' : 'not-ready', problems });
+      .then((readiness) => {
+        res.status(readiness.status === 'ready' ? 200 : 503).json(readiness);
       })
       .catch(next);
   });

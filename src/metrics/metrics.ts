@@ -1,121 +1,44 @@
 // Prometheus metrics of one gateway process (prom-client, one registry per app so tests can run
 // several apps in one process). Counters and histograms are fed by the roles as things happen;
 // gauges that describe shared state (queue depth, oldest job, quota, list size, rates) are read
-// from Redis when /metrics is scraped, through collectors the roles register.
+// from Redis when /metrics is scraped, through collectors the roles register. Each role registers
+// its own group of metrics (definitions.ts) when it starts.
 import {
   AggregatorRegistry,
-  Counter,
-  Gauge,
-  Histogram,
   Registry,
   collectDefaultMetrics,
   type MetricObjectWithValues,
   type MetricValue,
 } from 'prom-client';
+import { runCollectors, type Collector } from './collectors.js';
+import { defineMetrics, metricGroups, METRIC_PREFIX, type MetricGroup } from './definitions.js';
 
-const PREFIX = 'ses_relay_';
-
-export type Collector = () => Promise<void>;
+export type { Collector } from './collectors.js';
+export type { MetricGroup } from './definitions.js';
 
 /** Metrics of other processes (SMTP child processes), merged into this one's at scrape time. */
 export type RemoteMetrics = () => Promise<MetricObjectWithValues<MetricValue<string>>[][]>;
 
 export function createMetrics() {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: PREFIX });
+  collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX });
+  const definitions = defineMetrics();
+  const groups = metricGroups(definitions);
+  const enabled = new Set<MetricGroup>();
   const collectors: Collector[] = [];
   const remotes: RemoteMetrics[] = [];
-  const reg = { registers: [registry] };
 
-  const metrics = {
+  return {
     registry,
-    smtpConnections: new Counter({
-      ...reg,
-      name: `${PREFIX}smtp_connections_total`,
-      help: 'SMTP connections accepted by the listener',
-    }),
-    messagesAccepted: new Counter({
-      ...reg,
-      name: `${PREFIX}messages_accepted_total`,
-      help: 'Messages queued and answered with 250',
-    }),
-    messagesRefused: new Counter({
-      ...reg,
-      name: `${PREFIX}messages_refused_total`,
-      help: 'Refusals by reason (network, sender, recipients, size, address, parameter, queue, suppressed, auth, …)',
-      labelNames: ['reason'] as const,
-    }),
-    recipientsSuppressed: new Counter({
-      ...reg,
-      name: `${PREFIX}recipients_suppressed_total`,
-      help: 'Recipients refused or dropped because they are on the suppression list',
-      labelNames: ['stage'] as const,
-    }),
-    sesCalls: new Counter({
-      ...reg,
-      name: `${PREFIX}ses_calls_total`,
-      help: 'SES SendEmail calls by outcome (sent, throttled, quota, paused, permanent, transient)',
-      labelNames: ['outcome'] as const,
-    }),
-    sesCallDuration: new Histogram({
-      ...reg,
-      name: `${PREFIX}ses_call_duration_seconds`,
-      help: 'SES SendEmail call latency',
-      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-    }),
-    recipientsSent: new Counter({
-      ...reg,
-      name: `${PREFIX}recipients_sent_total`,
-      help: 'Recipients accepted by SES',
-    }),
-    pacingRate: new Gauge({
-      ...reg,
-      name: `${PREFIX}pacing_rate`,
-      help: 'Pacing rate in recipients per second',
-    }),
-    quotaHeadroom: new Gauge({
-      ...reg,
-      name: `${PREFIX}quota_headroom`,
-      help: 'Recipients that may still be sent in the rolling 24 hours (-1 when unlimited)',
-    }),
-    queueJobs: new Gauge({
-      ...reg,
-      name: `${PREFIX}queue_jobs`,
-      help: 'Jobs in the outbound queue by state',
-      labelNames: ['state'] as const,
-    }),
-    queueOldestWaiting: new Gauge({
-      ...reg,
-      name: `${PREFIX}queue_oldest_waiting_seconds`,
-      help: 'Age of the oldest message waiting to be sent',
-    }),
-    sendingHeld: new Gauge({
-      ...reg,
-      name: `${PREFIX}sending_held`,
-      help: '1 while sending is on hold (paused account, operator or reputation guard)',
-      labelNames: ['by'] as const,
-    }),
-    snsNotifications: new Counter({
-      ...reg,
-      name: `${PREFIX}sns_notifications_total`,
-      help: 'SNS messages received by type and result',
-      labelNames: ['type', 'result'] as const,
-    }),
-    suppressionListSize: new Gauge({
-      ...reg,
-      name: `${PREFIX}suppression_list_size`,
-      help: 'Addresses on the suppression list',
-    }),
-    bounceRate: new Gauge({
-      ...reg,
-      name: `${PREFIX}bounce_rate`,
-      help: 'Hard bounces / sent over the reputation window (0–1)',
-    }),
-    complaintRate: new Gauge({
-      ...reg,
-      name: `${PREFIX}complaint_rate`,
-      help: 'Complaints / sent over the reputation window (0–1)',
-    }),
+    ...definitions,
+
+    /** Registers a group's metrics (once) and sets its labelled counters to 0 for known labels. */
+    enable(group: MetricGroup): void {
+      if (enabled.has(group)) return;
+      enabled.add(group);
+      for (const metric of groups[group].metrics) registry.registerMetric(metric);
+      groups[group].initialise();
+    },
 
     /** Registers a function that refreshes gauges from shared state before each scrape. */
     addCollector(collector: Collector): void {
@@ -126,9 +49,9 @@ export function createMetrics() {
       remotes.push(source);
     },
 
-    /** Refreshes gauges (a failing collector leaves its gauges as they were) and renders the text. */
+    /** Refreshes gauges (within the collectors' deadline) and renders the text. */
     async render(): Promise<string> {
-      await Promise.allSettled(collectors.map((collect) => collect()));
+      await runCollectors(collectors);
       if (remotes.length === 0) return registry.metrics();
       // Counters add up across processes; prom-client's aggregator knows how each default metric
       // combines (sum, min, average…).
@@ -136,7 +59,6 @@ export function createMetrics() {
       return AggregatorRegistry.aggregate([await registry.getMetricsAsJSON(), ...others]).metrics();
     },
   };
-  return metrics;
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

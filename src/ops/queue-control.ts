@@ -1,4 +1,4 @@
-// Operator control of sending: pause and resume through the shared hold (so /readyz, metrics and the
+// Operator control of sending: pause and resume through the shared hold (so metrics, /admin and the
 // SES probe all see who paused and why), and retrying failed jobs. Used by the admin API and the CLI.
 import type { Queue } from 'bullmq';
 import type { HoldState, SendingHolds } from '../queue/holds.js';

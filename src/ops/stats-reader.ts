@@ -4,6 +4,7 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { SendingHolds } from '../queue/holds.js';
 import { createDailyQuota } from '../queue/quota.js';
+import { parseReputationReading } from '../queue/reputation-state.js';
 import { createKeys } from '../shared/keys.js';
 import type { SuppressionStore } from '../suppression/store.js';
 import { createFeedbackKeys } from '../webhook/keys.js';
@@ -58,13 +59,14 @@ export async function readStats(deps: StatsDeps, options: StatsOptions = {}): Pr
   const feedbackKeys = createFeedbackKeys(deps.prefix);
   // One read covers both the chart's days and the rate window.
   const span = Math.max(days, RATE_WINDOW_DAYS);
-  const [daily, queue, snapshot, sentLast24Hours, count, hold] = await Promise.all([
+  const [daily, queue, snapshot, sentLast24Hours, count, hold, reputation] = await Promise.all([
     readDailyStats(deps.redis, feedbackKeys, now - (span - 1) * DAY_MS, now),
     readQueue(deps.queue, now),
     deps.redis.get(keys.accountState),
     createDailyQuota(deps.redis, keys.dailyQuota).sentLast24Hours(),
     deps.suppression.count(),
     deps.holds.current(),
+    deps.redis.hget(keys.reputation, 'reading'),
   ]);
   const { account, pacing } = parseAccountSnapshot(snapshot);
   return {
@@ -76,5 +78,6 @@ export async function readStats(deps: StatsDeps, options: StatsOptions = {}): Pr
     pacing,
     suppressions: { count },
     hold: hold ?? null,
+    reputation: parseReputationReading(reputation),
   };
 }

@@ -3,9 +3,13 @@
 // reader (stats-reader.ts) gathers the inputs, these functions shape them, so both are testable apart.
 import { z } from 'zod';
 import type { HoldState } from '../queue/holds.js';
+import type { ReputationReading } from '../queue/reputation-state.js';
 import type { DailyStats } from '../webhook/stats.js';
 
-/** SES judges an account on its rates over recent sending; the webhook keeps 35 days of counters. */
+/**
+ * SES judges an account on its rates over recent sending; the webhook keeps 35 days of counters.
+ * The reputation guard uses its own window (REPUTATION_WINDOW); its reading is shown beside these.
+ */
 export const RATE_WINDOW_DAYS = 30;
 export const DEFAULT_STATS_DAYS = 14;
 /** The daily counters live 35 days (webhook/stats.ts); more would only show empty days. */
@@ -65,12 +69,20 @@ export interface AccountReading {
 }
 
 export interface QuotaFigures {
-  /** Recipients this gateway sent in the rolling 24 hours (its own quota ledger, current). */
+  /**
+   * Recipients this deployment reserved or sent in the rolling 24 hours (its own quota ledger,
+   * current): chunks waiting in the pacer are counted from their reservation, and given back if
+   * they are not sent. SES's own count, which includes every sender on the account, is
+   * `account.sentLast24Hours`.
+   */
   sentLast24Hours: number;
   max24HourSend: number | null;
-  /** sentLast24Hours / max24HourSend; null when unlimited or unknown. */
+  /**
+   * The larger of sentLast24Hours and SES's own count, over max24HourSend (what a reservation is
+   * held to); null when unlimited or unknown.
+   */
   used: number | null;
-  /** Recipients still allowed in the window; null when unlimited or unknown. */
+  /** Recipients still allowed in the window (by the same count); null when unlimited or unknown. */
   headroom: number | null;
   /** null until a worker has read the account (or its reading expired). */
   account: AccountReading | null;
@@ -91,6 +103,8 @@ export interface GatewayStats {
   pacing: PacingFigures;
   suppressions: { count: number };
   hold: HoldState | null;
+  /** The reputation guard's last check (its window, rates, thresholds, any acknowledgement); null when no worker published one. */
+  reputation: ReputationReading | null;
 }
 
 const count = (counts: Record<string, number>, field: string): number => counts[field] ?? 0;
@@ -170,13 +184,15 @@ export function parseAccountSnapshot(raw: string | null): {
   return { account: account ?? null, pacing: { ratePerSecond: ratePerSecond ?? null, at: at ?? null } };
 }
 
+/** Use and headroom count the larger of the own ledger and SES's count, as the reservations do. */
 export function quotaFigures(account: AccountReading | null, sentLast24Hours: number): QuotaFigures {
   const max = account?.max24HourSend ?? null;
+  const counted = Math.max(sentLast24Hours, account?.sentLast24Hours ?? 0);
   return {
     sentLast24Hours,
     max24HourSend: max,
-    used: max === null || max <= 0 ? null : sentLast24Hours / max,
-    headroom: max === null ? null : Math.max(0, max - sentLast24Hours),
+    used: max === null || max <= 0 ? null : counted / max,
+    headroom: max === null ? null : Math.max(0, max - counted),
     account,
   };
 }

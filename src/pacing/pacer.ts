@@ -2,7 +2,8 @@
 // one Redis hash, so the recipients per second that reach SES stay under the rate in every sliding
 // second. A worker awaits `acquire(n)` right before each SendEmail call of n recipients and sends at
 // once: the guarantee covers the time from that promise resolving to SES receiving the call only up
-// to a third of the margin (see DEFAULT_PACER_MARGIN_MS).
+// to a third of the margin (see DEFAULT_PACER_MARGIN_MS). The worker's hold check (one Redis round
+// trip, queue/send-gate.ts) falls in that third.
 import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { Redis } from 'ioredis';
@@ -37,6 +38,14 @@ export function slotCapFor(ratePerSecond: number, windowMs: number): number {
 
 /** A late wake-up is re-booked this many times at most, then sent anyway (see `acquireOnce`). */
 const MAX_REBOOKINGS = 3;
+/**
+ * How far ahead of its send a caller keeps a booking. A booking further out is held (it keeps the
+ * caller's place) until its slot is this close, then booked again at the rate then in force: a lower
+ * rate from GetAccount therefore applies to every send more than this far off, instead of after every
+ * booking already made (each worker keeps PACER_WAITING_SLOTS callers waiting here). Two seconds
+ * keep the window after the next one booked, which is what filling gaps between large chunks needs.
+ */
+export const MAX_BOOKING_AHEAD_MS = 2000;
 /** Extra TIME round trips to pin the Redis clock when a booking reply was slow. */
 const CALIBRATION_TRIES = 3;
 
@@ -57,13 +66,26 @@ export interface PacerStats {
   rebooked: number;
   /** Sends that went ahead although still late after MAX_REBOOKINGS: the bound is not assured. */
   lateSends: number;
+  /** Bookings more than MAX_BOOKING_AHEAD_MS ahead, booked again once their slot came that close. */
+  deferred: number;
   /** How precisely this process knows Redis time (ms); it counts against the margin. */
   clockUncertaintyMs: number;
 }
 
+/** A send time that has come. */
+export interface PacerBooking {
+  /**
+   * Gives the booking back when the send will not happen after all (sending was put on hold, a
+   * throttle back-off began): its capacity goes to other senders. Safe to call more than once.
+   */
+  giveBack(): Promise<void>;
+  /** Sent late after MAX_REBOOKINGS re-bookings (counted in PacerStats.lateSends). */
+  readonly late: boolean;
+}
+
 export interface Pacer {
   /** Resolves when `recipients` may go to SES now; rejects with the signal's reason on abort. */
-  acquire(recipients: number, signal?: AbortSignal): Promise<void>;
+  acquire(recipients: number, signal?: AbortSignal): Promise<PacerBooking>;
   setRate(ratePerSecond: number): void;
   readonly ratePerSecond: number;
   /** The booked window: one second plus the margin, in whole slots. */
@@ -88,12 +110,13 @@ export function createPacer(options: PacerOptions): Pacer {
   // Every waiting caller listens for close; hundreds waiting at once is normal, not a leak.
   setMaxListeners(0, closing.signal);
   const pending = new Set<Promise<void>>();
-  const stats = { acquired: 0, recipients: 0, rebooked: 0, lateSends: 0 };
+  const stats = { acquired: 0, recipients: 0, rebooked: 0, lateSends: 0, deferred: 0 };
   const clock = createRedisClock();
 
-  async function acquireOnce(recipients: number, signal: AbortSignal | undefined): Promise<void> {
+  async function acquireOnce(recipients: number, signal: AbortSignal | undefined): Promise<PacerBooking> {
     let giveBack: BookedSlot[] = [];
-    for (let attempt = 0; ; attempt++) {
+    let late = false;
+    for (let attempt = 0; ;) {
       const askedAt = performance.now();
       let booking;
       try {
@@ -112,12 +135,29 @@ export function createPacer(options: PacerOptions): Pacer {
         throw err;
       }
       giveBack = booking.slots;
+      if (booking.atMs - booking.redisNowMs > MAX_BOOKING_AHEAD_MS) {
+        // Far off: wait, keeping the place, until the slot is MAX_BOOKING_AHEAD_MS away, then book
+        // again (giving this one back in the same step) at the rate then in force.
+        try {
+          await sleepUntil(
+            clock.surelyPassedLocal(booking.atMs - MAX_BOOKING_AHEAD_MS),
+            signal,
+            closing.signal,
+          );
+        } catch (err) {
+          await release(booking.slots);
+          throw err;
+        }
+        stats.deferred++;
+        continue;
+      }
       const lastChance = attempt === MAX_REBOOKINGS;
       // Sending later than this may land in a window that later bookings already filled.
       const latestAt = clock.earliestLocal(booking.atMs) + lateToleranceMs;
       // Already too late (a stalled event loop held the reply): book again without sleeping.
       if (performance.now() > latestAt && !lastChance) {
         stats.rebooked++;
+        attempt++;
         continue;
       }
       try {
@@ -131,12 +171,24 @@ export function createPacer(options: PacerOptions): Pacer {
         // An event loop this stalled would keep missing its slot; going ahead beats never sending,
         // and the counter makes it visible.
         stats.lateSends++;
+        late = true;
         break;
       }
       stats.rebooked++;
+      attempt++;
     }
     stats.acquired++;
     stats.recipients += recipients;
+    let given = false;
+    const slots = giveBack;
+    return {
+      late,
+      async giveBack() {
+        if (given) return;
+        given = true;
+        await release(slots);
+      },
+    };
   }
 
   /** A script reply that took long (cold connection, busy loop) says little about Redis time: ask again. */
@@ -173,8 +225,9 @@ export function createPacer(options: PacerOptions): Pacer {
       return done;
     },
     setRate(ratePerSecond) {
-      // New bookings use it at once; bookings already made keep their times, so a lower rate is
-      // fully in force after the furthest booking plus one window.
+      // New bookings use it at once. Bookings already made keep their times only when they are at
+      // most MAX_BOOKING_AHEAD_MS ahead (further ones are booked again before they are sent), so a
+      // lower rate is fully in force after MAX_BOOKING_AHEAD_MS plus one window.
       rate = validRate(ratePerSecond);
     },
     get ratePerSecond() {

@@ -1,11 +1,16 @@
 // Keeps the worker's view of the SES account current: reads GetAccount at start and every
 // `refreshMs`, feeds the pacing rate and the 24-hour quota, pauses the queue when SES says sending
-// is disabled, and — while SES holds the queue — probes every `probeMs` and resumes once it sends.
+// is disabled, and — while SES holds the queue, or the account has not been read yet — probes every
+// `probeMs` (resuming once SES sends again). Start-up waits for the first read only briefly: while
+// it is missing the worker runs as when GetAccount fails, at SES_MAX_SEND_RATE or 1 recipient/s.
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import { isSandbox, pacingRate, readAccount, type AccountState, type RateSettings } from '../ses/account.js';
 import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { SendingHolds } from './holds.js';
+
+/** How long start() waits for the first GetAccount; SES_REQUEST_TIMEOUT (30 s) would stall start-up. */
+const FIRST_READ_WAIT_MS = 5000;
 
 export interface AccountMonitorOptions {
   ses: SESv2Client;
@@ -14,6 +19,8 @@ export interface AccountMonitorOptions {
   rate: RateSettings;
   refreshMs: number;
   probeMs: number;
+  /** How long start() waits for the first GetAccount before going on without it. */
+  firstReadWaitMs?: number;
   onRate(ratePerSecond: number): void;
   /** Publishes what the worker knows (account, pacing rate) for the HTTP role and the CLI. */
   publish?(snapshot: AccountSnapshot): Promise<void>;
@@ -26,12 +33,15 @@ export interface AccountSnapshot {
 }
 
 export interface AccountMonitor {
+  /** Starts the timers; resolves after the first read, or after `firstReadWaitMs` without one. */
   start(): Promise<void>;
   stop(): void;
   readonly account: AccountState | undefined;
   readonly rate: number;
   /** Max24HourSend as last read; Infinity when unknown. */
   quotaLimit(): number;
+  /** SentLast24Hours as last read (every send on the account, not only this deployment's); 0 when unknown. */
+  sesSentLast24Hours(): number;
   /** One probe now (also used by the periodic timer). */
   check(): Promise<void>;
 }
@@ -43,8 +53,15 @@ export function createAccountMonitor(options: AccountMonitorOptions): AccountMon
   let refreshTimer: NodeJS.Timeout | undefined;
   let probeTimer: NodeJS.Timeout | undefined;
   let warnedUnreadable = false;
+  let inFlight: Promise<void> | undefined;
 
-  async function check(): Promise<void> {
+  /** One read at a time: a probe that falls due while a slow GetAccount is out waits for it. */
+  function check(): Promise<void> {
+    inFlight ??= read().finally(() => (inFlight = undefined));
+    return inFlight;
+  }
+
+  async function read(): Promise<void> {
     try {
       const previous = account;
       account = await readAccount(options.ses);
@@ -106,9 +123,13 @@ export function createAccountMonitor(options: AccountMonitorOptions): AccountMon
       return;
     }
     // SES-caused holds are lifted by the probe once SES reports sending enabled again; the next
-    // send confirms it (a SendingPaused answer pauses again). Operator holds stay until resumed.
-    if (hold?.by === 'ses' && (!account || account.sendingEnabled)) {
-      await holds.resume();
+    // send confirms it (a SendingPaused answer pauses again). Operator holds stay until resumed:
+    // the lift is conditional, so an operator's pause landing after the read above stays.
+    if (
+      hold?.by === 'ses' &&
+      (!account || account.sendingEnabled) &&
+      (await holds.resume({ onlyBy: 'ses' }))
+    ) {
       logger.warn({ heldForMs: Date.now() - hold.since, reason: hold.reason }, 'ses.sending_resumed');
     }
   }
@@ -117,6 +138,7 @@ export function createAccountMonitor(options: AccountMonitorOptions): AccountMon
     refreshTimer = setInterval(() => void check().catch(() => undefined), options.refreshMs);
     refreshTimer.unref();
     probeTimer = setInterval(() => {
+      if (account === undefined) return void check().catch(() => undefined);
       void holds
         .current()
         .then((hold) => (hold?.by === 'ses' ? check() : undefined))
@@ -127,8 +149,25 @@ export function createAccountMonitor(options: AccountMonitorOptions): AccountMon
 
   return {
     async start() {
-      await check();
       schedule();
+      const first = check().then(
+        () => true,
+        (err: unknown) => {
+          logger.warn({ err: errorMessage(err) }, 'ses.account_check_failed');
+          return true;
+        },
+      );
+      const waitMs = options.firstReadWaitMs ?? FIRST_READ_WAIT_MS;
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), waitMs)));
+      const answered = await Promise.race([first, late]);
+      clearTimeout(timer);
+      if (!answered) {
+        logger.warn(
+          { waitedMs: waitMs, ratePerSecond: rate },
+          'ses.account_pending: no GetAccount answer yet; pacing at SES_MAX_SEND_RATE or 1 recipient/s until it comes',
+        );
+      }
     },
     stop() {
       clearInterval(refreshTimer);
@@ -141,6 +180,7 @@ export function createAccountMonitor(options: AccountMonitorOptions): AccountMon
       return rate;
     },
     quotaLimit: () => account?.max24HourSend ?? Infinity,
+    sesSentLast24Hours: () => account?.sentLast24Hours ?? 0,
     check,
   };
 }

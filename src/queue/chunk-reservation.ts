@@ -6,9 +6,10 @@ import type { SendJobData } from './job.js';
 import type { DailyQuota } from './quota.js';
 
 /**
- * The longest a message waits for room in the 24-hour quota before it looks again: the window may
- * free only in hours, but AWS may raise Max24HourSend meanwhile (the account monitor reads it every
- * SES_ACCOUNT_REFRESH), and a raised quota should carry held mail within minutes.
+ * The longest a message waits for room in the 24-hour quota (or the SMTP user's daily cap) before it
+ * looks again: the window may free only in hours, but AWS may raise Max24HourSend meanwhile (the
+ * account monitor reads it every SES_ACCOUNT_REFRESH), an operator may raise a dailyCap (the users
+ * file is reloaded), and SES's own SentLast24Hours, which this ledger cannot see fall, may drop.
  */
 export const QUOTA_RECHECK_MS = 10 * 60_000;
 
@@ -20,6 +21,8 @@ export interface ReservationDeps {
   quota: DailyQuota;
   /** Current Max24HourSend (Infinity when unknown or unlimited). */
   quotaLimit(): number;
+  /** SentLast24Hours from the last GetAccount: sends by anything on the account (0 when unknown). */
+  sesSentLast24Hours?(): number;
   userQuota?: ((user: string) => DailyQuota) | undefined;
 }
 
@@ -32,9 +35,9 @@ export function createChunkReservation(deps: ReservationDeps) {
       if (!decision.admitted) {
         return {
           admitted: false,
-          waitMs: decision.waitMs,
+          waitMs: Math.min(decision.waitMs, QUOTA_RECHECK_MS),
           why: `daily cap of SMTP user ${user} reached`,
-          context: {},
+          context: { dailyCap: userDailyCap, capFreesAt: freesAt(decision.waitMs) },
         };
       }
     }
@@ -42,7 +45,8 @@ export function createChunkReservation(deps: ReservationDeps) {
       await own?.release(recipients).catch(() => undefined);
     };
     const limit = deps.quotaLimit();
-    const reserved = await deps.quota.reserve(recipients, limit).catch(async (err: unknown) => {
+    const sesSent = deps.sesSentLast24Hours?.() ?? 0;
+    const reserved = await deps.quota.reserve(recipients, limit, sesSent).catch(async (err: unknown) => {
       await giveBackOwn();
       throw err;
     });
@@ -52,7 +56,12 @@ export function createChunkReservation(deps: ReservationDeps) {
         admitted: false,
         waitMs: Math.min(reserved.waitMs, QUOTA_RECHECK_MS),
         why: '24-hour quota reached',
-        context: { max24HourSend: limit, quotaFreesAt: new Date(Date.now() + reserved.waitMs).toISOString() },
+        context: {
+          max24HourSend: limit,
+          sesSentLast24Hours: sesSent,
+          ownSentLast24Hours: reserved.sentLast24Hours,
+          quotaFreesAt: freesAt(reserved.waitMs),
+        },
       };
     }
     return {
@@ -62,4 +71,9 @@ export function createChunkReservation(deps: ReservationDeps) {
       },
     };
   };
+}
+
+/** When the window frees (ISO time); 'unknown' when only SES's own count stands in the way. */
+function freesAt(waitMs: number): string {
+  return Number.isFinite(waitMs) ? new Date(Date.now() + waitMs).toISOString() : 'unknown';
 }

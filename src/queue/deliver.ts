@@ -1,19 +1,22 @@
 // Delivers one queued message to SES. Recipients go out in chunks of at most 50; before each
 // chunk the worker waits out any global throttle back-off, reserves the chunk in the 24-hour
-// quota (and the SMTP user's daily cap) and waits for the pacer. Each chunk's outcome is recorded
-// before the next one is tried (chunk-records.ts), so a retry (after an error, a crash, a shutdown
-// or a timeout) resends no chunk SES accepted and retries none it refused for good.
+// quota (and the SMTP user's daily cap), waits for the pacer and checks once more, right before
+// the call, that sending is not on hold and no back-off began meanwhile (send-gate.ts). Each
+// chunk's outcome is recorded before the next one is tried (chunk-records.ts), so a retry (after an
+// error, a crash, a shutdown, a hold or a timeout) resends no chunk SES accepted and retries none it
+// refused for good.
 //
 // Every SES error takes exactly one path, chosen by classifySesError:
 //   permanent → the chunk is recorded as refused and the other chunks go on; once every chunk is
 //               settled the job fails (UnrecoverableError) with the SES evidence;
 //   transient → the job fails this attempt and BullMQ retries it with backoff;
-//   throttled → every worker backs off briefly, this chunk is retried in place (no attempt used);
+//   throttled → every worker backs off (doubling once per back-off period while SES goes on
+//               throttling), this chunk is retried in place (no attempt used);
 //   quota     → the job is delayed (no attempt used) and retried later;
 //   paused    → the queue is paused globally and the job delayed until the probe resumes it.
-// A reservation is given back whenever its chunk is not sent. When the worker stops, waits for the
-// pacer or a throttle back-off end at once and their jobs go back to the queue (no attempt used).
-import { setTimeout as sleep } from 'node:timers/promises';
+// A reservation is given back whenever its chunk is not sent. When the worker stops, or sending is
+// put on hold, waits for the pacer or a throttle back-off end at once and their jobs go back to the
+// queue (no attempt used).
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
@@ -26,36 +29,26 @@ import { createChunkRecords, refusalReason, type ChunkRefusal } from './chunk-re
 import { createChunkReservation } from './chunk-reservation.js';
 import type { SendingHolds } from './holds.js';
 import { DROPPED_CHUNK, type SendJobData, type SendJobResult } from './job.js';
+import { readQueuedMessage } from './queued-message.js';
 import type { DailyQuota } from './quota.js';
+import { createSendGate, SendingHeld, type PacerLike } from './send-gate.js';
 import { createSesCall, SendFailure, type SesCallObserver } from './ses-call.js';
 
-/** First throttle back-off; doubles per consecutive throttle answer, up to the cap. */
-const THROTTLE_BACKOFF_MS = 1000;
-const THROTTLE_BACKOFF_MAX_MS = 30_000;
+export type { PacerLike } from './send-gate.js';
+export { lifetimeText } from './queued-message.js';
+
+/**
+ * A job found sending on hold goes back to the queue for this long: the paused queue keeps it from
+ * then on; should the queue not be paused (a pause half done), it is not taken again at once.
+ */
+const HELD_PUT_BACK_MS = 1000;
 /** Throttle answers retried inside one job run before the job is delayed instead. */
 const THROTTLE_RETRIES_IN_PLACE = 5;
 /** AWS: after a daily-quota refusal, "wait … up to 10 minutes, and then retry". */
 export const QUOTA_REFUSAL_DELAY_MS = 10 * 60_000;
 
-const LIFETIME_UNITS: [string, number][] = [
-  ['d', 86_400_000],
-  ['h', 3_600_000],
-  ['min', 60_000],
-  ['s', 1000],
-];
-
-/** QUEUE_MAX_AGE in the largest unit it is a whole number of: "3 d", "36 h", "30 min", "1500 ms". */
-export function lifetimeText(ms: number): string {
-  const unit = LIFETIME_UNITS.find(([, size]) => ms >= size && ms % size === 0);
-  return unit ? `${ms / unit[1]} ${unit[0]}` : `${ms} ms`;
-}
-
 export interface SuppressionLookup {
   checkMany(addresses: string[]): Promise<unknown[]>;
-}
-
-export interface PacerLike {
-  acquire(recipients: number, signal?: AbortSignal): Promise<void>;
 }
 
 export interface DeliverDeps {
@@ -67,6 +60,8 @@ export interface DeliverDeps {
   quota: DailyQuota;
   /** Current Max24HourSend (Infinity when unknown or unlimited). */
   quotaLimit(): number;
+  /** SentLast24Hours from the last GetAccount (sends by anything on the account); 0 when unknown. */
+  sesSentLast24Hours?(): number;
   holds: SendingHolds;
   /** How long a paused queue waits before a job is tried again. */
   pauseProbeMs: number;
@@ -98,9 +93,16 @@ export function createDeliverer(deps: DeliverDeps) {
   const reserve = createChunkReservation({
     quota: deps.quota,
     quotaLimit: () => deps.quotaLimit(),
+    sesSentLast24Hours: () => deps.sesSentLast24Hours?.() ?? 0,
     userQuota: deps.userLimits && ((user) => deps.userLimits!.quota(user)),
   });
-  let throttleStreak = 0;
+  const gate = createSendGate({
+    holds: deps.holds,
+    logger,
+    pacer: deps.pacer,
+    userPacer: deps.userLimits && ((user, rate) => deps.userLimits!.pacer(user, rate)),
+    stopping,
+  });
 
   async function delay(
     job: Job<SendJobData>,
@@ -119,20 +121,19 @@ export function createDeliverer(deps: DeliverDeps) {
     throw new DelayedError(why);
   }
 
-  /** Back to the queue at once, no attempt used: another worker (or this one restarted) takes it. */
-  async function putBack(job: Job<SendJobData>, token: string | undefined): Promise<never> {
-    await job.moveToDelayed(Date.now(), token);
-    logger.info({ queueId: job.data.queueId }, 'queue.put_back');
-    throw new DelayedError('worker stopping');
+  /** Back to the queue (at once by default), no attempt used: another worker, or this one later, takes it. */
+  async function putBack(
+    job: Job<SendJobData>,
+    token: string | undefined,
+    why: string,
+    afterMs = 0,
+  ): Promise<never> {
+    await job.moveToDelayed(Date.now() + afterMs, token);
+    logger.info({ queueId: job.data.queueId, why }, 'queue.put_back');
+    throw new DelayedError(why);
   }
 
-  async function pace(data: SendJobData, recipients: number): Promise<void> {
-    if (data.user && data.userRateShare !== undefined)
-      await deps.userLimits?.pacer(data.user, data.userRateShare).acquire(recipients, stopping);
-    await deps.pacer?.acquire(recipients, stopping);
-  }
-
-  /** One chunk, through throttle waits, quota and pacing. */
+  /** One chunk, through throttle waits, quota, pacing and the hold check. */
   async function deliverChunk(
     job: Job<SendJobData>,
     token: string | undefined,
@@ -141,15 +142,14 @@ export function createDeliverer(deps: DeliverDeps) {
     chunk: number,
   ): Promise<ChunkOutcome> {
     for (let throttled = 0; ; throttled++) {
-      const backoff = await deps.holds.throttleRemainingMs();
-      if (backoff > 0) await sleep(backoff, undefined, stopping ? { signal: stopping } : {});
+      await gate.beforeReserve();
       const reservation = await reserve(job.data, recipients.length);
       if (!reservation.admitted)
         return delay(job, token, reservation.waitMs, reservation.why, reservation.context);
       try {
-        await pace(job.data, recipients.length);
+        const cleared = await gate.clearToSend(job.data, recipients.length);
         const sesMessageId = await sendChunk(job.data, raw, recipients, chunk);
-        throttleStreak = 0;
+        gate.sent(cleared);
         return { sesMessageId };
       } catch (err) {
         await reservation.giveBack();
@@ -178,15 +178,15 @@ export function createDeliverer(deps: DeliverDeps) {
         log.warn(context, 'ses.retry');
         throw new Error(`SES_TRANSIENT: ${err.message}`);
       case 'throttled': {
-        throttleStreak++;
-        const backoff = Math.min(
-          THROTTLE_BACKOFF_MAX_MS,
-          THROTTLE_BACKOFF_MS * 2 ** Math.min(throttleStreak - 1, 5),
+        // Answers to calls made before the back-off began belong to it: only an answer after it
+        // ended starts a new one, doubled, so a storm escalates once per period, not per answer.
+        const backoff = await gate.throttled();
+        log.warn(
+          { ...context, backoffMs: backoff.backoffMs, backoffStarted: backoff.started },
+          'ses.throttled',
         );
-        await deps.holds.throttle(backoff * (0.75 + Math.random() * 0.5));
-        log.warn({ ...context, backoffMs: backoff }, 'ses.throttled');
         if (throttled + 1 >= THROTTLE_RETRIES_IN_PLACE)
-          await delay(job, token, backoff, 'throttled repeatedly');
+          await delay(job, token, backoff.remainingMs, 'throttled repeatedly');
         return undefined;
       }
       case 'quota':
@@ -195,6 +195,7 @@ export function createDeliverer(deps: DeliverDeps) {
       case 'paused': {
         const first = await deps.holds.pause({ reason: err.message, by: 'ses' });
         if (first) log.error(context, 'ses.sending_paused');
+        gate.wake({ reason: err.message, by: 'ses', since: Date.now() });
         return delay(job, token, deps.pauseProbeMs, 'SES sending paused');
       }
     }
@@ -215,35 +216,18 @@ export function createDeliverer(deps: DeliverDeps) {
       stopping?.throwIfAborted();
       return await deliverHeld(job, token);
     } catch (err) {
-      if (stoppedWaiting(err)) await putBack(job, token);
+      if (stoppedWaiting(err)) await putBack(job, token, 'worker stopping');
+      if (err instanceof SendingHeld) await putBack(job, token, err.message, HELD_PUT_BACK_MS);
       throw err;
     } finally {
       release?.();
     }
   };
 
-  /** The message bytes, unless the message outlived its queue lifetime or its bytes are gone. */
-  async function readMessage(data: SendJobData, log: Logger): Promise<Buffer> {
-    if (Date.now() - data.receivedAt > deps.maxAgeMs) {
-      log.error({ ageMs: Date.now() - data.receivedAt }, 'queue.expired');
-      throw new UnrecoverableError(
-        `QUEUE_LIFETIME_EXCEEDED: not delivered within ${lifetimeText(deps.maxAgeMs)}`,
-      );
-    }
-    const raw = await redis.getBuffer(keys.raw(data.queueId));
-    if (raw === null) {
-      log.error('ses.raw_missing');
-      throw new UnrecoverableError(
-        'RAW_MESSAGE_MISSING: the stored message bytes are gone (expired or deleted)',
-      );
-    }
-    return raw;
-  }
-
   async function deliverHeld(job: Job<SendJobData, SendJobResult>, token?: string): Promise<SendJobResult> {
     const data = job.data;
     const log = logger.child({ queueId: data.queueId, messageId: data.messageId });
-    const raw = await readMessage(data, log);
+    const raw = await readQueuedMessage(redis, keys, data, deps.maxAgeMs, log);
     const settled = await records.read(data.queueId);
     const chunks = chunkRecipients(data.recipients);
     const sesMessageIds: string[] = [];

@@ -1,10 +1,12 @@
 // Global holds on sending, shared by every worker through Redis:
-// - a paused account (SendingPaused / AccountSuspended / GetAccount says disabled) pauses the
-//   BullMQ queue itself, with the reason recorded so operators and /readyz can see why; intake
-//   keeps accepting and queueing mail meanwhile;
-// - a throttling answer sets a short back-off that every worker waits out before its next call.
+// - a paused account (SendingPaused / AccountSuspended / GetAccount says disabled), an operator's
+//   pause or the reputation guard pauses the BullMQ queue itself, with the reason recorded so
+//   operators and /readyz can see why; intake keeps accepting and queueing mail meanwhile. Jobs
+//   already running check the hold right before each SES call (gate) and go back to the queue;
+// - a throttling answer starts a short back-off that every worker waits out before its next call.
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { GATE_LUA, PAUSE_LUA, RESUME_LUA, THROTTLE_CLEAR_LUA, THROTTLE_LUA } from './holds-scripts.js';
 
 export interface HoldState {
   reason: string;
@@ -13,13 +15,71 @@ export interface HoldState {
   by: 'ses' | 'operator' | 'reputation';
 }
 
+/** What stands between a chunk and its SES call right now. */
+export interface SendGate {
+  hold: HoldState | undefined;
+  /** Throttle back-off left; 0 when none is in force. */
+  throttleMs: number;
+  /** A back-off was started recently and is remembered (the next one doubles it). */
+  throttleRemembered: boolean;
+}
+
+export interface ThrottleOptions {
+  baseMs: number;
+  maxMs: number;
+  /** Multiplies this back-off's length (spreads restarts after separate storms); 1 for none. */
+  jitter: number;
+}
+
+export interface ThrottleStart {
+  /** False when a back-off was already in force: the answer belongs to it and changes nothing. */
+  started: boolean;
+  /** The back-off's length before jitter. */
+  backoffMs: number;
+  /** What is left of it. */
+  remainingMs: number;
+}
+
 export interface SendingHolds {
+  /** Starts a hold; true when this call started it (an operator takes over an automatic one). */
   pause(state: Omit<HoldState, 'since'>): Promise<boolean>;
-  resume(): Promise<void>;
+  /** Lifts the hold (only one of `onlyBy` when given); true when one was lifted. */
+  resume(options?: { onlyBy?: HoldState['by'] }): Promise<boolean>;
   current(): Promise<HoldState | undefined>;
-  /** Makes every worker wait at least `ms` before its next SES call. */
-  throttle(ms: number): Promise<void>;
+  gate(): Promise<SendGate>;
+  /** A throttling answer: starts (or doubles) the shared back-off unless one is in force. */
+  throttle(options: ThrottleOptions): Promise<ThrottleStart>;
+  /** A call succeeded after a back-off: the next throttle starts from the base length again. */
+  throttleCleared(): Promise<void>;
   throttleRemainingMs(): Promise<number>;
+}
+
+/** How long a back-off's length is remembered after it ends, so that a throttle then doubles it. */
+const THROTTLE_MEMORY_MS = 30_000;
+
+type HoldsRedis = Redis & {
+  sesRelayHoldPause?(key: string, since: string, reason: string, by: string): Promise<number>;
+  sesRelayHoldResume?(key: string, onlyBy: string): Promise<number>;
+  sesRelayHoldGate?(hold: string, throttle: string): Promise<[string, string, string, number, number]>;
+  sesRelayThrottle?(key: string, ...args: string[]): Promise<[number, number, number]>;
+  sesRelayThrottleClear?(key: string): Promise<number>;
+};
+
+function defineScripts(redis: HoldsRedis): Required<HoldsRedis> {
+  // EVALSHA after the first call; defined once per connection, whoever creates holds on it.
+  if (!redis.sesRelayHoldGate) {
+    redis.defineCommand('sesRelayHoldPause', { numberOfKeys: 1, lua: PAUSE_LUA });
+    redis.defineCommand('sesRelayHoldResume', { numberOfKeys: 1, lua: RESUME_LUA });
+    redis.defineCommand('sesRelayHoldGate', { numberOfKeys: 2, lua: GATE_LUA });
+    redis.defineCommand('sesRelayThrottle', { numberOfKeys: 1, lua: THROTTLE_LUA });
+    redis.defineCommand('sesRelayThrottleClear', { numberOfKeys: 1, lua: THROTTLE_CLEAR_LUA });
+  }
+  return redis as Required<HoldsRedis>;
+}
+
+function holdOf(since: string | undefined, by: string | undefined, reason: string | undefined) {
+  if (!since) return undefined;
+  return { reason: reason ?? '', since: Number(since), by: (by || 'ses') as HoldState['by'] };
 }
 
 export function createSendingHolds(options: {
@@ -28,37 +88,48 @@ export function createSendingHolds(options: {
   holdKey: string;
   throttleKey: string;
 }): SendingHolds {
-  const { redis, queue, holdKey, throttleKey } = options;
+  const { queue, holdKey, throttleKey } = options;
+  const redis = defineScripts(options.redis);
+
+  const gate = async (): Promise<SendGate> => {
+    const [since, by, reason, throttleMs, backoff] = await redis.sesRelayHoldGate(holdKey, throttleKey);
+    return { hold: holdOf(since, by, reason), throttleMs, throttleRemembered: backoff > 0 };
+  };
+  const current = async () => (await gate()).hold;
+
   return {
     async pause(state) {
-      // HSETNX on 'since': the first reason wins until someone resumes, except that an operator's
-      // pause takes an automatic hold over, so the SES probe does not lift what a person decided.
-      const fresh = (await redis.hsetnx(holdKey, 'since', String(Date.now()))) === 1;
-      const takeOver = !fresh && state.by === 'operator' && (await redis.hget(holdKey, 'by')) !== 'operator';
-      if (fresh || takeOver) await redis.hset(holdKey, 'reason', state.reason, 'by', state.by);
+      // One step: the first reason wins until someone resumes, except that an operator's pause takes
+      // an automatic hold over, so the SES probe does not lift what a person decided.
+      const fresh = await redis.sesRelayHoldPause(holdKey, String(Date.now()), state.reason, state.by);
       await queue.pause();
-      return fresh;
+      return fresh === 1;
     },
-    async resume() {
-      await redis.del(holdKey);
+    async resume(resumeOptions = {}) {
+      const lifted = (await redis.sesRelayHoldResume(holdKey, resumeOptions.onlyBy ?? '')) === 1;
+      if (!lifted && resumeOptions.onlyBy) return false;
       await queue.resume();
+      // A pause that landed between the two steps above keeps the queue paused, as its hold says.
+      if (await current()) await queue.pause();
+      return lifted;
     },
-    async current() {
-      const fields = await redis.hgetall(holdKey);
-      if (!fields.since) return undefined;
-      return {
-        reason: fields.reason ?? '',
-        since: Number(fields.since),
-        by: (fields.by ?? 'ses') as HoldState['by'],
-      };
+    current,
+    gate,
+    async throttle(throttleOptions) {
+      const [started, backoffMs, remainingMs] = await redis.sesRelayThrottle(
+        throttleKey,
+        String(Math.round(throttleOptions.baseMs)),
+        String(Math.round(throttleOptions.maxMs)),
+        String(throttleOptions.jitter),
+        String(THROTTLE_MEMORY_MS),
+      );
+      return { started: started === 1, backoffMs, remainingMs };
     },
-    async throttle(ms) {
-      // Only ever lengthens an existing back-off (GT needs Redis 7).
-      await redis.set(throttleKey, '1', 'PX', Math.max(1, Math.round(ms)), 'NX');
-      await redis.pexpire(throttleKey, Math.max(1, Math.round(ms)), 'GT');
+    async throttleCleared() {
+      await redis.sesRelayThrottleClear(throttleKey);
     },
     async throttleRemainingMs() {
-      return Math.max(0, await redis.pttl(throttleKey));
+      return (await gate()).throttleMs;
     },
   };
 }

@@ -12,6 +12,9 @@ import type { Logger } from '../shared/logger.js';
 import type { RedisUse } from '../shared/redis.js';
 import type { RetryPolicy } from '../queue/retry.js';
 
+/** Where the process is in its life: /readyz is 200 only while `running`. */
+export type AppPhase = 'starting' | 'running' | 'draining';
+
 export interface RoleContext {
   config: Config;
   logger: Logger;
@@ -23,6 +26,9 @@ export interface RoleContext {
   metrics: Metrics;
   /** Builds a trace store on the given connection (each role uses its own connection). */
   traceStore(redis: Redis): TraceStore;
+  phase(): AppPhase;
+  /** Problems that keep /readyz at 503 besides Redis and the phase (e.g. no SMTP child running). */
+  readinessProblems(): string[];
 }
 
 /** The outbound queue with the job options every message gets, on the given connection. */

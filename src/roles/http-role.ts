@@ -1,22 +1,25 @@
 // The HTTP role: health and readiness, Prometheus metrics (queue-wide gauges are read from Redis
-// at scrape time); the SNS webhook and the admin surface mount here too.
+// at scrape time, http-metrics.ts); the SNS webhook and the admin surface mount here too. Readiness
+// is Redis reachability and the process's phase (starting, running, draining), nothing else.
 import type { AddressInfo } from 'node:net';
 import { createMetricsRouter } from '../http/metrics-route.js';
-import { createHttpServer } from '../http/server.js';
+import { createHttpServer, type Readiness } from '../http/server.js';
 import { createSendingHolds } from '../queue/holds.js';
 import type http from 'node:http';
 import type https from 'node:https';
 import { createAdminRouter } from '../admin/index.js';
-import { readRates } from '../queue/reputation.js';
 import { coalesceRedisWrites } from '../shared/write-coalescing.js';
 import { createCertificateStore, smtpServerTlsOptions } from '../tls/index.js';
 import { createSnsFastPath, createSnsRouter, type CertificateFetcher } from '../webhook/index.js';
 import { createFeedbackHandler, createSuppression } from './feedback.js';
+import { redisAnswers, registerHttpCollectors } from './http-metrics.js';
 import { outboundQueueFor, type RoleContext, type RunningRole } from './context.js';
 
 const SNS_TYPES = new Set(['Notification', 'SubscriptionConfirmation', 'UnsubscribeConfirmation']);
 
 export interface HttpRole extends RunningRole {
+  /** Reads HTTP_TLS_CERT and HTTP_TLS_KEY again (SIGHUP); nothing without them. */
+  reload(): Promise<void>;
   address: AddressInfo;
 }
 
@@ -32,17 +35,9 @@ export async function startHttpRole(ctx: RoleContext, deps: HttpRoleDeps = {}): 
   const queue = outboundQueueFor(ctx, redis);
   const holds = createSendingHolds({ redis, queue, holdKey: keys.sendingHold, throttleKey: keys.throttle });
   const { metrics } = ctx;
+  metrics.enable('http');
   const suppression = createSuppression(ctx, redis);
-  metrics.addCollector(async () => metrics.suppressionListSize.set(await suppression.count()));
-  metrics.addCollector(async () => {
-    const rates = await readRates(
-      redis,
-      config.REDIS_PREFIX,
-      Math.max(1, Math.round(config.REPUTATION_WINDOW / 86_400_000)),
-    );
-    if (rates.bounceRate !== null) metrics.bounceRate.set(rates.bounceRate);
-    if (rates.complaintRate !== null) metrics.complaintRate.set(rates.complaintRate);
-  });
+  registerHttpCollectors({ metrics, config, redis, queue, holds, suppression });
   const webhook = createFeedbackHandler(ctx, redis, suppression, deps.fetchSnsCertificate);
   for (const warning of webhook.warnings) logger.warn(warning);
   const admin = createAdminRouter({
@@ -65,22 +60,6 @@ export async function startHttpRole(ctx: RoleContext, deps: HttpRoleDeps = {}): 
           logger,
         })
       : undefined;
-  metrics.addCollector(async () => {
-    const counts = await queue.getJobCounts(
-      'waiting',
-      'active',
-      'delayed',
-      'failed',
-      'completed',
-      'prioritized',
-    );
-    for (const [state, count] of Object.entries(counts)) metrics.queueJobs.set({ state }, count);
-    const [oldest] = await queue.getJobs(['waiting'], 0, 0, true);
-    metrics.queueOldestWaiting.set(oldest ? Math.max(0, (Date.now() - oldest.timestamp) / 1000) : 0);
-    const hold = await holds.current();
-    for (const by of ['ses', 'operator', 'reputation'] as const)
-      metrics.sendingHeld.set({ by }, hold?.by === by ? 1 : 0);
-  });
   const countSns = (req: http.IncomingMessage, status: number) => {
     // Only known values become labels: the header is the sender's to choose.
     const header = String(req.headers['x-amz-sns-message-type']);
@@ -98,22 +77,26 @@ export async function startHttpRole(ctx: RoleContext, deps: HttpRoleDeps = {}): 
       app.use(admin.router);
     },
     tls: tls ? smtpServerTlsOptions(tls) : undefined,
-    async readiness() {
-      const problems: string[] = [];
-      const pong = await redis.ping().catch(() => 'unreachable');
-      if (pong !== 'PONG') problems.push('redis: unreachable');
-      const hold = await holds.current().catch(() => undefined);
-      // An operator's pause is a decision, not a fault: only SES or the reputation guard make it unready.
-      if (hold && hold.by !== 'operator') {
-        problems.push(`sending on hold since ${new Date(hold.since).toISOString()}: ${hold.reason}`);
-      }
-      return problems;
+    async readiness(): Promise<Readiness> {
+      // Holds on sending are not readiness problems: a held pod must keep taking mail, SNS feedback
+      // and the admin API's resume. They show in ses_relay_sending_held, /admin and the logs.
+      const phase = ctx.phase();
+      if (phase === 'draining') return { status: 'draining', problems: ['shutting down'] };
+      const problems = [
+        ...((await redisAnswers(redis)) ? [] : ['redis: unreachable']),
+        ...ctx.readinessProblems(),
+      ];
+      if (phase === 'starting') return { status: 'starting', problems: ['roles starting', ...problems] };
+      return { status: problems.length === 0 ? 'ready' : 'not-ready', problems };
     },
   });
   const unfollow = tls?.onChange((material) => (server.server as https.Server).setSecureContext(material));
   const address = await server.start();
   return {
     address,
+    async reload() {
+      await tls?.reload();
+    },
     async stop() {
       await server.stop();
       unfollow?.();

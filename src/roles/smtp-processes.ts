@@ -4,20 +4,25 @@
 // balancer (Node 20 has no reusePort).
 //
 // The primary starts the children and waits until each listens, restarts a child that dies, asks
-// them for their metrics when /metrics is scraped, forwards SIGHUP, and stops them first on
-// shutdown. Messages between them are `{ type: 'ses-relay:…' }` over the cluster IPC channel.
+// them for their metrics when /metrics is scraped (a child late to answer counts with its last
+// snapshot, a dead child's counts are kept: metrics/child-snapshots.ts), forwards SIGHUP, and stops
+// them first on shutdown. Messages between them are `{ type: 'ses-relay:…' }` over the cluster IPC
+// channel.
 import cluster, { type Worker } from 'node:cluster';
-import type { MetricObjectWithValues, MetricValue } from 'prom-client';
+import { createChildSnapshots, type MetricsJson } from '../metrics/child-snapshots.js';
 import type { Logger } from '../shared/logger.js';
 import { missingNodeFlags } from '../shared/node-flags.js';
 
 /** Set in a child's environment: its index (0-based). */
 export const SMTP_CHILD_ENV = 'SES_RELAY_SMTP_CHILD';
+/** Wait before restarting a dead child: doubled after each child that failed to start or died young. */
 const RESTART_DELAY_MS = 1000;
+const RESTART_DELAY_MAX_MS = 60_000;
+/** A child that ran this long before dying was healthy: its replacement starts after the first delay. */
+const HEALTHY_RUN_MS = 60_000;
+/** How long a scrape waits for a child's metrics before using its last snapshot. */
 const METRICS_TIMEOUT_MS = 2000;
 const START_TIMEOUT_MS = 30_000;
-
-type MetricsJson = MetricObjectWithValues<MetricValue<string>>[];
 
 type Message =
   | { type: 'ses-relay:ready' }
@@ -40,7 +45,9 @@ export function smtpChildIndex(): number | undefined {
 }
 
 export interface SmtpProcesses {
-  /** Metrics of every live child, for metrics.addRemote. */
+  /** Children listening now (started and not exited), of SMTP_PROCESSES. */
+  running(): number;
+  /** Metrics of every live child (fresh, or its last snapshot) and of the dead ones' counters. */
   metrics(): Promise<MetricsJson[]>;
   reload(): void;
   /** Asks every child to stop (each drains like a single process) and waits until they have. */
@@ -49,9 +56,13 @@ export interface SmtpProcesses {
 
 export async function startSmtpProcesses(count: number, logger: Logger): Promise<SmtpProcesses> {
   const children = new Map<number, Worker>();
+  const listening = new Set<Worker>();
+  /** Per child index: restarts in a row that failed or died young (sets the restart delay). */
+  const failures = new Map<number, number>();
   let stopping = false;
   let nextRequest = 0;
   const waiting = new Map<number, (metrics: MetricsJson) => void>();
+  const snapshots = createChildSnapshots();
   // Children run with the primary's Node flags plus any recommended one it lacks.
   cluster.setupPrimary({ execArgv: [...process.execArgv, ...missingNodeFlags()] });
 
@@ -73,27 +84,54 @@ export async function startSmtpProcesses(count: number, logger: Logger): Promise
         reject(new Error(`SMTP process ${index} exited during start-up (${signal ?? code})`));
       });
     });
+    let readyAt: number | undefined;
     child.on('message', (message: unknown) => {
       if (!isMessage(message)) return;
-      if (message.type === 'ses-relay:ready') markReady();
-      else if (message.type === 'ses-relay:metrics' && message.metrics)
+      if (message.type === 'ses-relay:ready') {
+        readyAt = Date.now();
+        listening.add(child);
+        markReady();
+        // A child started during shutdown (a restart) may have missed the stop order, which came
+        // before it listened for orders.
+        if (stopping) send(child, { type: 'ses-relay:stop' });
+      } else if (message.type === 'ses-relay:metrics' && message.metrics)
         waiting.get(message.id)?.(message.metrics);
     });
     child.once('exit', (code, signal) => {
       if (children.get(index) === child) children.delete(index);
+      listening.delete(child);
+      snapshots.retire(child.id);
       if (stopping) return;
       logger.error({ smtpProcess: index, pid: child.process.pid, code, signal }, 'smtp.process_exited');
-      // A child that dies is replaced; the others keep serving meanwhile.
-      setTimeout(() => {
-        if (!stopping)
-          fork(index).then(
-            () => logger.info({ smtpProcess: index }, 'smtp.process_restarted'),
-            (err: Error) =>
-              logger.error({ smtpProcess: index, err: err.message }, 'smtp.process_restart_failed'),
-          );
-      }, RESTART_DELAY_MS).unref();
+      const healthy = readyAt !== undefined && Date.now() - readyAt >= HEALTHY_RUN_MS;
+      const failed = healthy ? 0 : (failures.get(index) ?? 0) + 1;
+      failures.set(index, failed);
+      restartLater(index, failed);
     });
     return ready;
+  }
+
+  /**
+   * A child that dies is replaced; the others keep serving meanwhile. One that cannot start (a
+   * users file broken since) or keeps dying is tried again less and less often, up to once a minute.
+   */
+  function restartLater(index: number, failed: number): void {
+    const delayMs = Math.min(RESTART_DELAY_MAX_MS, RESTART_DELAY_MS * 2 ** Math.max(0, failed - 1));
+    setTimeout(() => {
+      if (stopping) return;
+      fork(index).then(
+        () => logger.info({ smtpProcess: index }, 'smtp.process_restarted'),
+        (err: Error) =>
+          logger.error(
+            {
+              smtpProcess: index,
+              err: err.message,
+              nextTryInMs: Math.min(RESTART_DELAY_MAX_MS, delayMs * 2),
+            },
+            'smtp.process_restart_failed',
+          ),
+      );
+    }, delayMs).unref();
   }
 
   function send(child: Worker, message: Message): void {
@@ -128,6 +166,7 @@ export async function startSmtpProcesses(count: number, logger: Logger): Promise
 
   return {
     stop,
+    running: () => listening.size,
     reload() {
       for (const child of children.values()) send(child, { type: 'ses-relay:reload' });
     },
@@ -138,17 +177,20 @@ export async function startSmtpProcesses(count: number, logger: Logger): Promise
             const id = nextRequest++;
             const timer = setTimeout(() => {
               waiting.delete(id);
-              resolve(undefined);
+              resolve(snapshots.latest(child.id));
             }, METRICS_TIMEOUT_MS);
             waiting.set(id, (metrics) => {
               clearTimeout(timer);
               waiting.delete(id);
+              snapshots.record(child.id, metrics);
               resolve(metrics);
             });
             send(child, { type: 'ses-relay:metrics', id });
           }),
       );
-      return (await Promise.all(replies)).filter((metrics) => metrics !== undefined);
+      const live = (await Promise.all(replies)).filter((metrics) => metrics !== undefined);
+      const retired = snapshots.retired();
+      return retired.length > 0 ? [...live, retired] : live;
     },
   };
 }

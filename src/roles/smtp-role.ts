@@ -20,6 +20,7 @@ export interface SmtpRole extends RunningRole {
 
 export async function startSmtpRole(ctx: RoleContext): Promise<SmtpRole> {
   const { config, logger, keys } = ctx;
+  ctx.metrics.enable('smtp');
   const intakeRedis = ctx.connect('intake', 'intake');
   coalesceRedisWrites(intakeRedis);
   const queue = outboundQueueFor(ctx, intakeRedis);

@@ -16,7 +16,8 @@ import { createDailyQuota, type DailyQuota } from '../queue/quota.js';
 import { createSendWorker } from '../queue/worker.js';
 import { configuredCredentials, createSesClient } from '../ses/client.js';
 import type { CertificateFetcher } from '../webhook/index.js';
-import { createSqsPoller } from '../webhook/sqs-poller.js';
+import { createSqsPoller, type SqsPollerEvent } from '../webhook/sqs-poller.js';
+import type { Metrics } from '../metrics/metrics.js';
 import { createFeedbackHandler, createSuppression } from './feedback.js';
 import { outboundQueueFor, type RoleContext, type RunningRole } from './context.js';
 
@@ -47,6 +48,7 @@ export async function startWorkerRole(ctx: RoleContext, deps: WorkerRoleDeps = {
       maxSockets: config.WORKER_CONCURRENCY,
       credentials: configuredCredentials(config),
     });
+  ctx.metrics.enable('worker');
   const redis = ctx.connect('worker', 'worker-bookkeeping');
   const queue = outboundQueueFor(ctx, redis);
   const holds = createSendingHolds({ redis, queue, holdKey: keys.sendingHold, throttleKey: keys.throttle });
@@ -58,6 +60,11 @@ export async function startWorkerRole(ctx: RoleContext, deps: WorkerRoleDeps = {
     min: MIN_CONCURRENCY,
     max: config.WORKER_CONCURRENCY,
   });
+  const applyRate = (rate: number) => {
+    ctx.metrics.pacingRate.set(rate);
+    pacer.setRate(rate);
+    tracker.setRate(rate);
+  };
   const monitor = createAccountMonitor({
     ses,
     holds,
@@ -68,12 +75,10 @@ export async function startWorkerRole(ctx: RoleContext, deps: WorkerRoleDeps = {
     publish: async (snapshot) => {
       await redis.set(keys.accountState, JSON.stringify(snapshot), 'PX', config.SES_ACCOUNT_REFRESH * 3);
     },
-    onRate: (rate) => {
-      ctx.metrics.pacingRate.set(rate);
-      pacer.setRate(rate);
-      tracker.setRate(rate);
-    },
+    onRate: applyRate,
   });
+  // The rate before GetAccount answers: SES_MAX_SEND_RATE, or 1 recipient/s.
+  applyRate(monitor.rate);
   const producer = createProducer({
     queue,
     redis,
@@ -105,10 +110,6 @@ export async function startWorkerRole(ctx: RoleContext, deps: WorkerRoleDeps = {
     minSample: config.REPUTATION_MIN_SAMPLE,
     pauseBounceRate: config.PAUSE_BOUNCE_RATE,
     pauseComplaintRate: config.PAUSE_COMPLAINT_RATE,
-    onRates: (rates) => {
-      if (rates.bounceRate !== null) ctx.metrics.bounceRate.set(rates.bounceRate);
-      if (rates.complaintRate !== null) ctx.metrics.complaintRate.set(rates.complaintRate);
-    },
   });
   const pacerRedis = ctx.connect('worker', 'user-pacers');
   const userPacers = new Map<string, Pacer>();
@@ -150,6 +151,7 @@ export async function startWorkerRole(ctx: RoleContext, deps: WorkerRoleDeps = {
     pacer,
     quota,
     quotaLimit: () => monitor.quotaLimit(),
+    sesSentLast24Hours: () => monitor.sesSentLast24Hours(),
     holds,
     pauseProbeMs: config.SES_PAUSE_PROBE_INTERVAL,
     maxAgeMs: config.QUEUE_MAX_AGE,
@@ -186,11 +188,18 @@ export async function startWorkerRole(ctx: RoleContext, deps: WorkerRoleDeps = {
     maxStalledCount: config.WORKER_MAX_STALLED_COUNT,
   });
 
-  ctx.metrics.addCollector(async () => {
-    const limit = monitor.quotaLimit();
-    ctx.metrics.quotaHeadroom.set(
-      Number.isFinite(limit) ? Math.max(0, limit - (await quota.sentLast24Hours())) : -1,
-    );
+  // Read on a connection that fails fast: the worker's own connections wait through Redis outages,
+  // and a scrape must not.
+  const metricsQuota = createDailyQuota(ctx.connect('command', 'worker-metrics'), keys.dailyQuota);
+  ctx.metrics.addCollector({
+    name: 'quota',
+    gauges: [ctx.metrics.quotaHeadroom],
+    async collect() {
+      const limit = monitor.quotaLimit();
+      // As the reservations count it: SES's own count when other senders on the account make it larger.
+      const used = Math.max(await metricsQuota.sentLast24Hours(), monitor.sesSentLast24Hours());
+      ctx.metrics.quotaHeadroom.set(Number.isFinite(limit) ? Math.max(0, limit - used) : -1);
+    },
   });
   await monitor.start();
   await reputation
@@ -201,14 +210,17 @@ export async function startWorkerRole(ctx: RoleContext, deps: WorkerRoleDeps = {
   const refit = setInterval(() => worker.setConcurrency(tracker.suggested()), CONCURRENCY_REFIT_MS);
   refit.unref();
   await worker.start();
+  if (config.SQS_QUEUE_URL) ctx.metrics.enable('sqs');
   const sqs = config.SQS_QUEUE_URL
     ? createSqsPoller({
         queueUrl: config.SQS_QUEUE_URL,
         region: config.AWS_REGION,
         endpoint: config.SQS_ENDPOINT,
+        rawMessages: config.SQS_RAW_MESSAGES,
         credentials: deps.sqsCredentials ?? configuredCredentials(config),
         webhook: createFeedbackHandler(ctx, redis, suppression, deps.fetchSnsCertificate),
         logger,
+        observe: sqsObserver(ctx.metrics),
       })
     : undefined;
   sqs?.start();
@@ -232,4 +244,15 @@ export async function startWorkerRole(ctx: RoleContext, deps: WorkerRoleDeps = {
       await queue.close();
     },
   };
+}
+
+/** The SQS poller's events as counters (registered by the 'sqs' metric group). */
+function sqsObserver(metrics: Metrics): (event: SqsPollerEvent, count: number) => void {
+  const counters = {
+    received: metrics.sqsReceived,
+    applied: metrics.sqsApplied,
+    failed: metrics.sqsFailed,
+    receive_error: metrics.sqsReceiveErrors,
+  };
+  return (event, count) => counters[event].inc(count);
 }

@@ -22,8 +22,10 @@ export interface Keys {
   readonly pacer: string;
   /** Why sending is on hold (hash), while it is. */
   readonly sendingHold: string;
-  /** Global back-off after a throttling answer (a key with a TTL). */
+  /** Global back-off after a throttling answer (a hash: its end and length, see holds-scripts.ts). */
   readonly throttle: string;
+  /** The reputation guard's last reading, its hold and an operator's acknowledgement (hash). */
+  readonly reputation: string;
   /** Prefix of the failed-login counters, one key per client address (or IPv6 /64). */
   readonly authFailures: string;
   /** Per SMTP user: its share of the send rate and its daily cap. */
@@ -45,6 +47,7 @@ export function createKeys(prefix: string): Keys {
     pacer: `${prefix}:pacer`,
     sendingHold: `${prefix}:hold`,
     throttle: `${prefix}:throttle`,
+    reputation: `${prefix}:reputation`,
     accountState: `${prefix}:account`,
     authFailures: `${prefix}:auth-fail`,
     userPacer: (user) => `${prefix}:pacer:user:${encodeURIComponent(user)}`,

@@ -1,21 +1,38 @@
 // SES feedback for hosts with no public HTTPS endpoint: SNS delivers to an SQS queue and the worker
 // role long-polls it, feeding each message to the same handler as the webhook. A message is deleted
 // only after it was applied (or recognised as a duplicate). Anything refused — a bad signature, a
-// foreign topic, unparsable JSON — is logged and left alone, so the queue's redrive policy moves it
-// to a dead-letter queue after maxReceiveCount; a storage failure leaves it to come back after the
-// visibility timeout.
+// foreign topic, unparsable JSON, a raw SES event without SQS_RAW_MESSAGES — is logged and left
+// alone, so the queue's redrive policy moves it to a dead-letter queue after maxReceiveCount (and SQS
+// drops it after the retention period in any case); a storage failure leaves it to come back after
+// the visibility timeout. Raw events are refused by default: anyone the queue policy lets send could
+// forge one (no SNS signature), and a genuine one left in the queue is applied once an operator
+// turns SQS_RAW_MESSAGES on, whereas a deleted one would be lost.
 import type { AwsCredentials } from '../ses/client.js';
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
+import { sqsRegionOf } from './sqs-region.js';
 import type { SnsResult, SnsWebhook } from './webhook.js';
 
 /** SQS's longest long poll: one request per 20 s on an idle queue. */
 const WAIT_TIME_SECONDS = 20;
 const MAX_MESSAGES_PER_RECEIVE = 10;
-/** After a failed ReceiveMessage (network, permissions), wait before asking again. */
+/**
+ * A long poll answers within WaitTimeSeconds; one still open this long after that is abandoned (a
+ * half-open connection, a proxy that swallowed it) instead of holding the poller silently for good.
+ */
+const RECEIVE_TIMEOUT_MARGIN_MS = 5000;
+/** After a failed ReceiveMessage (network, permissions), wait before asking again, doubling to the cap. */
 const RECEIVE_ERROR_BACKOFF_MS = 5000;
+const RECEIVE_ERROR_BACKOFF_MAX_MS = 60_000;
+
+export interface SqsTiming {
+  waitTimeSeconds: number;
+  receiveTimeoutMs: number;
+  errorBackoffMs: number;
+  errorBackoffMaxMs: number;
+}
 
 export interface SqsPollerOptions {
   queueUrl: string;
@@ -24,7 +41,22 @@ export interface SqsPollerOptions {
   credentials?: AwsCredentials | undefined;
   webhook: Pick<SnsWebhook, 'handleSnsBody' | 'applySesEvent'>;
   logger: Logger;
+  /** Counts what the poller does (the worker feeds metrics from it). */
+  observe?: ((event: SqsPollerEvent, count: number) => void) | undefined;
+  /**
+   * SQS_RAW_MESSAGES: apply bodies that are a bare SES event (raw message delivery), which carry no
+   * signature. Only for a queue whose every sender is trusted; off, they are refused and left.
+   */
+  rawMessages?: boolean | undefined;
+  /** Defaults above; shorter in tests. */
+  timing?: Partial<SqsTiming> | undefined;
 }
+
+/**
+ * received: messages a ReceiveMessage returned; applied: handled and deleted; failed: left in the
+ * queue (refused, not stored, or the delete failed); receive_error: a failed ReceiveMessage call.
+ */
+export type SqsPollerEvent = 'received' | 'applied' | 'failed' | 'receive_error';
 
 export interface SqsPoller {
   start(): void;
@@ -44,32 +76,59 @@ export function isSnsEnvelope(body: string): boolean {
 
 export function createSqsPoller(options: SqsPollerOptions): SqsPoller {
   const log = options.logger.child({ component: 'sqs', queueUrl: options.queueUrl });
+  const waitTimeSeconds = options.timing?.waitTimeSeconds ?? WAIT_TIME_SECONDS;
+  const receiveTimeoutMs =
+    options.timing?.receiveTimeoutMs ?? waitTimeSeconds * 1000 + RECEIVE_TIMEOUT_MARGIN_MS;
+  const errorBackoffMs = options.timing?.errorBackoffMs ?? RECEIVE_ERROR_BACKOFF_MS;
+  const errorBackoffMaxMs = options.timing?.errorBackoffMaxMs ?? RECEIVE_ERROR_BACKOFF_MAX_MS;
   const client = new SQSClient({
-    region: options.region,
+    // Signed for the queue's own region (its URL names it), which need not be SES's.
+    region: sqsRegionOf(options.queueUrl, options.region),
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     ...(options.credentials ? { credentials: options.credentials } : {}),
+    requestHandler: {
+      requestTimeout: receiveTimeoutMs,
+      throwOnRequestTimeout: true,
+      connectionTimeout: 5000,
+    },
   });
   const abort = new AbortController();
   let loop: Promise<void> | undefined;
+  const observe = (event: SqsPollerEvent, count = 1) => options.observe?.(event, count);
 
-  async function handle(message: Message): Promise<void> {
+  /** Whether the message was applied and deleted. */
+  async function handle(message: Message): Promise<boolean> {
     const body = message.Body ?? '';
     const id = message.MessageId ?? '';
-    // Raw delivery has no signature to check; SQS itself authenticated the sender (IAM policy).
-    const result: SnsResult = isSnsEnvelope(body)
+    const envelope = isSnsEnvelope(body);
+    if (!envelope && !options.rawMessages) {
+      log.warn(
+        { sqsMessageId: id },
+        'sqs.raw_refused: a body that is not an SNS envelope (raw message delivery) has no signature to check; ' +
+          'left in the queue. Turn RawMessageDelivery off on the subscription, or set SQS_RAW_MESSAGES=true ' +
+          'if only trusted publishers can send to this queue',
+      );
+      return false;
+    }
+    // Envelopes pass the same signature and SNS_TOPIC_ARNS checks as over HTTP. Raw delivery (opted
+    // in) has no signature: the queue policy is all that authenticates its sender.
+    const result: SnsResult = envelope
       ? await options.webhook.handleSnsBody(body, {}, 'sqs')
       : await options.webhook.applySesEvent(`sqs:${id}`, body);
     if (result.status === 200) {
       await client.send(
         new DeleteMessageCommand({ QueueUrl: options.queueUrl, ReceiptHandle: message.ReceiptHandle }),
       );
-      return;
+      return true;
     }
     const level = result.status >= 500 ? 'warn' : 'error';
     log[level]({ sqsMessageId: id, status: result.status, result: result.body }, 'sqs.message_left');
+    return false;
   }
 
   async function run(): Promise<void> {
+    let failures = 0;
+    let failingSince = 0;
     while (!abort.signal.aborted) {
       let messages: Message[];
       try {
@@ -77,19 +136,32 @@ export function createSqsPoller(options: SqsPollerOptions): SqsPoller {
           new ReceiveMessageCommand({
             QueueUrl: options.queueUrl,
             MaxNumberOfMessages: MAX_MESSAGES_PER_RECEIVE,
-            WaitTimeSeconds: WAIT_TIME_SECONDS,
+            WaitTimeSeconds: waitTimeSeconds,
           }),
-          { abortSignal: abort.signal },
+          // The socket timeout above misses an answer that trickles in; this bounds the whole call.
+          { abortSignal: AbortSignal.any([abort.signal, AbortSignal.timeout(receiveTimeoutMs)]) },
         );
         messages = reply.Messages ?? [];
       } catch (err) {
         if (abort.signal.aborted) return;
-        log.error({ err: errorMessage(err) }, 'sqs.receive_failed');
-        await sleep(RECEIVE_ERROR_BACKOFF_MS, undefined, { signal: abort.signal }).catch(() => undefined);
+        observe('receive_error');
+        if (failures++ === 0) failingSince = Date.now();
+        const retryInMs = Math.min(errorBackoffMaxMs, errorBackoffMs * 2 ** Math.min(failures - 1, 10));
+        log.error({ err: errorMessage(err), failures, retryInMs }, 'sqs.receive_failed');
+        await sleep(retryInMs, undefined, { signal: abort.signal }).catch(() => undefined);
         continue;
       }
+      if (failures > 0) {
+        log.info({ failures, failingForMs: Date.now() - failingSince }, 'sqs.receive_recovered');
+        failures = 0;
+      }
+      if (messages.length > 0) observe('received', messages.length);
       for (const message of messages) {
-        await handle(message).catch((err) => log.error({ err: errorMessage(err) }, 'sqs.handle_failed'));
+        const applied = await handle(message).catch((err: unknown) => {
+          log.error({ err: errorMessage(err) }, 'sqs.handle_failed');
+          return false;
+        });
+        observe(applied ? 'applied' : 'failed');
       }
     }
   }

@@ -17,6 +17,10 @@ export class FakeSqs {
   readonly messages: StoredMessage[] = [];
   readonly deleted: string[] = [];
   visibilityMs = 300;
+  /** The region each request was signed for (its SigV4 credential scope). */
+  readonly signingRegions: string[] = [];
+  /** While true, ReceiveMessage requests are taken and never answered (a half-open connection). */
+  hangReceives = false;
   private readonly server = http.createServer((req, res) => this.handle(req, res));
 
   get url(): string {
@@ -48,6 +52,9 @@ export class FakeSqs {
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       const target = String(req.headers['x-amz-target'] ?? '');
+      const scope = /Credential=[^/]+\/\d{8}\/([^/]+)\/sqs\//.exec(req.headers.authorization ?? '');
+      if (scope) this.signingRegions.push(scope[1]!);
+      if (target === 'AmazonSQS.ReceiveMessage' && this.hangReceives) return;
       const input = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, unknown>;
       if (target === 'AmazonSQS.ReceiveMessage') return this.receive(input, res);
       if (target === 'AmazonSQS.DeleteMessage') {

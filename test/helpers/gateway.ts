@@ -1,6 +1,7 @@
 // Starts a whole gateway in-process for integration tests: real Redis (own prefix), real SMTP and
 // HTTP listeners on port 0, the real SES SDK pointed at a fake SES. Log lines are captured.
 import { Writable } from 'node:stream';
+import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { Redis } from 'ioredis';
 import { createApp, type App, type AppAddresses } from '../../src/app.js';
 import { parseConfig, type Config, type EnvInput } from '../../src/config/index.js';
@@ -21,6 +22,8 @@ export interface TestGateway {
   app: App;
   config: Config;
   ses: FakeSes;
+  /** The SES client the gateway's worker sends with (tests may add middleware to watch calls leave). */
+  sesClient: SESv2Client;
   redis: Redis;
   smtpPort: number;
   httpPort: number;
@@ -92,6 +95,7 @@ export async function startGateway(
     app,
     config,
     ses,
+    sesClient,
     redis,
     addresses,
     smtpPort: addresses.smtp?.port ?? 0,

@@ -50,6 +50,13 @@ describe('ses-relay queue (a real process against a running gateway)', () => {
     expect(text.stdout).toMatch(/waiting\s+1 {2}\(oldest \d/);
     expect(text.stdout).toContain('sending: HELD by operator since');
     expect(text.stdout).toContain('SES account (read');
+    // The ledger counts chunks from their reservation, and SES's own count is shown beside it.
+    expect(text.stdout).toContain(
+      '24-hour quota: 0/50000 recipients sent or reserved by this deployment; SES counted 0 for the whole account',
+    );
+    // The guard's own window (REPUTATION_WINDOW), beside the 30 days of SES's view.
+    expect(text.stdout).toMatch(/\nreputation guard over 7 days \(checked .+ ago\): 0 sent, bounce rate -/);
+    expect(stats.reputation).toMatchObject({ windowDays: 7, sent: 0, bounceRate: null, acknowledged: null });
     expect(again.stdout).toContain('sending was already paused by an operator since');
     expect(gw.ses.sends).toHaveLength(0);
 

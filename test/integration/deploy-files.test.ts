@@ -6,10 +6,13 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { parseConfig, type EnvInput } from '../../src/config/index.js';
 import { parseDurationMs } from '../../src/config/parsers.js';
+import { METRIC_PREFIX, type MetricGroup } from '../../src/metrics/definitions.js';
+import { createMetrics } from '../../src/metrics/metrics.js';
 import { RECOMMENDED_NODE_FLAGS } from '../../src/shared/node-flags.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -28,23 +31,29 @@ const SDK_VARIABLES = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSIO
 const NOT_YET_IN_SCHEMA = ['ADMIN_TOKEN'];
 const KNOWN_VARIABLES = new Set([...SCHEMA_KEYS, ...SDK_VARIABLES, ...NOT_YET_IN_SCHEMA]);
 
-const METRICS = [
-  'ses_relay_smtp_connections_total',
-  'ses_relay_messages_accepted_total',
-  'ses_relay_messages_refused_total',
-  'ses_relay_recipients_suppressed_total',
-  'ses_relay_queue_jobs',
-  'ses_relay_queue_oldest_waiting_seconds',
-  'ses_relay_ses_calls_total',
-  'ses_relay_ses_call_duration_seconds',
-  'ses_relay_recipients_sent_total',
-  'ses_relay_pacing_rate',
-  'ses_relay_quota_headroom',
-  'ses_relay_sns_notifications_total',
-  'ses_relay_suppression_list_size',
-  'ses_relay_bounce_rate',
-  'ses_relay_complaint_rate',
-];
+/** The gateway's own metrics as a process running every role (and the SQS poller) registers them. */
+const GATEWAY_METRICS = (() => {
+  const metrics = createMetrics();
+  for (const group of ['smtp', 'worker', 'http', 'sqs'] satisfies MetricGroup[]) metrics.enable(group);
+  const defaults = new Registry();
+  collectDefaultMetrics({ register: defaults, prefix: METRIC_PREFIX });
+  const nodeDefaults = new Set(defaults.getMetricsAsArray().map((metric) => metric.name));
+  const all = metrics.registry.getMetricsAsArray().map((metric) => metric.name);
+  return { all: new Set(all), own: all.filter((name) => !nodeDefaults.has(name)) };
+})();
+
+/** The metric names a PromQL expression uses, histogram series (`_bucket`, …) by their metric's name. */
+function metricsIn(expr: string): string[] {
+  return [...expr.matchAll(/\bses_relay_\w+/g)].map((match) => {
+    const name = match[0];
+    const base = name.replace(/_(bucket|sum|count)$/, '');
+    return GATEWAY_METRICS.all.has(name) ? name : base;
+  });
+}
+
+/** The image's health check script: compiled to dist/, the source in src/. */
+const HEALTHCHECK_SCRIPT = '/app/dist/cli/healthcheck.js';
+const sourceOf = (distPath: string) => distPath.replace(/^\/app\/dist\//, 'src/').replace(/\.js$/, '.ts');
 
 function seconds(duration: string): number {
   const ms = parseDurationMs(duration);
@@ -145,11 +154,23 @@ describe('docker-compose.yml', () => {
     expect(gateways.map(([name]) => name)).toContain('ses-relay');
     for (const [name, service] of gateways) {
       expect(service.depends_on, name).toMatchObject({ redis: { condition: 'service_healthy' } });
-      expect([service.healthcheck?.test ?? []].flat().join(' '), name).toContain('/healthz');
+      // The image's script, which asks /healthz over HTTP or HTTPS as HTTP_TLS_CERT says.
+      expect(service.healthcheck?.test, name).toEqual(['CMD', 'node', HEALTHCHECK_SCRIPT]);
       const config = parseConfig(composeEnv(service));
       expect(seconds(service.stop_grace_period ?? '10s'), name).toBeGreaterThanOrEqual(
         (config.SHUTDOWN_TIMEOUT + SHUTDOWN_MARGIN_MS) / 1000,
       );
+    }
+  });
+
+  it("publishes the gateways' ports on loopback only (a LAN port would relay for anyone behind a userland proxy)", () => {
+    for (const [name, service] of gateways) {
+      const ports = (service as { ports?: (string | { host_ip?: string })[] }).ports ?? [];
+      expect(ports.length, name).toBeGreaterThan(0);
+      for (const port of ports) {
+        if (typeof port === 'string') expect(port, name).toMatch(/^127\.0\.0\.1:\d+:\d+$/);
+        else expect(port.host_ip, name).toBe('127.0.0.1');
+      }
     }
   });
 
@@ -261,8 +282,14 @@ describe('docker/Dockerfile', () => {
     const users = args(final, 'USER');
     expect(users.length).toBeGreaterThan(0);
     expect(users.at(-1)).not.toMatch(/^(root|0)(:|$)/);
-    expect(args(final, 'HEALTHCHECK').join(' ')).toContain('http://127.0.0.1:');
-    expect(args(final, 'HEALTHCHECK').join(' ')).toContain('/healthz');
+    const healthcheck = args(final, 'HEALTHCHECK').join(' ');
+    expect(JSON.parse(healthcheck.slice(healthcheck.indexOf('CMD') + 3))).toEqual([
+      'node',
+      HEALTHCHECK_SCRIPT,
+    ]);
+    const script = read(sourceOf(HEALTHCHECK_SCRIPT));
+    expect(script).toContain('/healthz');
+    expect(script).toContain('HTTP_TLS_CERT');
     expect(args(final, 'STOPSIGNAL')).toEqual(['SIGTERM']);
     expect(args(final, 'EXPOSE').join(' ').split(/\s+/)).toEqual(expect.arrayContaining(['2525', '8080']));
     expect(args(final, 'ENV')).toContain('HTTP_HOST=0.0.0.0');
@@ -270,6 +297,17 @@ describe('docker/Dockerfile', () => {
     const bin = (JSON.parse(read('package.json')) as { bin: Record<string, string> }).bin['ses-relay'];
     expect(entrypoint).toEqual(['node', ...RECOMMENDED_NODE_FLAGS, bin]);
     expect(JSON.parse(args(final, 'CMD')[0]!)).toEqual(['start']);
+  });
+
+  it('puts `ses-relay` on PATH: the package bin, made executable, with a node shebang', () => {
+    const bin = (JSON.parse(read('package.json')) as { bin: Record<string, string> }).bin['ses-relay']!;
+    expect(args(final, 'WORKDIR').at(-1)).toBe('/app');
+    const runs = args(final, 'RUN').join(' && ');
+    expect(runs).toContain(`chmod 755 ${bin}`);
+    expect(runs).toContain(`ln -s /app/${bin} /usr/local/bin/ses-relay`);
+    expect(read(bin.replace(/^dist\//, 'src/').replace(/\.js$/, '.ts')).split('\n')[0]).toBe(
+      '#!/usr/bin/env node',
+    );
   });
 
   it('copies only files that exist and that .dockerignore leaves in the build context', () => {
@@ -291,12 +329,16 @@ describe('docker/Dockerfile', () => {
 
 // --- docker/k8s/*.yaml ----------------------------------------------------------------------------
 
+interface Probe {
+  httpGet?: { path: string; port: string | number; scheme?: string };
+}
 interface K8sContainer {
   env?: { name: string; value?: string }[];
   envFrom?: { configMapRef?: { name: string }; secretRef?: { name: string } }[];
   ports?: { name?: string; containerPort: number }[];
-  livenessProbe?: { httpGet?: { path: string; port: string | number } };
-  readinessProbe?: { httpGet?: { path: string; port: string | number } };
+  livenessProbe?: Probe;
+  readinessProbe?: Probe;
+  startupProbe?: Probe & { periodSeconds?: number; failureThreshold?: number };
   lifecycle?: { preStop?: { exec?: { command: string[] } } };
 }
 interface K8sObject {
@@ -361,6 +403,30 @@ describe('docker/k8s manifests', () => {
         expect(ports).toContain(container.readinessProbe!.httpGet!.port);
       }
     }
+  });
+
+  it('holds liveness off with a startupProbe on /healthz that allows a slow start', () => {
+    for (const deployment of deployments) {
+      for (const container of deployment.spec!.template!.spec.containers) {
+        const probe = container.startupProbe;
+        expect(probe?.httpGet?.path, deployment.metadata.name).toBe('/healthz');
+        expect(container.ports?.map((p) => p.name)).toContain(probe!.httpGet!.port);
+        expect((probe!.periodSeconds ?? 10) * (probe!.failureThreshold ?? 3)).toBeGreaterThanOrEqual(60);
+      }
+    }
+  });
+
+  it('probes over HTTPS exactly when the ConfigMap gives the HTTP role a certificate', () => {
+    const tls = parseConfig({ ...configMap?.data, ...secret?.stringData }).HTTP_TLS_CERT !== undefined;
+    for (const container of deployments.flatMap((d) => d.spec!.template!.spec.containers)) {
+      for (const probe of [container.startupProbe, container.livenessProbe, container.readinessProbe]) {
+        expect(probe?.httpGet?.scheme ?? 'HTTP').toBe(tls ? 'HTTPS' : 'HTTP');
+      }
+    }
+  });
+
+  it('names the SNS topics the webhook accepts (a placeholder to replace)', () => {
+    expect(parseConfig({ ...configMap?.data }).SNS_TOPIC_ARNS.length).toBeGreaterThan(0);
   });
 
   it('matches each Deployment with exactly one PodDisruptionBudget', () => {
@@ -449,16 +515,33 @@ describe('Grafana dashboard', () => {
   const dashboard = JSON.parse(read('docker/grafana/dashboards/ses-relay.json')) as {
     uid: string;
     panels: Panel[];
+    templating: { list: { name: string; type: string; definition?: string }[] };
   };
 
+  const exprs = dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr));
+
   it('charts every gateway metric and no unknown one', () => {
-    const exprs = dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr));
-    const used = new Set(
-      exprs.flatMap((expr) =>
-        [...expr.matchAll(/\bses_relay_\w+/g)].map((m) => m[0].replace(/_(bucket|sum|count)$/, '')),
-      ),
-    );
-    expect([...used].sort()).toEqual([...METRICS].sort());
+    const used = new Set(exprs.flatMap(metricsIn));
+    expect([...used].sort()).toEqual([...GATEWAY_METRICS.own].sort());
+  });
+
+  it('filters every query by the job and instance variables it defines', () => {
+    const variables = dashboard.templating.list.map((v) => v.name);
+    expect(variables).toEqual(expect.arrayContaining(['datasource', 'job', 'instance']));
+    for (const variable of dashboard.templating.list.filter((v) => v.type === 'query')) {
+      for (const name of metricsIn(variable.definition ?? '')) expect(GATEWAY_METRICS.all).toContain(name);
+    }
+    for (const expr of exprs) {
+      const selectors = [...expr.matchAll(/\bses_relay_\w+(\{[^}]*\})?/g)];
+      for (const [series, labels] of selectors) {
+        expect(labels ?? '', series).toContain('job=~"$job"');
+        expect(labels ?? '', series).toContain('instance=~"$instance"');
+      }
+    }
+  });
+
+  it('shows who holds sending', () => {
+    expect(exprs.some((expr) => expr.includes('ses_relay_sending_held'))).toBe(true);
   });
 
   it('has unique panel ids, a query on every chart and panels within the 24-column grid', () => {
@@ -468,5 +551,59 @@ describe('Grafana dashboard', () => {
       expect(panel.gridPos.x + panel.gridPos.w, panel.title).toBeLessThanOrEqual(24);
       if (panel.type !== 'row') expect(panel.targets?.length, panel.title).toBeGreaterThan(0);
     }
+  });
+});
+
+// --- docker/prometheus/alerts.yml ------------------------------------------------------------------
+
+describe('Prometheus alert rules', () => {
+  interface Rule {
+    alert: string;
+    expr: string;
+    for?: string;
+    labels?: { severity?: string };
+    annotations?: { summary?: string; description?: string };
+  }
+  const rules = (
+    parse(read('docker/prometheus/alerts.yml')) as { groups: { rules: Rule[] }[] }
+  ).groups.flatMap((group) => group.rules);
+
+  it('are loaded by the compose Prometheus from the mounted file', () => {
+    const prometheus = compose.services.prometheus!;
+    const config = parse(read('docker/prometheus/prometheus.yml')) as { rule_files: string[] };
+    expect(config.rule_files).toContain(containerPathOf(prometheus, './docker/prometheus/alerts.yml'));
+  });
+
+  it('have unique names, a severity, a summary and a duration that parses', () => {
+    expect(new Set(rules.map((rule) => rule.alert)).size).toBe(rules.length);
+    for (const rule of rules) {
+      expect(['warning', 'critical'], rule.alert).toContain(rule.labels?.severity);
+      expect(rule.annotations?.summary, rule.alert).toBeTruthy();
+      if (rule.for !== undefined) expect(parseDurationMs(rule.for), rule.alert).toBeGreaterThan(0);
+    }
+  });
+
+  it('use only metrics the gateway registers', () => {
+    for (const rule of rules) {
+      for (const name of metricsIn(rule.expr)) expect(GATEWAY_METRICS.all, rule.alert).toContain(name);
+    }
+  });
+
+  it('cover holds, waiting mail, reputation, Redis, SES failures and targets that are down', () => {
+    const used = new Set(rules.flatMap((rule) => metricsIn(rule.expr)));
+    for (const name of [
+      'ses_relay_sending_held',
+      'ses_relay_queue_oldest_waiting_seconds',
+      'ses_relay_bounce_rate',
+      'ses_relay_complaint_rate',
+      'ses_relay_redis_up',
+      'ses_relay_ses_calls_total',
+    ]) {
+      expect(used, name).toContain(name);
+    }
+    const job = (
+      parse(read('docker/prometheus/prometheus.yml')) as { scrape_configs: { job_name: string }[] }
+    ).scrape_configs[0]!.job_name;
+    expect(rules.map((rule) => rule.expr)).toContain(`up{job="${job}"} == 0`);
   });
 });

@@ -259,7 +259,7 @@ describe('the HTTP server error handler', () => {
       host: '127.0.0.1',
       port: 0,
       logger,
-      readiness: () => Promise.resolve([]),
+      readiness: () => Promise.resolve({ status: 'ready', problems: [] }),
       mount(app) {
         app.post('/json', express.json({ limit: 100 }), (_req, res) => {
           res.json({ ok: true });

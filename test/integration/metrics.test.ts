@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeSes } from '../helpers/fake-ses.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { sendMail, simpleMessage } from '../helpers/smtp-client.js';
 import { waitFor } from '../helpers/wait.js';
@@ -31,6 +32,8 @@ const EXPECTED_METRICS = [
   'ses_relay_suppression_list_size',
   'ses_relay_bounce_rate',
   'ses_relay_complaint_rate',
+  'ses_relay_sending_held',
+  'ses_relay_redis_up',
   'ses_relay_process_cpu_user_seconds_total',
   'ses_relay_nodejs_heap_size_used_bytes',
 ];
@@ -80,6 +83,52 @@ describe('Prometheus metrics', () => {
     expect(later.get('ses_relay_pacing_rate')).toBe(1000);
     expect(later.has('ses_relay_queue_jobs{state="waiting"}')).toBe(true);
     expect(later.get('ses_relay_quota_headroom')).toBe(50000 - 2);
+    expect(later.get('ses_relay_redis_up')).toBe(1);
+    // Known labels start at 0, so the first throttle or size refusal is an increase Prometheus sees.
+    expect(later.get('ses_relay_ses_calls_total{outcome="throttled"}')).toBe(0);
+    expect(later.get('ses_relay_messages_refused_total{reason="size"}')).toBe(0);
+  });
+
+  it("counts SES's SentLast24Hours in the quota headroom when other senders make it the larger", async () => {
+    const ses = await startFakeSes();
+    ses.account = {
+      ...ses.account,
+      SendQuota: { Max24HourSend: 50000, MaxSendRate: 14, SentLast24Hours: 1200 },
+    };
+    const worker = await startGateway({ ROLES: 'worker,http' }, { ses });
+    try {
+      await waitFor(
+        async () =>
+          parseExposition(await (await fetch(`http://127.0.0.1:${worker.httpPort}/metrics`)).text()).get(
+            'ses_relay_quota_headroom',
+          ) ===
+          50000 - 1200,
+        { what: 'the headroom to count the account-wide figure' },
+      );
+    } finally {
+      await worker.stop();
+      await ses.stop();
+    }
+  });
+
+  it('exports only the metrics of the roles the process runs: no worker gauges from an http-only process', async () => {
+    const http = await startGateway({ ROLES: 'http' }, { ses: gw.ses });
+    try {
+      const text = await (await fetch(`http://127.0.0.1:${http.httpPort}/metrics`)).text();
+      for (const name of [
+        'ses_relay_quota_headroom',
+        'ses_relay_pacing_rate',
+        'ses_relay_ses_calls_total',
+        'ses_relay_messages_accepted_total',
+      ]) {
+        expect(text, name).not.toContain(`# TYPE ${name} `);
+      }
+      const samples = parseExposition(text);
+      expect(samples.has('ses_relay_queue_jobs{state="waiting"}')).toBe(true);
+      expect(samples.get('ses_relay_redis_up')).toBe(1);
+    } finally {
+      await http.stop();
+    }
   });
 
   it('counts only POSTs to the SNS path as SNS notifications', async () => {

@@ -3,9 +3,10 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { neededConcurrency } from '../../src/pacing/concurrency.js';
-import { createPacer, type Pacer } from '../../src/pacing/pacer.js';
+import { createPacer, MAX_BOOKING_AHEAD_MS, type Pacer } from '../../src/pacing/pacer.js';
 import { slidingWindowStats, type CountedEvent } from '../../src/pacing/window-stats.js';
 import { deleteKeys, startPrivateRedis, TEST_REDIS_URL, uniquePrefix } from '../helpers/redis.js';
+import { waitFor } from '../helpers/wait.js';
 
 const RATE = 20;
 /**
@@ -91,6 +92,53 @@ describe('pacer (real time, shared Redis)', () => {
     const waitStart = Date.now();
     await pacer.acquire(1);
     expect(Date.now() - waitStart).toBeGreaterThanOrEqual(pacer.windowMs - 50);
+    await pacer.close();
+  });
+
+  it('applies a lower rate to every booking more than MAX_BOOKING_AHEAD_MS ahead', async () => {
+    const key = nextKey();
+    const pacer = createPacer({ redis, key, ratePerSecond: 20 });
+    const admitted: CountedEvent[] = [];
+    // 80 waiting callers book 4 s of sends at 20/s, as several workers' waiting slots would. The
+    // last 20 are more than MAX_BOOKING_AHEAD_MS ahead for a whole second: the rate is lowered then.
+    const all = Promise.all(
+      Array.from({ length: 80 }, async () => {
+        await pacer.acquire(1);
+        admitted.push({ at: Date.now(), count: 1 });
+      }),
+    );
+    await waitFor(
+      async () => Object.values(await redis.hgetall(key)).reduce((n, v) => n + Number(v), 0) >= 80,
+      {
+        what: 'every caller booked',
+      },
+    );
+    const loweredAt = Date.now();
+    pacer.setRate(10);
+    await all;
+    await pacer.close();
+    // Bookings up to MAX_BOOKING_AHEAD_MS ahead keep their times; every window after them (and
+    // after the window that holds the last of them) is paced at the new rate.
+    const settled = loweredAt + MAX_BOOKING_AHEAD_MS + pacer.windowMs;
+    const later = admitted.filter((event) => event.at > settled);
+    expect(later.length).toBeGreaterThan(0);
+    const stats = slidingWindowStats(later, 1000, 10);
+    expect(stats.windowsOverLimit, JSON.stringify(stats)).toBe(0);
+    expect(pacer.stats().deferred).toBeGreaterThan(0);
+  });
+
+  it('gives an acquired booking back when the send does not happen', async () => {
+    const key = nextKey();
+    const pacer = createPacer({ redis, key, ratePerSecond: 5 });
+    const booking = await pacer.acquire(5);
+    expect(Object.values(await redis.hgetall(key))).toEqual(['5']);
+    await booking.giveBack();
+    await booking.giveBack();
+    expect(await redis.hlen(key)).toBe(0);
+    // The window is free again: the next send need not wait for it.
+    const startedAt = Date.now();
+    await pacer.acquire(5);
+    expect(Date.now() - startedAt).toBeLessThan(300);
     await pacer.close();
   });
 

@@ -30,6 +30,8 @@ import { waitFor } from '../helpers/wait.js';
 
 const marker = (name: string) => `${name}-${crypto.randomBytes(9).toString('hex')}`;
 const SECRETS = {
+  /** Only logged by mistake in the redaction test: the gateway here talks to a Redis without a password. */
+  REDIS_URL: `redis://:${marker('redis-password')}@redis.example:6379`,
   REDIS_SENTINEL_PASSWORD: marker('sentinel-password'),
   AWS_ACCESS_KEY_ID: `AKIA${crypto.randomBytes(8).toString('hex').toUpperCase()}`,
   AWS_SECRET_ACCESS_KEY: marker('aws-secret'),

@@ -2,7 +2,7 @@ import { Queue } from 'bullmq';
 import { simpleParser } from 'mailparser';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { QUOTA_RECHECK_MS } from '../../src/queue/chunk-reservation.js';
-import { OUTBOUND_QUEUE } from '../../src/shared/keys.js';
+import { createKeys, OUTBOUND_QUEUE } from '../../src/shared/keys.js';
 import { startFakeSes, type FakeSes } from '../helpers/fake-ses.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { queueMessage } from '../helpers/smtp-client.js';
@@ -93,6 +93,24 @@ describe('SES account state, quotas and failure paths', () => {
     expect((await queue.getJob(second))?.attemptsMade).toBe(0);
   });
 
+  it("holds mail that fits this deployment's ledger but not SES's SentLast24Hours (other senders on the account)", async () => {
+    ses.account = { ...ses.account, SendQuota: { MaxSendRate: 14, Max24HourSend: 100, SentLast24Hours: 99 } };
+    const { gw, queue } = await start();
+    const queueId = await queueOne(gw, 'app@example.com', ['a@example.net', 'b@example.net']);
+    await waitFor(async () => (await queue.getJobState(queueId)) === 'delayed');
+    expect(ses.sends).toHaveLength(0);
+    const job = await queue.getJob(queueId);
+    expect(job?.attemptsMade).toBe(0);
+    // SES's count can fall at any time; the job looks again within QUOTA_RECHECK_MS.
+    expect(job!.delay).toBeLessThanOrEqual(QUOTA_RECHECK_MS);
+    expect(gw.logs.find((l) => l.msg === 'queue.delayed' && l.queueId === queueId)).toMatchObject({
+      why: '24-hour quota reached',
+      max24HourSend: 100,
+      sesSentLast24Hours: 99,
+      ownSentLast24Hours: 0,
+    });
+  });
+
   it('looks again within QUOTA_RECHECK_MS at mail held for the 24-hour quota, so a quota AWS raises carries it', async () => {
     ses.account = { ...ses.account, SendQuota: { MaxSendRate: 14, Max24HourSend: 3 } };
     const { gw, queue } = await start({ SES_ACCOUNT_REFRESH: '200ms' });
@@ -128,9 +146,14 @@ describe('SES account state, quotas and failure paths', () => {
     ses.onSend(() => PAUSED);
     const first = await queueOne(gw);
     await waitFor(async () => await queue.isPaused());
-    const ready = await fetch(`http://127.0.0.1:${gw.httpPort}/readyz`);
-    expect(ready.status).toBe(503);
-    expect(JSON.stringify(await ready.json())).toContain('SendingPausedException');
+    // The pod stays ready (intake, SNS feedback and the resume API must stay reachable); the hold
+    // and its reason show in the metrics and the admin API.
+    expect((await fetch(`http://127.0.0.1:${gw.httpPort}/readyz`)).status).toBe(200);
+    const metrics = await (await fetch(`http://127.0.0.1:${gw.httpPort}/metrics`)).text();
+    expect(metrics).toContain('ses_relay_sending_held{by="ses"} 1');
+    expect(await gw.redis.hget(createKeys(gw.config.REDIS_PREFIX).sendingHold, 'reason')).toContain(
+      'SendingPausedException',
+    );
     expect(gw.logs.some((l) => l.msg === 'ses.sending_paused')).toBe(true);
     // Intake is unaffected while sending is on hold.
     const second = await queueOne(gw);

@@ -19,7 +19,14 @@ describe('SES feedback through SQS polling', () => {
     sqs = await startFakeSqs();
     signer = await createSnsSigner();
     gw = await startGateway(
-      { ROLES: 'worker', SQS_QUEUE_URL: sqs.queueUrl, SQS_ENDPOINT: sqs.url, SNS_TOPIC_ARNS: TEST_TOPIC_ARN },
+      {
+        ROLES: 'worker',
+        SQS_QUEUE_URL: sqs.queueUrl,
+        SQS_ENDPOINT: sqs.url,
+        SNS_TOPIC_ARNS: TEST_TOPIC_ARN,
+        // Raw delivery from a trusted publisher (opted in); refused by default (the block below).
+        SQS_RAW_MESSAGES: 'true',
+      },
       { fetchSnsCertificate: signer.fetchCertificate },
     );
   });
@@ -71,5 +78,35 @@ describe('SES feedback through SQS polling', () => {
     expect(isSnsEnvelope(JSON.stringify({ Type: 'Notification', TopicArn: TEST_TOPIC_ARN }))).toBe(true);
     expect(isSnsEnvelope(JSON.stringify(sesFixture('delivery')))).toBe(false);
     expect(isSnsEnvelope('garbage')).toBe(false);
+  });
+});
+
+describe('SES feedback through SQS without SQS_RAW_MESSAGES (the default)', () => {
+  it('refuses a raw SES event (no signature) and leaves it in the queue; a signed envelope is applied', async () => {
+    const sqs = await startFakeSqs();
+    const signer = await createSnsSigner();
+    const gw = await startGateway(
+      { ROLES: 'worker', SQS_QUEUE_URL: sqs.queueUrl, SQS_ENDPOINT: sqs.url, SNS_TOPIC_ARNS: TEST_TOPIC_ARN },
+      { fetchSnsCertificate: signer.fetchCertificate },
+    );
+    try {
+      const store = createSuppressionStore({ redis: gw.redis, prefix: gw.config.REDIS_PREFIX });
+      const complaint = sesFixture('complaint-with-feedback');
+      const rawId = sqs.send(JSON.stringify(complaint));
+      const envelopeId = sqs.send(JSON.stringify(signer.notification(sesFixture('bounce-permanent'))));
+      await waitFor(() => sqs.deleted.includes(envelopeId), { timeoutMs: 15_000 });
+      expect(await store.isSuppressed('jane@example.com')).toBe(true);
+      const refused = await waitFor(() =>
+        gw.logs.find((l) => String(l.msg).startsWith('sqs.raw_refused') && l.sqsMessageId === rawId),
+      );
+      expect(refused.level).toBe('warn');
+      expect(sqs.deleted).not.toContain(rawId);
+      const complainer = (complaint.complaint as { complainedRecipients: { emailAddress: string }[] })
+        .complainedRecipients[0]!;
+      expect(await store.isSuppressed(complainer.emailAddress)).toBe(false);
+    } finally {
+      await gw.stop();
+      await sqs.stop();
+    }
   });
 });

@@ -156,6 +156,20 @@ describe('REDIS_URL', () => {
       'REDIS_SENTINEL_PASSWORD: REDIS_SENTINEL_USERNAME and REDIS_SENTINEL_PASSWORD need a redis-sentinel:// REDIS_URL',
     );
   });
+
+  it('is read from REDIS_URL_FILE (a mounted secret), which is no unknown setting', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ses-relay-config-'));
+    const file = path.join(dir, 'redis-url');
+    fs.writeFileSync(file, 'rediss://:S3cr3tpw@redis.example:6380\n');
+    expect(parseConfig({ REDIS_URL_FILE: file }).REDIS_URL).toBe('rediss://:S3cr3tpw@redis.example:6380');
+    expect(unknownSettings({ REDIS_URL_FILE: file })).toEqual([]);
+    fs.writeFileSync(file, 'redis://:S3cr3tpw@redis.example:6379/cache');
+    const message = problemsOf({ REDIS_URL_FILE: file });
+    expect(message).toContain('REDIS_URL: expected redis://host:port[/db]');
+    expect(message).toContain('(got "redis://***@redis.example:6379/cache")');
+    expect(message).not.toContain('S3cr3tpw');
+    fs.rmSync(dir, { recursive: true });
+  });
 });
 
 describe('.env files', () => {

@@ -109,6 +109,10 @@ describe('quotaFigures', () => {
     expect(quotaFigures(account, 60_000).headroom).toBe(0);
   });
 
+  it("counts SES's SentLast24Hours when it is the larger (other senders on the account), as reservations do", () => {
+    expect(quotaFigures(account, 100)).toMatchObject({ sentLast24Hours: 100, used: 0.018, headroom: 49_100 });
+  });
+
   it('has no use or headroom when the quota is unlimited or unknown', () => {
     expect(quotaFigures({ ...account, max24HourSend: null }, 10)).toMatchObject({
       used: null,

@@ -27,6 +27,24 @@ describe('reputation guard', () => {
     expect(verdict.warnings).toHaveLength(warnings);
   });
 
+  it('pauses under an acknowledgement only when a rate rises above the acknowledged value', () => {
+    const ack = { bounceRate: 0.09, complaintRate: 0.001 };
+    // 9% acknowledged at resume: the same or a lower bounce rate does not pause again.
+    expect(judgeReputation(rates(10_000, 900, 2), settings, ack).pause).toBe(false);
+    expect(judgeReputation(rates(12_000, 900, 2), settings, ack).pause).toBe(false);
+    const risen = judgeReputation(rates(10_000, 950, 2), settings, ack);
+    expect(risen).toMatchObject({ pause: true });
+    expect(risen.pause && risen.reason).toBe(
+      'bounce rate 9.50% reached PAUSE_BOUNCE_RATE and rose above the 9.00% acknowledged',
+    );
+    // A rate that was under its threshold at resume pauses as usual once it reaches it.
+    expect(judgeReputation(rates(10_000, 900, 30), settings, ack).pause).toBe(true);
+    // Nothing was sent in the window when it was acknowledged: any rate at the threshold pauses.
+    expect(
+      judgeReputation(rates(10_000, 900, 2), settings, { bounceRate: null, complaintRate: null }).pause,
+    ).toBe(true);
+  });
+
   it('never pauses without PAUSE_* settings', () => {
     expect(judgeReputation(rates(10_000, 5000, 500), { windowDays: 7, minSample: 1 }).pause).toBe(false);
   });
