@@ -71,7 +71,14 @@ export async function loadCertificatePair(
   keyPath: string,
   names: CertificateVariables = SMTP_TLS_VARIABLES,
 ): Promise<Loaded> {
-  const [cert, key] = await Promise.all([readPem(certPath, names.cert), readPem(keyPath, names.key)]);
+  // Both are read at once; when both fail, the certificate's error is the one reported, every time.
+  const [certRead, keyRead] = await Promise.allSettled([
+    readPem(certPath, names.cert),
+    readPem(keyPath, names.key),
+  ]);
+  if (certRead.status === 'rejected') throw certRead.reason;
+  if (keyRead.status === 'rejected') throw keyRead.reason;
+  const [cert, key] = [certRead.value, keyRead.value];
   const invalid = (message: string) => new RelayError('CONFIG_INVALID', message);
   let x509: X509Certificate;
   try {
