@@ -144,7 +144,14 @@ describe('Redis Cluster (three masters, the first with a replica, started by the
     const withoutReplica = await startGateway({ ...env, REDIS_PREFIX: alone }, { ses, cleanup: false });
     try {
       for (let i = 0; i < 6; i++) {
-        const refused = await sendMail(withoutReplica.smtpPort, message);
+        // A Cluster connection still learning its slots answers RCPT 451 too: only DATA counts here.
+        const refused = await waitFor(
+          async () => {
+            const result = await sendMail(withoutReplica.smtpPort, message);
+            return result.rcpt[0]?.code === 250 ? result : undefined;
+          },
+          { what: 'RCPT to be accepted' },
+        );
         expect(refused.data?.code).toBe(451);
         expect(refused.data?.text).toMatch(/^4\.3\.0 /);
       }

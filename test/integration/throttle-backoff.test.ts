@@ -48,10 +48,9 @@ describe('throttle back-off', () => {
       await waitFor(async () => (await a.throttleRemainingMs()) === 0, { what: 'the back-off to end' });
       expect((await a.gate()).throttleRemembered).toBe(true);
       const again = await Promise.all([b.throttle(options), a.throttle(options)]);
-      expect(again.map((start) => [start.started, start.backoffMs])).toEqual([
-        [true, 200],
-        [false, 200],
-      ]);
+      // Either of the two may be the one that starts it.
+      expect(again.filter((start) => start.started)).toHaveLength(1);
+      expect(again.map((start) => start.backoffMs)).toEqual([200, 200]);
       await waitFor(async () => (await a.throttleRemainingMs()) === 0, {
         what: 'the second back-off to end',
       });
