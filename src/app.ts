@@ -19,6 +19,7 @@ import { createKeys } from './shared/keys.js';
 import { createLogger, type Logger } from './shared/logger.js';
 import { closeRedis, createRedisFactory } from './shared/redis.js';
 import { checkRedisDurability } from './shared/redis-checks.js';
+import { withDeadline } from './shared/deadline.js';
 import { errorMessage, RelayError } from './shared/errors.js';
 
 /** How long start-up waits for Redis to answer the durability check before deferring it. */
@@ -139,12 +140,7 @@ export function createApp(config: Config, deps: AppDependencies = {}): App {
    */
   async function checkDurabilityOrDefer(probe: Redis): Promise<void> {
     try {
-      await Promise.race([
-        checkRedisDurability(probe, logger),
-        new Promise((_, reject) =>
-          setTimeout(() => reject(new Error('no answer within 3 s')), STARTUP_CHECK_MS).unref(),
-        ),
-      ]);
+      await withDeadline(checkRedisDurability(probe, logger), STARTUP_CHECK_MS, 'Redis');
     } catch (err) {
       if (err instanceof RelayError) throw err;
       logger.warn(

@@ -7,6 +7,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
+import { withDeadline } from '../shared/deadline.js';
 import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { clientKey } from './client-key.js';
@@ -101,14 +102,6 @@ function usernameTag(username: string | undefined): string {
     .slice(0, 12);
 }
 
-function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer from Redis within ${timeoutMs} ms`)), timeoutMs);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
 export function createAuthThrottle(options: AuthThrottleOptions): AuthThrottle {
   const { redis, logger } = options;
   const timeoutMs = options.timeoutMs ?? DEFAULT_THROTTLE_TIMEOUT_MS;
@@ -118,7 +111,7 @@ export function createAuthThrottle(options: AuthThrottleOptions): AuthThrottle {
   }
   const key = (ip: string) => `${options.prefix}:${clientKey(ip)}`;
   const run = (script: LuaScript, ip: string, args: (string | number)[]) =>
-    withTimeout(runScript(redis, script, [key(ip)], args), timeoutMs);
+    withDeadline(runScript(redis, script, [key(ip)], args), timeoutMs, 'Redis');
 
   return {
     async check(ip) {

@@ -4,6 +4,7 @@
 // reach Redis, the bytes carry a TTL and expire on their own.
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { withDeadline } from '../shared/deadline.js';
 import { RelayError, errorMessage } from '../shared/errors.js';
 import type { Keys } from '../shared/keys.js';
 import { waitForReplicas } from '../shared/redis-wait.js';
@@ -27,14 +28,6 @@ export interface Producer {
   enqueue(data: SendJobData, raw: Buffer): Promise<void>;
   /** The message bytes were spooled to `spoolKey` while they arrived (large messages). */
   enqueueSpooled(data: SendJobData, spoolKey: string): Promise<void>;
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 export function createProducer(options: ProducerOptions): Producer {
@@ -77,10 +70,10 @@ export function createProducer(options: ProducerOptions): Producer {
 
   async function store(data: SendJobData, bytes: Buffer | { spoolKey: string }): Promise<void> {
     try {
-      await withTimeout(write(data, bytes), options.timeoutMs, 'queueing the message');
+      await withDeadline(write(data, bytes), options.timeoutMs, 'queueing the message');
     } catch (err) {
       const spoolKey = Buffer.isBuffer(bytes) ? undefined : bytes.spoolKey;
-      await withTimeout(cleanUp(data.queueId, spoolKey), options.timeoutMs, 'clean-up').catch(
+      await withDeadline(cleanUp(data.queueId, spoolKey), options.timeoutMs, 'clean-up').catch(
         () => undefined,
       );
       throw new RelayError('QUEUE_UNAVAILABLE', `queue unavailable: ${errorMessage(err)}`, { cause: err });
