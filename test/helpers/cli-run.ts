@@ -71,6 +71,11 @@ export function runCli(
   return startCli(args, env, input).done;
 }
 
+/** Starts src/cli/main.ts, the entry `ses-relay` itself starts (e.g. `start`, a long-running gateway). */
+export function startMainCli(args: string[], env: Record<string, string | undefined> = {}): RunningCli {
+  return startCli(args, env, undefined, MAIN_ENTRY);
+}
+
 /** Runs src/cli/main.ts, the entry `ses-relay` itself starts. */
 export function runMainCli(
   args: string[],

@@ -1,12 +1,13 @@
 // SMTP_PROCESSES > 1, the primary's care of its children: a child restarted during shutdown still
 // stops (it used to miss the stop order and be killed at the overrun), and /readyz says so when no
 // child is left to answer the port while restarts fail, trying again less and less often.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { startMainCli } from '../helpers/cli-run.js';
 import { deleteKeys, freePort, TEST_REDIS_URL, uniquePrefix } from '../helpers/redis.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -26,38 +27,33 @@ afterAll(() => redis.quit());
 async function startGateway(env: Record<string, string>): Promise<Gateway> {
   const prefix = uniquePrefix('smtp-life');
   const httpPort = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'start'], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      DOTENV_PATH: '',
-      ROLES: 'smtp,http',
-      SMTP_PROCESSES: '2',
-      SMTP_HOST: '127.0.0.1',
-      SMTP_PORT: String(await freePort()),
-      HTTP_HOST: '127.0.0.1',
-      HTTP_PORT: String(httpPort),
-      REDIS_URL: TEST_REDIS_URL,
-      REDIS_PREFIX: prefix,
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'ignore'],
+  const cli = startMainCli(['start'], {
+    ROLES: 'smtp,http',
+    SMTP_PROCESSES: '2',
+    SMTP_HOST: '127.0.0.1',
+    SMTP_PORT: String(await freePort()),
+    HTTP_HOST: '127.0.0.1',
+    HTTP_PORT: String(httpPort),
+    REDIS_URL: TEST_REDIS_URL,
+    REDIS_PREFIX: prefix,
+    ...env,
   });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const child = cli.child;
+  const out = () => cli.stdout();
   const gateway: Gateway = {
     process: child,
     httpPort,
     prefix,
-    output: () => out,
+    output: out,
     lines: (msg) =>
-      out
+      out()
         .split('\n')
         .filter((line) => line.includes(`"msg":"${msg}"`))
         .map((line) => JSON.parse(line) as Record<string, unknown>),
-    exit: new Promise((resolve) => child.once('exit', (code) => resolve(code))),
+    exit: cli.done.then((result) => result.code),
   };
   running.push(gateway);
-  await waitFor(() => out.split('"msg":"app.started"').length === 4 || child.exitCode !== null, {
+  await waitFor(() => out().split('"msg":"app.started"').length === 4 || child.exitCode !== null, {
     timeoutMs: 30_000,
     what: 'the primary and both SMTP processes to start',
   });

@@ -1,9 +1,9 @@
 // With SMTP_PROCESSES > 1 the primary sums its children's counters into /metrics. The sums never go
 // down: a child that misses the scrape's deadline counts with its last snapshot, and a child that
 // dies keeps its counts (its replacement starts from 0). A real `ses-relay start` with two children.
-import { spawn } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startMainCli } from '../helpers/cli-run.js';
 import { startFakeSes, type FakeSes } from '../helpers/fake-ses.js';
 import { deleteKeys, freePort, TEST_REDIS_URL, uniquePrefix } from '../helpers/redis.js';
 import { sendMail, simpleMessage } from '../helpers/smtp-client.js';
@@ -24,28 +24,22 @@ describe('summed metrics of SMTP child processes', () => {
     const prefix = uniquePrefix('smtp-procs');
     const smtpPort = await freePort();
     const httpPort = await freePort();
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'start'], {
-      env: {
-        PATH: process.env.PATH ?? '',
-        DOTENV_PATH: '',
-        SMTP_PROCESSES: '2',
-        SMTP_HOST: '127.0.0.1',
-        SMTP_PORT: String(smtpPort),
-        HTTP_HOST: '127.0.0.1',
-        HTTP_PORT: String(httpPort),
-        REDIS_URL: TEST_REDIS_URL,
-        REDIS_PREFIX: prefix,
-        SES_ENDPOINT: ses.url,
-        SES_MAX_SEND_RATE: '1000',
-        AWS_ACCESS_KEY_ID: 'AKIDTEST',
-        AWS_SECRET_ACCESS_KEY: 'test',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const cli = startMainCli(['start'], {
+      SMTP_PROCESSES: '2',
+      SMTP_HOST: '127.0.0.1',
+      SMTP_PORT: String(smtpPort),
+      HTTP_HOST: '127.0.0.1',
+      HTTP_PORT: String(httpPort),
+      REDIS_URL: TEST_REDIS_URL,
+      REDIS_PREFIX: prefix,
+      SES_ENDPOINT: ses.url,
+      SES_MAX_SEND_RATE: '1000',
+      AWS_ACCESS_KEY_ID: 'AKIDTEST',
+      AWS_SECRET_ACCESS_KEY: 'test',
     });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', () => undefined);
-    const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const child = cli.child;
+    const out = () => cli.stdout();
+    const exit = cli.done.then((result) => result.code);
     const accepted = async () => {
       const startedAt = Date.now();
       const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
@@ -54,7 +48,7 @@ describe('summed metrics of SMTP child processes', () => {
     };
     let stopped: number | undefined;
     try {
-      await waitFor(() => out.split('"msg":"app.started"').length === 4, {
+      await waitFor(() => out().split('"msg":"app.started"').length === 4, {
         timeoutMs: 30_000,
         what: 'the primary and both SMTP processes to start',
       });
@@ -68,7 +62,9 @@ describe('summed metrics of SMTP child processes', () => {
         ),
       );
       expect(results.map((result) => result.data?.code)).toEqual(Array(MESSAGES).fill(250));
-      const lines = out.split('\n').filter((line) => line.startsWith('{'));
+      const lines = out()
+        .split('\n')
+        .filter((line) => line.startsWith('{'));
       const started = lines.find((line) => line.includes('"msg":"smtp.processes_started"'))!;
       // In the order of their indexes: the first pid is smtpProcess 0.
       const [victim] = (JSON.parse(started) as { pids: number[] }).pids;
@@ -89,7 +85,7 @@ describe('summed metrics of SMTP child processes', () => {
 
       // Killed and replaced: the replacement starts from 0, the dead child's counts are kept.
       process.kill(victim!, 'SIGKILL');
-      await waitFor(() => out.includes('"msg":"smtp.process_restarted"'), {
+      await waitFor(() => out().includes('"msg":"smtp.process_restarted"'), {
         timeoutMs: 30_000,
         what: 'the primary to replace the killed child',
       });
