@@ -20,6 +20,10 @@ export function createOutboundQueue(options: OutboundQueueOptions): Queue<SendJo
   const queue = new Queue<SendJobData>(OUTBOUND_QUEUE, {
     connection: options.connection,
     prefix: options.keys.bullPrefix,
+    // BullMQ reads the server version (INFO) once while it sets the queue up and keeps the outcome
+    // for good: a connection drop during that one command left the queue refusing every job until
+    // a restart. The gateway checks the version itself at start-up (redis-checks.ts).
+    skipVersionCheck: true,
     defaultJobOptions: {
       attempts: options.retry.attempts,
       backoff: { type: RETRY_BACKOFF_TYPE },

@@ -139,6 +139,10 @@ export const ERROR_CATALOG = {
     http: 503,
     doc: 'Redis did not take the message in time; nothing was queued, the client retries.',
   },
+  REDIS_TOO_OLD: {
+    retryable: false,
+    doc: 'Redis is older than 6.2, which BullMQ needs; start-up stops.',
+  },
   REDIS_EVICTION_POLICY: {
     retryable: false,
     doc: 'Redis would evict keys under memory pressure (maxmemory-policy is not noeviction); start-up stops.',

@@ -1,5 +1,6 @@
-// Start-up checks of the Redis that holds acknowledged mail. Eviction would silently drop queued
-// messages, so anything but `noeviction` stops start-up with the fix. Without AOF and without a
+// Start-up checks of the Redis that holds acknowledged mail. A server older than BullMQ needs, or
+// one that may evict (anything but `noeviction` would silently drop queued messages) stops
+// start-up with the fix. Without AOF and without a
 // replica, a Redis restart loses everything acknowledged since the last snapshot: a warning.
 // Read through INFO, which managed services (ElastiCache, MemoryDB) allow where CONFIG GET is off,
 // from every master of a Cluster: the deployment's slot can move to any of them.
@@ -15,6 +16,21 @@ export function parseInfo(text: string): Record<string, string> {
     if (colon > 0 && !line.startsWith('#')) fields[line.slice(0, colon)] = line.slice(colon + 1).trim();
   }
   return fields;
+}
+
+/** BullMQ's own floor; the gateway's queues skip BullMQ's check (outbound.ts), so it is made here. */
+export const MIN_REDIS_VERSION = '6.2';
+
+/** Compares dotted versions numerically: 6.10 is newer than 6.9. */
+export function versionAtLeast(version: string, minimum: string): boolean {
+  const have = version.split('.').map(Number);
+  const want = minimum.split('.').map(Number);
+  for (let i = 0; i < want.length; i++) {
+    const a = have[i] ?? 0;
+    const b = want[i] ?? 0;
+    if (a !== b) return a > b;
+  }
+  return true;
 }
 
 export interface DurabilityReport {
@@ -52,8 +68,16 @@ export async function readDurability(redis: Redis): Promise<DurabilityReport[]> 
   return Promise.all((await masterNodes(redis)).map(readNode));
 }
 
-export async function checkRedisDurability(redis: Redis, logger: Logger): Promise<DurabilityReport[]> {
-  const reports = await readDurability(redis);
+/** Throws the start-up refusal for masters that cannot hold the queue: too old, or evicting. */
+export function refuseUnfitMasters(reports: DurabilityReport[]): void {
+  const old = reports.filter((r) => r.version !== 'unknown' && !versionAtLeast(r.version, MIN_REDIS_VERSION));
+  if (old.length > 0) {
+    const found = old.map((r) => `${r.version} on ${r.node}`).join(', ');
+    throw new RelayError(
+      'REDIS_TOO_OLD',
+      `Redis ${found}: the gateway needs Redis ${MIN_REDIS_VERSION} or newer (7.x recommended).`,
+    );
+  }
   const evicting = reports.filter(
     (r) => r.maxmemoryPolicy !== 'noeviction' && r.maxmemoryPolicy !== 'unknown',
   );
@@ -66,6 +90,11 @@ export async function checkRedisDurability(redis: Redis, logger: Logger): Promis
         "in redis.conf or the managed service's parameter group).",
     );
   }
+}
+
+export async function checkRedisDurability(redis: Redis, logger: Logger): Promise<DurabilityReport[]> {
+  const reports = await readDurability(redis);
+  refuseUnfitMasters(reports);
   const exposed = reports.filter((r) => !r.aofEnabled && r.replicas === 0);
   if (exposed.length > 0) {
     logger.warn(

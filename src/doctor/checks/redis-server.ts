@@ -1,22 +1,11 @@
 // Redis is reachable, new enough, and writable. BullMQ needs 6.2; the throttle back-off uses
 // `PEXPIRE … GT` (holds.ts), which arrived in 7.0.
 import { errorMessage } from '../../shared/errors.js';
+import { MIN_REDIS_VERSION, versionAtLeast } from '../../shared/redis-checks.js';
 import { describeRedisUrl } from '../../shared/redis-url.js';
 import { type CheckResult, type DoctorCheck, fail, ok, warn } from '../types.js';
 
 const ID = 'redis.server';
-
-/** Compares dotted versions numerically: 6.10 is newer than 6.9. */
-export function versionAtLeast(version: string, minimum: string): boolean {
-  const have = version.split('.').map(Number);
-  const want = minimum.split('.').map(Number);
-  for (let i = 0; i < want.length; i++) {
-    const a = have[i] ?? 0;
-    const b = want[i] ?? 0;
-    if (a !== b) return a > b;
-  }
-  return true;
-}
 
 export function evaluateRedisServer(info: Record<string, string>, target: string): CheckResult[] {
   const version = info.redis_version ?? 'unknown';
@@ -24,8 +13,14 @@ export function evaluateRedisServer(info: Record<string, string>, target: string
   if (info.role === 'slave') {
     return [fail(ID, `${where} is a read-only replica`, 'point REDIS_URL at the primary (master)')];
   }
-  if (!versionAtLeast(version, '6.2')) {
-    return [fail(ID, `${where}: the gateway needs Redis 6.2 or newer (BullMQ)`, 'upgrade Redis to 7.x')];
+  if (!versionAtLeast(version, MIN_REDIS_VERSION)) {
+    return [
+      fail(
+        ID,
+        `${where}: the gateway needs Redis ${MIN_REDIS_VERSION} or newer (BullMQ)`,
+        'upgrade Redis to 7.x',
+      ),
+    ];
   }
   if (!versionAtLeast(version, '7.0')) {
     return [
