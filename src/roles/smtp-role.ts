@@ -6,10 +6,14 @@ import { createProducer } from '../queue/producer.js';
 import { createIntake } from '../smtp/intake.js';
 import { createSmtpListener } from '../smtp/listener.js';
 import { createRecipientPolicy } from '../smtp/recipient-policy.js';
+import { readyOrAfter } from '../shared/redis.js';
 import { coalesceRedisWrites } from '../shared/write-coalescing.js';
 import { createCertificateStore, type CertificateStore } from '../tls/index.js';
 import { outboundQueueFor, type RoleContext, type RunningRole } from './context.js';
 import { createSuppression } from './feedback.js';
+
+/** How long the listener waits for its Redis connection before it listens anyway (answering 451). */
+const INTAKE_READY_WAIT_MS = 3000;
 
 export interface SmtpRole extends RunningRole {
   address: AddressInfo;
@@ -22,6 +26,8 @@ export async function startSmtpRole(ctx: RoleContext): Promise<SmtpRole> {
   const { config, logger, keys } = ctx;
   ctx.metrics.enable('smtp');
   const intakeRedis = ctx.connect('intake', 'intake');
+  // Before listening: a first client should not get 451 only because the connection is still new.
+  await readyOrAfter(intakeRedis, INTAKE_READY_WAIT_MS);
   coalesceRedisWrites(intakeRedis);
   const queue = outboundQueueFor(ctx, intakeRedis);
   const producer = createProducer({

@@ -131,3 +131,22 @@ export async function closeRedis(client: Redis): Promise<void> {
   }
   client.disconnect();
 }
+
+/**
+ * Resolves once the connection is ready, or after `ms` without it (never rejects): a listener that
+ * waits this long does not answer its first clients 451 only because its connection is still being
+ * set up (a Cluster learns its slots first), while a Redis that is down does not hold start-up.
+ */
+export async function readyOrAfter(client: Redis, ms: number): Promise<boolean> {
+  if (client.status === 'ready') return true;
+  let timer: NodeJS.Timeout | undefined;
+  let onReady: (() => void) | undefined;
+  const ready = await new Promise<boolean>((resolve) => {
+    onReady = () => resolve(true);
+    client.once('ready', onReady);
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  clearTimeout(timer);
+  client.off('ready', onReady!);
+  return ready;
+}

@@ -1,18 +1,20 @@
-// The outbound queue shares the intake connection. A drop of that connection while the queue is
-// still being set up must not leave it refusing every later message (BullMQ keeps the outcome of
-// its set-up for good, so the set-up must not depend on a command that a drop can fail).
+// The intake connection's set-up. The SMTP listener waits (a bounded time) for the connection
+// before it listens, so its first clients are not refused only because the connection is new. The
+// outbound queue shares the connection: a drop while the queue is still being set up must not leave
+// it refusing every later message (BullMQ keeps the outcome of its set-up for good, so the set-up
+// must not depend on a command that a drop can fail).
 import type { Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOutboundQueue } from '../../src/queue/outbound.js';
 import { createKeys } from '../../src/shared/keys.js';
 import { createLogger } from '../../src/shared/logger.js';
-import { createRedisFactory } from '../../src/shared/redis.js';
-import { startPrivateRedis, type PrivateRedis } from '../helpers/redis.js';
+import { createRedisFactory, readyOrAfter } from '../../src/shared/redis.js';
+import { freePort, startPrivateRedis, type PrivateRedis } from '../helpers/redis.js';
 import { waitFor } from '../helpers/wait.js';
 
 const logger = createLogger('silent');
 
-describe('outbound queue set-up', () => {
+describe('intake connection set-up', () => {
   let redis: PrivateRedis;
   beforeAll(async () => {
     redis = await startPrivateRedis();
@@ -47,5 +49,24 @@ describe('outbound queue set-up', () => {
     expect(added).toBe('q1');
     await queue.close();
     intake.disconnect();
+  });
+
+  it('waits for a new connection to be ready, and gives up after its bound when Redis does not answer', async () => {
+    const connect = createRedisFactory({ url: redis.url, commandTimeoutMs: 1000, logger });
+    const fresh = connect('intake', 'intake');
+    expect(fresh.status).not.toBe('ready');
+    expect(await readyOrAfter(fresh, 5000)).toBe(true);
+    expect(fresh.status).toBe('ready');
+    fresh.disconnect();
+
+    const nowhere = createRedisFactory({
+      url: `redis://127.0.0.1:${await freePort()}`,
+      commandTimeoutMs: 1000,
+      logger,
+    })('intake', 'intake');
+    const startedAt = Date.now();
+    expect(await readyOrAfter(nowhere, 300)).toBe(false);
+    expect(Date.now() - startedAt).toBeLessThan(2000);
+    nowhere.disconnect();
   });
 });
