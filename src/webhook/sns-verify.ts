@@ -6,13 +6,15 @@
 // (~180 µs, which caps one core near 5,600 messages/s; a parsed key verifies in ~30 µs). It also has
 // no fetch timeout, no status check (an error page would be cached as a certificate) and a fixed URL
 // rule, so tests can only inject a certificate through its cache. Here the parsed key is cached
-// (bounded LRU), the fetch is bounded and injectable, and the certificate's name and validity are
-// checked as AWS's own Java validator does. Trust comes from the HTTPS fetch from an SNS host.
+// (bounded LRU), the fetch is bounded and injectable, and the certificate URL's host, the
+// certificate's name and its validity are checked as AWS's own Java validator does, all derived from
+// the region of the (allow-listed) TopicArn. Trust comes from the HTTPS fetch from that SNS host.
 import crypto, { X509Certificate, type KeyObject } from 'node:crypto';
 import { WebhookError } from './errors.js';
 import { httpsGet } from './https-get.js';
 import type { SnsMessage } from './sns-envelope.js';
-import { checkSigningCertUrl } from './sns-url.js';
+import { signingCertNames, snsTopicRegion, type SnsTopicRegion } from './sns-signing-names.js';
+import { checkSigningCertUrl, checkSubscribeUrl } from './sns-url.js';
 
 export interface SnsVerifier {
   /** Resolves when the message is authentic; rejects with a WebhookError otherwise. */
@@ -34,8 +36,6 @@ export const CERT_FETCH_TIMEOUT_MS = 5_000;
 export const CERT_MAX_BYTES = 16 * 1024;
 /** AWS keeps one signing certificate per region at a time; 64 covers every region and a rotation. */
 export const CERT_CACHE_MAX_ENTRIES = 64;
-/** The names SNS signing certificates are issued to (the China name is an assumption). */
-const SNS_CERT_NAMES = ['sns.amazonaws.com', 'sns.amazonaws.com.cn'];
 
 const ALGORITHM_BY_VERSION: Record<string, string> = { '1': 'RSA-SHA1', '2': 'RSA-SHA256' };
 
@@ -88,7 +88,7 @@ export function createSnsVerifier(options: SnsVerifierOptions = {}): SnsVerifier
   const cache = new Map<string, CachedKey>();
   const inflight = new Map<string, Promise<CachedKey>>();
 
-  async function load(url: URL): Promise<CachedKey> {
+  async function load(url: URL, topic: SnsTopicRegion): Promise<CachedKey> {
     let pem: string;
     try {
       pem = await fetchCertificate(url);
@@ -96,13 +96,15 @@ export function createSnsVerifier(options: SnsVerifierOptions = {}): SnsVerifier
       if (err instanceof WebhookError) throw err;
       throw new WebhookError('SNS_CERT_UNAVAILABLE', `could not fetch ${url.href}`, { cause: err });
     }
-    const entry = parseCertificate(pem, url);
+    const entry = parseCertificate(pem, url, topic);
     cache.set(url.href, entry);
     if (cache.size > maxEntries) cache.delete(cache.keys().next().value as string);
     return entry;
   }
 
-  async function keyFor(url: URL): Promise<CachedKey> {
+  // Keyed by URL alone: the URL's host is the region's own SNS endpoint, so every message that can
+  // reach a cached key has a topic in the region whose certificate name was checked on load.
+  async function keyFor(url: URL, topic: SnsTopicRegion): Promise<CachedKey> {
     const cached = cache.get(url.href);
     if (cached) {
       cache.delete(url.href);
@@ -112,7 +114,7 @@ export function createSnsVerifier(options: SnsVerifierOptions = {}): SnsVerifier
     // Concurrent first messages share one fetch.
     let pending = inflight.get(url.href);
     if (!pending) {
-      pending = load(url).finally(() => inflight.delete(url.href));
+      pending = load(url, topic).finally(() => inflight.delete(url.href));
       inflight.set(url.href, pending);
     }
     return pending;
@@ -122,9 +124,11 @@ export function createSnsVerifier(options: SnsVerifierOptions = {}): SnsVerifier
     async verify(message) {
       const algorithm = ALGORITHM_BY_VERSION[message.SignatureVersion];
       if (!algorithm) throw invalid(`unsupported SignatureVersion ${message.SignatureVersion}`);
-      const check = checkSigningCertUrl(message.SigningCertURL);
+      const topic = snsTopicRegion(message.TopicArn);
+      if (!topic.ok) throw invalid(topic.reason);
+      const check = checkSigningCertUrl(message.SigningCertURL, message.TopicArn);
       if (!check.ok) throw invalid(`SigningCertURL refused: ${check.reason}`);
-      const entry = await keyFor(check.url);
+      const entry = await keyFor(check.url, topic);
       const at = now();
       if (at < entry.validFromMs || at > entry.validToMs)
         throw invalid('signing certificate is not valid now');
@@ -132,6 +136,13 @@ export function createSnsVerifier(options: SnsVerifierOptions = {}): SnsVerifier
       const signature = Buffer.from(message.Signature, 'base64');
       if (!(await verifyOffThread(algorithm, data, entry.key, signature)))
         throw invalid('signature does not match');
+      // The URL the webhook will GET is held to the same host rule as the certificate's.
+      if (message.Type === 'SubscriptionConfirmation') {
+        const subscribe = checkSubscribeUrl(message.SubscribeURL, message.TopicArn);
+        if (!subscribe.ok) {
+          throw new WebhookError('SNS_SUBSCRIBE_URL_INVALID', `SubscribeURL refused: ${subscribe.reason}`);
+        }
+      }
     },
   };
 }
@@ -152,15 +163,20 @@ function verifyOffThread(
   });
 }
 
-function parseCertificate(pem: string, url: URL): CachedKey {
+function parseCertificate(pem: string, url: URL, topic: SnsTopicRegion): CachedKey {
   let cert: X509Certificate;
   try {
     cert = new X509Certificate(pem);
   } catch (err) {
     throw new WebhookError('SNS_SIGNATURE_INVALID', `${url.href} is not a certificate`, { cause: err });
   }
-  if (!SNS_CERT_NAMES.some((name) => cert.checkHost(name) !== undefined)) {
-    throw invalid(`certificate is issued to ${cert.subject.replace(/\n/g, ', ')}, not SNS`);
+  // AWS's validator checks the name the way a TLS client checks a host name; so does checkHost.
+  const names = signingCertNames(topic);
+  if (!names.some((name) => cert.checkHost(name) !== undefined)) {
+    throw invalid(
+      `the certificate's name (${cert.subject.replace(/\n/g, ', ')}) does not match what AWS uses for ` +
+        `${topic.region}: ${names.join(' or ')}`,
+    );
   }
   return {
     key: cert.publicKey,

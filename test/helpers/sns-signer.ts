@@ -1,7 +1,8 @@
 // Signs SNS messages at test time with a throwaway RSA key and a self-signed certificate issued to
-// sns.amazonaws.com (openssl CLI), so verification runs for real: SignatureVersion 1 (RSA-SHA1) and
-// 2 (RSA-SHA256), all three message types. The certificate reaches the verifier through an injected
-// fetcher that also records every fetch. The string to sign is the production function's; it is
+// sns.amazonaws.com, or a name of the test's choosing (openssl CLI), so verification runs for real:
+// SignatureVersion 1 (RSA-SHA1) and 2 (RSA-SHA256), all three message types, any topic and
+// certificate URL. The certificate reaches the verifier through an injected fetcher that also
+// records every fetch. The string to sign is the production function's; it is
 // pinned separately against hand-written strings and against sns-payload-validator. Also a
 // recording suppression sink and the router on a port-0 express app for handler tests.
 import { execFile } from 'node:child_process';
@@ -36,13 +37,19 @@ export interface TestCertificate {
   certPem: string;
 }
 
-export async function createTestCertificate(commonName = 'sns.amazonaws.com'): Promise<TestCertificate> {
+/** `keyPem`: reuse a key (a new certificate for it costs milliseconds; a new RSA key, hundreds). */
+export async function createTestCertificate(
+  commonName = 'sns.amazonaws.com',
+  keyPem?: string,
+): Promise<TestCertificate> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ses-relay-sns-'));
   try {
     const [keyPath, certPath] = [path.join(dir, 'key.pem'), path.join(dir, 'cert.pem')];
+    if (keyPem !== undefined) fs.writeFileSync(keyPath, keyPem);
     await execFileAsync('openssl', [
-      ...['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2'],
-      ...['-keyout', keyPath, '-out', certPath, '-subj', `/CN=${commonName}`],
+      ...['req', '-x509', '-nodes', '-days', '2'],
+      ...(keyPem === undefined ? ['-newkey', 'rsa:2048', '-keyout', keyPath] : ['-key', keyPath]),
+      ...['-out', certPath, '-subj', `/CN=${commonName}`],
       ...['-addext', `subjectAltName=DNS:${commonName}`],
     ]);
     return { keyPem: fs.readFileSync(keyPath, 'utf8'), certPem: fs.readFileSync(certPath, 'utf8') };
@@ -78,10 +85,17 @@ export class SnsSigner {
   /** Every URL the verifier asked for, in order. */
   readonly fetches: string[] = [];
 
+  /** `topicArn`: the default for messages; SubscribeURL and UnsubscribeURL are on certUrl's host. */
   constructor(
     readonly certificate: TestCertificate,
     readonly certUrl: string = TEST_CERT_URL,
+    readonly topicArn: string = TEST_TOPIC_ARN,
   ) {}
+
+  /** SNS serves the certificate and the (un)subscribe URLs from the same regional endpoint. */
+  private get endpoint(): string {
+    return `https://${new URL(this.certUrl).host}`;
+  }
 
   readonly fetchCertificate: CertificateFetcher = (url) => {
     this.fetches.push(url.href);
@@ -108,7 +122,7 @@ export class SnsSigner {
     sesEvent: string | object,
     options: MessageOptions & { subject?: string } = {},
   ): SnsNotification {
-    const topicArn = options.topicArn ?? TEST_TOPIC_ARN;
+    const topicArn = options.topicArn ?? this.topicArn;
     return this.sign<SnsNotification>(
       {
         Type: 'Notification',
@@ -117,7 +131,7 @@ export class SnsSigner {
         Subject: options.subject,
         Message: typeof sesEvent === 'string' ? sesEvent : JSON.stringify(sesEvent),
         Timestamp: options.timestamp ?? new Date().toISOString(),
-        UnsubscribeURL: `https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=${topicArn}:sub`,
+        UnsubscribeURL: `${this.endpoint}/?Action=Unsubscribe&SubscriptionArn=${topicArn}:sub`,
       },
       options.version,
     );
@@ -135,7 +149,7 @@ export class SnsSigner {
     type: 'SubscriptionConfirmation' | 'UnsubscribeConfirmation',
     options: MessageOptions & { subscribeUrl?: string },
   ): SnsConfirmation {
-    const topicArn = options.topicArn ?? TEST_TOPIC_ARN;
+    const topicArn = options.topicArn ?? this.topicArn;
     const token = crypto.randomBytes(64).toString('hex');
     return this.sign<SnsConfirmation>(
       {
@@ -146,7 +160,7 @@ export class SnsSigner {
         Message: `You have chosen to ${type === 'SubscriptionConfirmation' ? 'subscribe to' : 'deactivate'} ${topicArn}.\nVisit the SubscribeURL.`,
         SubscribeURL:
           options.subscribeUrl ??
-          `https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=${topicArn}&Token=${token}`,
+          `${this.endpoint}/?Action=ConfirmSubscription&TopicArn=${topicArn}&Token=${token}`,
         Timestamp: options.timestamp ?? new Date().toISOString(),
       },
       options.version,
@@ -156,6 +170,22 @@ export class SnsSigner {
 
 export async function createSnsSigner(certificate?: TestCertificate, certUrl?: string): Promise<SnsSigner> {
   return new SnsSigner(certificate ?? (await sharedTestCertificate()), certUrl);
+}
+
+/**
+ * A signer for a topic in another region: the shared key, a certificate issued to `certName`, and
+ * a certificate URL on `host` (sns.<region>.amazonaws.com, as a genuine one is, unless a test
+ * says otherwise).
+ */
+export async function createRegionalSigner(options: {
+  topicArn: string;
+  certName: string;
+  host: string;
+}): Promise<SnsSigner> {
+  const { keyPem } = await sharedTestCertificate();
+  const certificate = await createTestCertificate(options.certName, keyPem);
+  const certUrl = `https://${options.host}/SimpleNotificationService-0123456789abcdef0123456789abcdef.pem`;
+  return new SnsSigner(certificate, certUrl, options.topicArn);
 }
 
 /** The headers SNS sends with a message (content type text/plain, as SNS's default). */

@@ -115,11 +115,11 @@ describe('SNS signature verification', () => {
     expect(other.fetches).toEqual([]);
   });
 
-  it('refuses a certificate not issued to SNS, one out of its validity, and a body that is no certificate', async () => {
+  it("refuses a certificate not issued to SNS's name for the topic's region, one out of its validity, and a body that is no certificate", async () => {
     const stranger = new SnsSigner(await createTestCertificate('attacker.example'));
     const v = createSnsVerifier({ fetchCertificate: stranger.fetchCertificate });
     expect(await refusal(v.verify(stranger.notification('{}')))).toMatch(
-      /issued to CN=attacker.example, not SNS/,
+      /name \(CN=attacker.example\) does not match what AWS uses for us-east-1: sns.amazonaws.com$/,
     );
 
     const later = verifier({ now: () => Date.now() + 30 * 86_400_000 });
