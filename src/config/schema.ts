@@ -23,7 +23,8 @@ const orDefault = <T extends z.ZodType>(schema: T) =>
 
 const text = (fallback: string) => orDefault(z.string().trim().default(fallback));
 
-const duration = (fallback: string) =>
+/** A duration in ms; `min` refuses shorter ones with its own message (which says why). */
+const duration = (fallback: string, min?: { ms: number; message: string }) =>
   orDefault(
     z
       .string()
@@ -32,6 +33,10 @@ const duration = (fallback: string) =>
         const ms = parseDurationMs(value);
         if (ms === undefined) {
           ctx.addIssue({ code: 'custom', message: 'expected a duration such as 500ms, 30s, 15m, 2h or 3d' });
+          return z.NEVER;
+        }
+        if (min !== undefined && ms < min.ms) {
+          ctx.addIssue({ code: 'custom', message: min.message });
           return z.NEVER;
         }
         return ms;
@@ -304,6 +309,8 @@ export const envSchema = z
     SUPPRESSION_HASH_KEY: optionalString,
     SOFT_BOUNCE_LIMIT: integer(3, 1, 1000),
     SOFT_BOUNCE_WINDOW: duration('14d'),
+    // Why a week: DEFAULT_FEEDBACK_POLICY in webhook/feedback-policy.ts.
+    SOFT_BOUNCE_SUPPRESS_FOR: duration('7d', { ms: 1, message: 'expected a positive duration such as 7d' }),
     BOUNCE_RULES: bounceRules,
     COMPLAINT_IGNORED_TYPES: z
       .string()
@@ -315,7 +322,11 @@ export const envSchema = z
     REPUTATION_CHECK_INTERVAL: duration('5m'),
     PAUSE_BOUNCE_RATE: optionalNumber(0.0001, 1),
     PAUSE_COMPLAINT_RATE: optionalNumber(0.00001, 1),
-    SNS_DEDUPE_WINDOW: duration('1d'),
+    SNS_DEDUPE_WINDOW: duration('1d', {
+      ms: 3_600_000,
+      message:
+        'expected at least 1h: SNS retries a failed delivery for up to an hour, and a retry older than this window is refused as stale (400), which SNS does not retry',
+    }),
     SQS_QUEUE_URL: optionalUrl,
     SQS_ENDPOINT: optionalUrl,
     // Raw message delivery carries no SNS signature: applied only when the operator vouches for the queue.

@@ -4,7 +4,13 @@
 // 0 from an http-only process, say).
 import { Counter, Gauge, Histogram, type Metric } from 'prom-client';
 import type { HoldState } from '../queue/holds.js';
-import { REFUSAL_REASONS, SES_CALL_OUTCOMES, SUPPRESSION_STAGES } from './label-values.js';
+import {
+  REFUSAL_REASONS,
+  SES_CALL_OUTCOMES,
+  SNS_ANSWER_CODES,
+  snsAnswerStatus,
+  SUPPRESSION_STAGES,
+} from './label-values.js';
 
 export const METRIC_PREFIX = 'ses_relay_';
 const PREFIX = METRIC_PREFIX;
@@ -86,8 +92,8 @@ export function defineMetrics() {
     snsNotifications: new Counter({
       ...unregistered,
       name: `${PREFIX}sns_notifications_total`,
-      help: 'SNS messages received by type and result',
-      labelNames: ['type', 'result'] as const,
+      help: 'SNS messages received by type, result (HTTP status) and code (error code, none for a success)',
+      labelNames: ['type', 'result', 'code'] as const,
     }),
     suppressionListSize: new Gauge({
       ...unregistered,
@@ -174,7 +180,13 @@ export function metricGroups(m: MetricSet): Record<MetricGroup, GroupDefinition>
         m.complaintRate,
         m.redisUp,
       ],
-      initialise: () => undefined,
+      initialise() {
+        // Notifications carry the feedback, so theirs are the series alerts watch.
+        for (const code of SNS_ANSWER_CODES) {
+          const result = String(snsAnswerStatus(code));
+          m.snsNotifications.inc({ type: 'Notification', result, code }, 0);
+        }
+      },
     },
     sqs: {
       metrics: [m.sqsReceived, m.sqsApplied, m.sqsFailed, m.sqsReceiveErrors],

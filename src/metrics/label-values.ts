@@ -2,6 +2,7 @@
 // starts, so the first event of a kind is an increase from 0 that rate() and increase() can see
 // (a series that appears at 1 has no earlier sample to compare with).
 import type { SesErrorClass } from '../ses/classify.js';
+import { WEBHOOK_ERRORS } from '../webhook/errors.js';
 
 /** Every outcome of an SES call (ses_calls_total); a Record so a new error class must be added here. */
 const OUTCOMES: Record<SesErrorClass | 'sent', true> = {
@@ -36,3 +37,22 @@ export const REFUSAL_REASONS = [
 
 /** Where recipients are found suppressed (recipients_suppressed_total): at RCPT, or when sending. */
 export const SUPPRESSION_STAGES = { smtp: 'rcpt', worker: 'send' } as const;
+
+/**
+ * The `code` of sns_notifications_total: the error code the webhook answered (its catalog, and
+ * INTERNAL for a 500), `none` for a success. `result` alone (the status) cannot tell a forged
+ * signature from a topic not listed: both are 403.
+ */
+export const SNS_ANSWER_CODES: readonly string[] = ['none', ...Object.keys(WEBHOOK_ERRORS), 'INTERNAL'];
+
+/** The status each code is answered with, for starting its series at 0. */
+export function snsAnswerStatus(code: string): number {
+  if (code === 'none') return 200;
+  return Object.hasOwn(WEBHOOK_ERRORS, code) ? WEBHOOK_ERRORS[code as keyof typeof WEBHOOK_ERRORS].http : 500;
+}
+
+/** The label for an answer's error code (undefined: a success); anything unknown is `other`. */
+export function snsAnswerCode(code: string | undefined): string {
+  if (code === undefined) return 'none';
+  return SNS_ANSWER_CODES.includes(code) ? code : 'other';
+}

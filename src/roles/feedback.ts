@@ -33,6 +33,7 @@ export function createFeedbackHandler(
     policy: {
       softBounceLimit: config.SOFT_BOUNCE_LIMIT,
       softBounceWindowMs: config.SOFT_BOUNCE_WINDOW,
+      softBounceSuppressForMs: config.SOFT_BOUNCE_SUPPRESS_FOR,
       complaintIgnoredFeedbackTypes: config.COMPLAINT_IGNORED_TYPES,
       bounceRules: config.BOUNCE_RULES,
     },

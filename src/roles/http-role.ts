@@ -11,6 +11,7 @@ import { createAdminRouter } from '../admin/index.js';
 import { coalesceRedisWrites } from '../shared/write-coalescing.js';
 import { createCertificateStore, smtpServerTlsOptions } from '../tls/index.js';
 import { createSnsFastPath, createSnsRouter, type CertificateFetcher } from '../webhook/index.js';
+import { snsAnswerCode } from '../metrics/label-values.js';
 import { createFeedbackHandler, createSuppression } from './feedback.js';
 import { redisAnswers, registerHttpCollectors } from './http-metrics.js';
 import { outboundQueueFor, type RoleContext, type RunningRole } from './context.js';
@@ -60,11 +61,11 @@ export async function startHttpRole(ctx: RoleContext, deps: HttpRoleDeps = {}): 
           logger,
         })
       : undefined;
-  const countSns = (req: http.IncomingMessage, status: number) => {
+  const countSns = (req: http.IncomingMessage, status: number, code: string | undefined) => {
     // Only known values become labels: the header is the sender's to choose.
     const header = String(req.headers['x-amz-sns-message-type']);
     const type = SNS_TYPES.has(header) ? header : 'other';
-    metrics.snsNotifications.inc({ type, result: String(status) });
+    metrics.snsNotifications.inc({ type, result: String(status), code: snsAnswerCode(code) });
   };
   const server = createHttpServer({
     host: config.HTTP_HOST,

@@ -211,7 +211,10 @@ export function createSuppressionStore(options: SuppressionStoreOptions): Suppre
       const at = requireEpochMs(soft.at ?? current, 'soft bounce time');
       const windowMs = requirePositiveInteger(soft.windowMs, 'soft bounce windowMs');
       const limit = requirePositiveInteger(soft.limit, 'soft bounce limit');
-      const suppressForMs = soft.suppressForMs && requirePositiveInteger(soft.suppressForMs, 'suppressForMs');
+      const suppressForMs =
+        soft.suppressForMs === undefined
+          ? undefined
+          : requirePositiveInteger(soft.suppressForMs, 'suppressForMs');
       const expiresAt = suppressForMs === undefined ? undefined : at + suppressForMs;
       const details = { ...soft.details, reason: 'bounce' as const, bounceType: 'Transient', at, expiresAt };
       const event = encodeEvent(details, current, keyer);

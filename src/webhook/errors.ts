@@ -11,7 +11,11 @@ export interface WebhookErrorSpec {
 }
 
 export const WEBHOOK_ERRORS = {
-  SNS_BODY_TOO_LARGE: { http: 413, retryable: false, doc: 'The request body is over the 256 KB SNS limit.' },
+  SNS_BODY_TOO_LARGE: {
+    http: 413,
+    retryable: false,
+    doc: "The request body is over 512 KiB: twice SNS's 256 KiB limit on the Message, which the envelope's JSON escaping grows.",
+  },
   SNS_MALFORMED: {
     http: 400,
     retryable: false,
@@ -27,10 +31,14 @@ export const WEBHOOK_ERRORS = {
     retryable: false,
     doc: 'Raw message delivery is on: the message carries no signature; turn RawMessageDelivery off.',
   },
+  // 503, not 403: an empty list is the deployment's fault, not the message's. SNS then retries as
+  // its delivery policy says (3 times 20 s apart by default, up to an hour when configured) instead
+  // of dropping every notification at once, and SQS keeps it. Nothing is given to forgers: the
+  // check runs before any certificate is fetched.
   SNS_NO_TOPICS: {
-    http: 403,
-    retryable: false,
-    doc: 'SNS_TOPIC_ARNS is empty, so the webhook accepts nothing.',
+    http: 503,
+    retryable: true,
+    doc: 'SNS_TOPIC_ARNS is empty, so the webhook applies nothing; SNS retries as its delivery policy says.',
   },
   SNS_TOPIC_NOT_ALLOWED: {
     http: 403,

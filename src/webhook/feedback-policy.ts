@@ -8,7 +8,7 @@ import type { SoftBounceOptions, SuppressionDetails } from './suppression-sink.j
 /**
  * suppress: stop sending to the address. mirror: suppress too, noting that SES's own account list
  * already blocks it (such bounces are outside the bounce rate). soft: count it; the store suppresses
- * at the limit. record: log it, change nothing.
+ * at the limit, for softBounceSuppressForMs. record: log it, change nothing.
  */
 export type BounceVerdict = 'suppress' | 'mirror' | 'soft' | 'record';
 
@@ -20,6 +20,8 @@ export interface FeedbackPolicy {
   bounceRules: Readonly<Record<string, BounceVerdict>>;
   softBounceLimit: number;
   softBounceWindowMs: number;
+  /** How long a suppression reached by soft bounces lasts; hard bounces and complaints never expire. */
+  softBounceSuppressForMs: number;
   /** Complaint feedback types that do not suppress. */
   complaintIgnoredFeedbackTypes: readonly string[];
   /** A delivery shows the mailbox works again: forget its soft bounces. */
@@ -47,6 +49,11 @@ export const DEFAULT_FEEDBACK_POLICY: FeedbackPolicy = Object.freeze({
   bounceRules: lowerKeys(DEFAULT_BOUNCE_RULES),
   softBounceLimit: 3,
   softBounceWindowMs: 14 * 86_400_000,
+  // A week: SES does not count transient bounces in the account's bounce rate, so letting the
+  // address try again costs little, while a permanent block of a vacationer or a full mailbox loses
+  // good mail for good. The counting window starts afresh once it has suppressed, so a mailbox that
+  // stays dead takes three more bounces to be blocked for another week.
+  softBounceSuppressForMs: 7 * 86_400_000,
   complaintIgnoredFeedbackTypes: ['not-spam'],
   resetSoftBouncesOnDelivery: true,
 });
@@ -92,6 +99,9 @@ export function resolvePolicy(overrides: Partial<FeedbackPolicy> = {}): Feedback
     throw new Error('softBounceLimit must be a whole number of at least 1');
   }
   if (!(policy.softBounceWindowMs > 0)) throw new Error('softBounceWindowMs must be positive');
+  if (!Number.isSafeInteger(policy.softBounceSuppressForMs) || policy.softBounceSuppressForMs < 1) {
+    throw new Error('softBounceSuppressForMs must be a positive whole number of milliseconds');
+  }
   return Object.freeze(policy);
 }
 
@@ -175,7 +185,13 @@ function decideBounce(
       }
       case 'soft': {
         const details = { bounceSubType, diagnosticCode, sesMessageId, feedbackId };
-        const options = { at, windowMs: policy.softBounceWindowMs, limit: policy.softBounceLimit, details };
+        const options = {
+          at,
+          windowMs: policy.softBounceWindowMs,
+          limit: policy.softBounceLimit,
+          suppressForMs: policy.softBounceSuppressForMs,
+          details,
+        };
         actions.push({ kind: 'count-soft-bounce', address, options });
         break;
       }

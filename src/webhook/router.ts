@@ -10,10 +10,14 @@ import express from 'express';
 import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { WEBHOOK_ERRORS } from './errors.js';
-import type { SnsWebhook } from './webhook.js';
+import type { SnsResult, SnsWebhook } from './webhook.js';
 
-/** SNS messages are at most 256 KB; anything larger is not SNS. */
-export const SNS_BODY_LIMIT_BYTES = 256 * 1024;
+/**
+ * SNS's 256 KiB limit is on the Message, and the envelope carries it as a JSON string: escaping
+ * (quotes in SES's JSON, quoted header values) grows it by ~12% on typical events, by more on some.
+ * Twice the limit leaves room for any of them, plus the envelope's own fields; beyond it is not SNS.
+ */
+export const SNS_BODY_LIMIT_BYTES = 512 * 1024;
 
 export interface SnsRouterOptions {
   webhook: SnsWebhook;
@@ -21,8 +25,11 @@ export interface SnsRouterOptions {
   /** Default `/sns`. */
   path?: string;
   bodyLimitBytes?: number;
-  /** Called once the answer to a POST on the path is out (metrics); other requests are not SNS. */
-  onAnswered?(req: http.IncomingMessage, status: number): void;
+  /**
+   * Called once the answer to a POST on the path is out (metrics); other requests are not SNS.
+   * `code`: the error code the answer carries (a WebhookErrorCode or INTERNAL), undefined for a 2xx.
+   */
+  onAnswered?(req: http.IncomingMessage, status: number, code: string | undefined): void;
 }
 
 interface BodyParserError extends Error {
@@ -41,6 +48,12 @@ function isPlainBody(req: http.IncomingMessage, limit: number): boolean {
   if (length === undefined || !/^\d{1,9}$/.test(length) || Number(length) > limit) return false;
   const charset = /charset\s*=\s*"?([^";\s]+)/i.exec(req.headers['content-type'] ?? '')?.[1];
   return charset === undefined || UTF8_CHARSET.test(charset);
+}
+
+const INTERNAL_ERROR = { error: { code: 'INTERNAL', message: 'internal error' } } as const;
+
+function codeOf(body: SnsResult['body']): string | undefined {
+  return 'error' in body ? body.error.code : undefined;
 }
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
@@ -72,16 +85,21 @@ export function createSnsFastPath(
     // A client that goes away mid-body gets no answer: there is no one left to read it.
     req.on('error', () => res.destroy());
     req.on('end', () => {
+      let code: string | undefined;
       options.webhook
         .handleSnsBody(Buffer.concat(chunks).toString('utf8'), req.headers)
         .then(
-          (result) => sendJson(res, result.status, result.body),
+          (result) => {
+            code = codeOf(result.body);
+            sendJson(res, result.status, result.body);
+          },
           (err: unknown) => {
             log.error({ err: errorMessage(err) }, 'sns.failed');
-            sendJson(res, 500, { error: { code: 'INTERNAL', message: 'internal error' } });
+            code = INTERNAL_ERROR.error.code;
+            sendJson(res, 500, INTERNAL_ERROR);
           },
         )
-        .finally(() => options.onAnswered?.(req, res.statusCode));
+        .finally(() => options.onAnswered?.(req, res.statusCode, code));
     });
     return true;
   };
@@ -92,8 +110,17 @@ export function createSnsRouter(options: SnsRouterOptions): express.Router {
   const log = options.logger.child({ component: 'sns' });
   const limit = options.bodyLimitBytes ?? SNS_BODY_LIMIT_BYTES;
 
+  // Every answer below goes through `answer`, which notes its code for countAnswer.
+  const answer = (res: express.Response, status: number, body: SnsResult['body']) => {
+    res.locals.snsCode = codeOf(body);
+    res.status(status).json(body);
+  };
   const countAnswer: express.RequestHandler = (req, res, next) => {
-    if (options.onAnswered) res.on('finish', () => options.onAnswered?.(req, res.statusCode));
+    if (options.onAnswered) {
+      res.on('finish', () =>
+        options.onAnswered?.(req, res.statusCode, res.locals.snsCode as string | undefined),
+      );
+    }
     next();
   };
 
@@ -105,9 +132,7 @@ export function createSnsRouter(options: SnsRouterOptions): express.Router {
       const body: unknown = req.body;
       options.webhook
         .handleSnsBody(typeof body === 'string' ? body : '', req.headers)
-        .then((result) => {
-          res.status(result.status).json(result.body);
-        })
+        .then((result) => answer(res, result.status, result.body))
         .catch(next);
     },
   );
@@ -117,7 +142,7 @@ export function createSnsRouter(options: SnsRouterOptions): express.Router {
       if (err.type === 'entity.too.large') {
         log.warn({ limit }, 'sns.refused.too_large');
         const { http } = WEBHOOK_ERRORS.SNS_BODY_TOO_LARGE;
-        res.status(http).json({ error: { code: 'SNS_BODY_TOO_LARGE', message: `body over ${limit} bytes` } });
+        answer(res, http, { error: { code: 'SNS_BODY_TOO_LARGE', message: `body over ${limit} bytes` } });
         return;
       }
       // Other body-parser failures (bad charset, a body that does not decompress, an aborted upload)
@@ -126,7 +151,7 @@ export function createSnsRouter(options: SnsRouterOptions): express.Router {
       const clientFault = err.status !== undefined && err.status >= 400 && err.status < 500;
       if (!clientFault) {
         log.error({ err: err.message }, 'sns.failed');
-        res.status(500).json({ error: { code: 'INTERNAL', message: 'internal error' } });
+        answer(res, 500, INTERNAL_ERROR);
         return;
       }
       log.warn({ err: err.message, type: err.type }, 'sns.refused.body');
@@ -134,7 +159,7 @@ export function createSnsRouter(options: SnsRouterOptions): express.Router {
         err.status === 415
           ? (['SNS_UNSUPPORTED_MEDIA_TYPE', 'the body has an encoding or charset it cannot read'] as const)
           : (['SNS_MALFORMED', 'the body could not be read'] as const);
-      res.status(WEBHOOK_ERRORS[code].http).json({ error: { code, message } });
+      answer(res, WEBHOOK_ERRORS[code].http, { error: { code, message } });
     },
   );
 

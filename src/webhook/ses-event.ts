@@ -7,43 +7,56 @@ import { WebhookError } from './errors.js';
 import { describeIssues } from './sns-envelope.js';
 
 const address = z.string().min(1);
+// A null in an optional field means the same as its absence (SES itself sends complaintSubType:
+// null; other producers and relays of these events may write null anywhere), so a null never costs
+// the whole event and its recipients. Output types stay `string | undefined`.
+const optionalText = z
+  .string()
+  .nullish()
+  .transform((value) => value ?? undefined);
+const list = <T extends z.ZodType>(item: T) =>
+  z
+    .array(item)
+    .nullish()
+    .transform((value) => value ?? []);
+
 const recipient = z.object({
   emailAddress: address,
-  action: z.string().optional(),
-  status: z.string().optional(),
-  diagnosticCode: z.string().optional(),
+  action: optionalText,
+  status: optionalText,
+  diagnosticCode: optionalText,
 });
 
 const mailSchema = z.object({
   messageId: z.string().min(1),
-  timestamp: z.string().optional(),
-  source: z.string().optional(),
-  destination: z.array(z.string()).default([]),
+  timestamp: optionalText,
+  source: optionalText,
+  destination: list(z.string()),
 });
 
 const bounceSchema = z.object({
   bounceType: z.string().min(1),
   bounceSubType: z.string().min(1),
   bouncedRecipients: z.array(recipient),
-  timestamp: z.string().optional(),
-  feedbackId: z.string().optional(),
+  timestamp: optionalText,
+  feedbackId: optionalText,
 });
 
 const complaintSchema = z.object({
   complainedRecipients: z.array(recipient.pick({ emailAddress: true })),
-  complaintFeedbackType: z.string().optional(),
+  complaintFeedbackType: optionalText,
   // null or "OnAccountSuppressionList" (SES accepted the message but did not send it).
-  complaintSubType: z.string().nullish(),
-  timestamp: z.string().optional(),
-  feedbackId: z.string().optional(),
+  complaintSubType: optionalText,
+  timestamp: optionalText,
+  feedbackId: optionalText,
 });
 
-const deliverySchema = z.object({ recipients: z.array(address), timestamp: z.string().optional() });
+const deliverySchema = z.object({ recipients: z.array(address), timestamp: optionalText });
 
 const delaySchema = z.object({
-  delayType: z.string().optional(),
-  delayedRecipients: z.array(recipient).default([]),
-  timestamp: z.string().optional(),
+  delayType: optionalText,
+  delayedRecipients: list(recipient),
+  timestamp: optionalText,
 });
 
 /** Event-publishing types whose body the policy does not read; they only feed the daily counters. */

@@ -13,6 +13,8 @@ export interface SoftBounceOptions {
   windowMs: number;
   /** Soft bounces within the window at which the store suppresses the address. */
   limit: number;
+  /** The suppression the limit leads to expires this long after the bounce that reached it. */
+  suppressForMs?: number;
   /** Kept on the suppression record if this bounce reaches the limit. */
   details?: Pick<SuppressionDetails, 'bounceSubType' | 'diagnosticCode' | 'sesMessageId' | 'feedbackId'>;
 }

@@ -26,7 +26,7 @@ export interface SnsWebhookOptions {
   prefix: string;
   store: SuppressionSink;
   logger: Logger;
-  /** SNS_TOPIC_ARNS. Empty: every message is refused. */
+  /** SNS_TOPIC_ARNS. Empty: every message is answered 503 (SNS_NO_TOPICS), nothing applied. */
   topicArns: readonly string[];
   policy?: Partial<FeedbackPolicy>;
   /** How long a message id is remembered; older messages are refused as possible replays. */
@@ -106,7 +106,7 @@ export function createSnsWebhook(options: SnsWebhookOptions): SnsWebhook {
       const receivedAt = now();
       const counts = await apply(decideFeedback(event, policy, receivedAt), key, eventLog);
       const fresh = await ledger.commit(key, counts, receivedAt);
-      eventLog.debug({ type: event.type, fresh }, 'sns.applied');
+      eventLog.info({ type: event.type, fresh }, 'sns.applied');
       // Best effort: a timeline entry that fails to write must not make SNS redeliver the event.
       if (fresh)
         await options
@@ -127,7 +127,7 @@ export function createSnsWebhook(options: SnsWebhookOptions): SnsWebhook {
       log.warn(context, 'sns.unsubscribed');
       return ok('unsubscribed');
     }
-    const check = checkSubscribeUrl(message.SubscribeURL);
+    const check = checkSubscribeUrl(message.SubscribeURL, message.TopicArn);
     if (!check.ok) {
       throw new WebhookError('SNS_SUBSCRIBE_URL_INVALID', `SubscribeURL refused: ${check.reason}`);
     }
@@ -147,7 +147,12 @@ export function createSnsWebhook(options: SnsWebhookOptions): SnsWebhook {
   ): Promise<SnsResult> {
     try {
       const message = parseSnsEnvelope(bodyText, headers);
-      if (allowedTopics.size === 0) throw new WebhookError('SNS_NO_TOPICS', 'no SNS topic is configured');
+      if (allowedTopics.size === 0) {
+        throw new WebhookError(
+          'SNS_NO_TOPICS',
+          'no SNS topic is configured (SNS_TOPIC_ARNS is empty); nothing was applied, retry later',
+        );
+      }
       if (!allowedTopics.has(message.TopicArn)) {
         throw new WebhookError('SNS_TOPIC_NOT_ALLOWED', `topic ${message.TopicArn} is not allowed`);
       }
@@ -186,11 +191,11 @@ export function createSnsWebhook(options: SnsWebhookOptions): SnsWebhook {
     }
     const cause = err.cause === undefined ? undefined : errorMessage(err.cause);
     const fields = { ...context, code: err.code, reason: err.message, cause };
-    // Who caused it decides the level. A 5xx is the gateway's own failure: error. A 4xx is a verdict
-    // on the input, most of them reached before the signature is checked (raw delivery, no topic
-    // configured, a topic not allowed, a bad signature), so anyone can cause them and at error any
-    // scanner could fill the log: warn, where raw delivery and an empty topic list still say what to
-    // change.
+    // Who caused it decides the level. A 5xx is the gateway's own failure (an empty topic list
+    // included: feedback waits until it is set): error. A 4xx is a verdict on the input, most of them
+    // reached before the signature is checked (raw delivery, a topic not allowed, a bad signature), so
+    // anyone can cause them and at error any scanner could fill the log: warn, where raw delivery
+    // still says what to change.
     log[err.retryable ? 'error' : 'warn'](fields, 'sns.refused');
     return { status: err.status, body: { error: { code: err.code, message: err.message } } };
   }
@@ -200,7 +205,9 @@ export function createSnsWebhook(options: SnsWebhookOptions): SnsWebhook {
 
 function configWarnings(topicArns: readonly string[]): string[] {
   if (topicArns.length === 0) {
-    return ['SNS_TOPIC_ARNS is empty: the SNS webhook refuses every message (403) until topics are listed'];
+    return [
+      'SNS_TOPIC_ARNS is empty: the SNS webhook applies nothing and answers every message 503 (so SNS retries) until topics are listed',
+    ];
   }
   return topicArns
     .filter((arn) => !TOPIC_ARN_PATTERN.test(arn))

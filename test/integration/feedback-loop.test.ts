@@ -63,7 +63,9 @@ describe('feedback loop: SES bounce → SNS → suppression → RCPT refused', (
     });
     expect(again.rcpt[0]?.code).toBe(550);
     const metrics = await (await fetch(`http://127.0.0.1:${gw.httpPort}/metrics`)).text();
-    expect(metrics).toContain('ses_relay_sns_notifications_total{type="Notification",result="200"} 1');
+    expect(metrics).toContain(
+      'ses_relay_sns_notifications_total{type="Notification",result="200",code="none"} 1',
+    );
     expect(metrics).toContain('ses_relay_suppression_list_size 1');
   });
 

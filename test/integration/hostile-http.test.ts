@@ -54,7 +54,7 @@ describe('hostile HTTP input', () => {
   }
 
   it('answers an oversize body with 413 in JSON on the webhook and on the admin API', async () => {
-    const sns = await request('POST', '/sns', {}, 'x'.repeat(300 * 1024));
+    const sns = await request('POST', '/sns', {}, 'x'.repeat(600 * 1024));
     expect(sns.status).toBe(413);
     expect(sns.json.error?.code).toBe('SNS_BODY_TOO_LARGE');
     const admin = await request(

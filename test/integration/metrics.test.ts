@@ -149,8 +149,12 @@ describe('Prometheus metrics', () => {
     expect(routed.status).toBe(403);
 
     const samples = parseExposition(await (await fetch(`${base}/metrics`)).text());
-    const sns = [...samples].filter(([name]) => name.startsWith('ses_relay_sns_notifications_total{'));
-    expect(sns).toEqual([['ses_relay_sns_notifications_total{type="other",result="403"}', 2]]);
+    const sns = [...samples].filter(
+      ([name, value]) => name.startsWith('ses_relay_sns_notifications_total{') && value > 0,
+    );
+    expect(sns).toEqual([
+      ['ses_relay_sns_notifications_total{type="other",result="403",code="SNS_RAW_DELIVERY"}', 2],
+    ]);
   });
 
   it('requires the bearer token when METRICS_TOKEN is set', async () => {

@@ -119,6 +119,7 @@ describe('feedback policy: bounces', () => {
         at: BOUNCE_AT,
         limit: 3,
         windowMs: 14 * 86_400_000,
+        suppressForMs: 7 * 86_400_000,
         details: {
           bounceSubType: 'MailboxFull',
           diagnosticCode: 'smtp; 550 5.1.1',
