@@ -41,6 +41,19 @@ function oneLine(text: string): string {
   return text.replace(/[^\x20-\x7e]+/g, ' ').slice(0, 900);
 }
 
+/**
+ * The original's header section for the text/rfc822-headers part: its fields up to the first line
+ * that is not one, so no body text (a message that had no blank line, a stray line) is quoted back.
+ */
+function quotedHeader(original: Buffer): string {
+  const fields = splitMessage(original).fields;
+  const end = fields.findIndex((field) => field.key === '');
+  return (end === -1 ? fields : fields.slice(0, end))
+    .map((field) => field.text)
+    .join('')
+    .replace(/\r?\n/g, '\r\n');
+}
+
 function resolveRecipients(input: DsnInput): ResolvedRecipient[] {
   return input.failedRecipients.map((rcpt) => {
     const own = typeof rcpt === 'string' ? { address: rcpt } : rcpt;
@@ -71,10 +84,7 @@ function reasonGroups(recipients: ResolvedRecipient[]): string[] {
 export function buildDsn(input: DsnInput): Buffer {
   const boundary = `dsn-${randomBytes(12).toString('hex')}`;
   const now = input.now ?? new Date();
-  const headerText = splitMessage(input.original)
-    .fields.map((field) => field.text)
-    .join('')
-    .replace(/\r?\n/g, '\r\n');
+  const headerText = quotedHeader(input.original);
   const recipients = resolveRecipients(input);
   const perRecipient = recipients
     .map((rcpt) =>

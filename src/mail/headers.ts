@@ -1,5 +1,6 @@
 // Reads and edits the header section of a raw RFC 5322 message without touching the body bytes.
 // Works on latin1 strings so that 8-bit header bytes pass through unchanged.
+import { findHeaderEnd } from './header-end.js';
 
 export interface HeaderField {
   /** Header name as written. */
@@ -16,50 +17,109 @@ export interface SplitMessage {
   fields: HeaderField[];
   /** Line ending used by the header section ("\r\n" or "\n"). */
   eol: string;
-  /** Everything after the header section: the blank line and the body (may be empty). */
+  /**
+   * Everything after the header section: the blank line and the body (may be empty). For a message
+   * without a blank line, the body alone: from its first line that is not a header field.
+   */
   rest: Buffer;
+  /** Whether an empty line ends the header section (joinMessage adds one when not). */
+  separated: boolean;
 }
 
-/** Offset of the blank line that ends the header section, and its length; -1 when there is none. */
-function findHeaderEnd(raw: Buffer): { at: number; eol: string } {
-  const crlf = raw.indexOf('\r\n\r\n', 0, 'latin1');
-  // A bare-LF blank line counts only before the CRLF one: searching no further keeps a CRLF
-  // message's body from being scanned a second time.
-  const lf = (crlf === -1 ? raw : raw.subarray(0, crlf + 2)).indexOf('\n\n', 0, 'latin1');
-  if (crlf !== -1 && (lf === -1 || crlf < lf)) return { at: crlf + 2, eol: '\r\n' };
-  if (lf !== -1) return { at: lf + 1, eol: '\n' };
-  return { at: -1, eol: '\r\n' };
+/**
+ * A header field's first line (RFC 5322 §3.6.8 field-name, then the colon; white space before the
+ * colon is the obsolete syntax of §4.5), or a folded continuation line.
+ */
+const FIELD_LINE = /^[\x21-\x39\x3b-\x7e]+[ \t]*:/;
+const CONTINUATION_LINE = /^[ \t]/;
+
+const CR = 0x0d;
+
+function lineEnding(raw: Buffer, newline: number): string {
+  return newline > 0 && raw[newline - 1] === CR ? '\r\n' : '\n';
+}
+
+/**
+ * Groups header lines into fields. Each field's lines are joined once at the end: growing a string
+ * per continuation line (and trimming it) would copy a long folded field once per line, which for
+ * a header section of thousands of folded addresses takes seconds.
+ */
+function parseFields(lines: string[]): HeaderField[] {
+  const groups: string[][] = [];
+  for (const line of lines) {
+    const last = groups[groups.length - 1];
+    if (CONTINUATION_LINE.test(line) && last && FIELD_LINE.test(last[0]!)) last.push(line);
+    else groups.push([line]);
+  }
+  return groups.map((group) => {
+    const first = group[0]!;
+    if (!FIELD_LINE.test(first)) {
+      // Not a header line: keep its bytes as an unnamed field so nothing is lost.
+      return { name: '', key: '', value: '', text: first };
+    }
+    const colon = first.indexOf(':');
+    const name = first.slice(0, colon).trim();
+    const value = [first.slice(colon + 1), ...group.slice(1)]
+      .map((part) => part.trim())
+      .filter((part) => part !== '')
+      .join(' ');
+    return { name, key: name.toLowerCase(), value, text: group.join('') };
+  });
+}
+
+/**
+ * A message without an empty line (a printer's or cron job's header-only message, or headers run
+ * straight into text): the header section is its leading run of header fields, and the first other
+ * line starts the body, as RFC 5322 §2.1 reads it and Postfix's cleanup treats it.
+ */
+function splitUnseparated(raw: Buffer): SplitMessage {
+  const text = raw.toString('latin1');
+  const lines = text.split(/(?<=\n)/);
+  let headerChars = 0;
+  let count = 0;
+  for (const line of lines) {
+    const header = FIELD_LINE.test(line) || (count > 0 && CONTINUATION_LINE.test(line));
+    if (!header) break;
+    headerChars += line.length;
+    count++;
+  }
+  const newline = raw.indexOf(0x0a);
+  return {
+    fields: parseFields(lines.slice(0, count)),
+    eol: newline === -1 ? '\r\n' : lineEnding(raw, newline),
+    rest: raw.subarray(headerChars),
+    separated: false,
+  };
 }
 
 export function splitMessage(raw: Buffer): SplitMessage {
   const end = findHeaderEnd(raw);
-  // A message without a blank line is all headers (or garbage); keep every byte either way.
-  const headerText = raw.toString('latin1', 0, end.at === -1 ? raw.length : end.at);
-  const rest = end.at === -1 ? Buffer.alloc(0) : raw.subarray(end.at);
-  const fields: HeaderField[] = [];
-  const lines = headerText.split(/(?<=\n)/);
-  for (const line of lines) {
-    const last = fields[fields.length - 1];
-    if ((line.startsWith(' ') || line.startsWith('\t')) && last) {
-      last.text += line;
-      last.value = `${last.value} ${line.trim()}`.trim();
-      continue;
-    }
-    const colon = line.indexOf(':');
-    if (colon <= 0) {
-      // Not a header line: keep its bytes as an unnamed field so nothing is lost.
-      fields.push({ name: '', key: '', value: '', text: line });
-      continue;
-    }
-    const name = line.slice(0, colon).trim();
-    fields.push({ name, key: name.toLowerCase(), value: line.slice(colon + 1).trim(), text: line });
-  }
-  return { fields, eol: end.eol, rest };
+  if (end === -1) return splitUnseparated(raw);
+  const headerText = raw.toString('latin1', 0, end);
+  return {
+    fields: parseFields(headerText === '' ? [] : headerText.split(/(?<=\n)/)),
+    // The header lines' own ending (the blank line's when there are none).
+    eol: end === 0 ? lineEnding(raw, raw.indexOf(0x0a)) : lineEnding(raw, end - 1),
+    rest: raw.subarray(end),
+    separated: true,
+  };
 }
 
+/** The message bytes; a message that had no blank line gets one after its header section. */
 export function joinMessage(message: SplitMessage): Buffer {
-  const head = Buffer.from(message.fields.map((field) => field.text).join(''), 'latin1');
-  return Buffer.concat([head, message.rest]);
+  let head = message.fields.map((field) => field.text).join('');
+  if (!message.separated) {
+    if (head !== '' && !head.endsWith('\n')) head += message.eol;
+    head += message.eol;
+  }
+  return Buffer.concat([Buffer.from(head, 'latin1'), message.rest]);
+}
+
+/** Lines a field's text takes (the last one may lack its line ending). */
+export function lineCount(text: string): number {
+  let count = 0;
+  for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) count++;
+  return text === '' || text.endsWith('\n') ? count : count + 1;
 }
 
 export function headerValue(message: SplitMessage, key: string): string | undefined {

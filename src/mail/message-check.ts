@@ -1,7 +1,9 @@
 // Verdicts on the message bytes at the end of DATA, for faults SES would answer with a permanent
 // failure later (after the client was told 250): a line over the RFC limit, which SES refuses
 // outright ("The length of any single line of text in the message can't exceed 1,000 characters"),
-// and a missing From field, which SES requires (read off the prepared header, see prepare.ts).
+// a field SES takes once given twice with different values, and a missing From field, which SES
+// requires (the last two read off the prepared header, see prepare.ts). Lines are looked for in the
+// prepared bytes, the ones SES receives: a long Bcc line the gateway removes is no fault.
 // Refusing at DATA tells the sending app at once, with a precise reply, instead of a bounce or a
 // failed job hours later. Pure, so it is tested alone.
 
@@ -12,8 +14,30 @@ const LF = 0x0a;
 const CR = 0x0d;
 
 export type MessageProblem =
-  | { kind: 'line-too-long'; /** 1-based, as the client sent it. */ line: number; length: number }
+  | {
+      kind: 'line-too-long';
+      /** 1-based, as the client sent it (undefined for a line the gateway added). */
+      line: number | undefined;
+      length: number;
+    }
+  | { kind: 'duplicate-field'; name: string }
   | { kind: 'no-from' };
+
+/** What prepare.ts and the long-line search found, as the verdicts above. */
+export function messageProblem(verdicts: {
+  longLine: { line: number; length: number } | undefined;
+  clientLine(line: number): number | undefined;
+  duplicateField: string | undefined;
+  hasFrom: boolean;
+}): MessageProblem | undefined {
+  const { longLine } = verdicts;
+  if (longLine) {
+    return { kind: 'line-too-long', line: verdicts.clientLine(longLine.line), length: longLine.length };
+  }
+  if (verdicts.duplicateField !== undefined)
+    return { kind: 'duplicate-field', name: verdicts.duplicateField };
+  return verdicts.hasFrom ? undefined : { kind: 'no-from' };
+}
 
 /**
  * The first line longer than `max` characters (its line ending not counted), or undefined. Lines end

@@ -3,13 +3,14 @@
 // - `X-SES-CONFIGURATION-SET` / `X-SES-MESSAGE-TAGS` (set by apps that used SES SMTP) become
 //   ConfigurationSetName / EmailTags and are removed;
 // - `Date` and `Message-ID` are added when missing or empty (an empty one is replaced, so the
-//   message never carries two), as a submission server does (RFC 6409 §8).
-import { headerValue, joinMessage, newField, splitMessage } from './headers.js';
+//   message never carries two), as a submission server does (RFC 6409 §8);
+// - exact repeats of a field SES takes once are dropped (differing ones are reported);
+// - a message without a blank line gets one after its header section (SES needs header and body).
+import { headerValue, joinMessage, lineCount, newField, splitMessage, type HeaderField } from './headers.js';
+import { dedupeSingleFields } from './single-fields.js';
+import type { EmailTag } from './tags.js';
 
-export interface EmailTag {
-  Name: string;
-  Value: string;
-}
+export type { EmailTag } from './tags.js';
 
 export interface PreparedMessage {
   raw: Buffer;
@@ -21,6 +22,13 @@ export interface PreparedMessage {
   rejectedTags: string[];
   /** Whether the message has a non-empty From field (SES requires one). */
   hasFrom: boolean;
+  /** A field SES takes once that the message has twice with different values (SES refuses it). */
+  duplicateField: string | undefined;
+  /**
+   * The client's number for a line of `raw` (1-based), so replies name the line as it was sent;
+   * undefined for a line the gateway added.
+   */
+  clientLine(line: number): number | undefined;
 }
 
 const REMOVED_HEADERS = new Set(['bcc', 'resent-bcc', 'x-ses-configuration-set', 'x-ses-message-tags']);
@@ -61,13 +69,12 @@ export interface PrepareOptions {
   now?: Date;
 }
 
-export function prepareMessage(input: Buffer, options: PrepareOptions): PreparedMessage {
-  const message = splitMessage(input);
+/** The X-SES-* fields' verdicts: the last valid configuration set, every valid tag. */
+function sesParameters(fields: HeaderField[]) {
   let configurationSet: string | undefined;
   const tags: EmailTag[] = [];
   const rejectedTags: string[] = [];
-
-  for (const field of message.fields) {
+  for (const field of fields) {
     if (field.key === 'x-ses-configuration-set' && CONFIG_SET_NAME.test(field.value)) {
       configurationSet = field.value;
     } else if (field.key === 'x-ses-configuration-set') {
@@ -78,7 +85,43 @@ export function prepareMessage(input: Buffer, options: PrepareOptions): Prepared
       rejectedTags.push(...parsed.rejected);
     }
   }
-  message.fields = message.fields.filter((field) => !REMOVED_HEADERS.has(field.key) && !isEmptyField(field));
+  return { configurationSet, tags, rejectedTags };
+}
+
+/**
+ * Maps the prepared message's line numbers to the client's. The header section keeps the client's
+ * fields in order (some removed, some added in front); the body is the client's, shifted by the
+ * difference in header lines (and by the blank line added to a message that had none).
+ */
+function lineMap(client: HeaderField[], prepared: HeaderField[], separated: boolean) {
+  const firstLine = new Map<HeaderField, number>();
+  let clientLines = 0;
+  for (const field of client) {
+    firstLine.set(field, clientLines + 1);
+    clientLines += lineCount(field.text);
+  }
+  const headerOrigins: (number | undefined)[] = [];
+  for (const field of prepared) {
+    const start = firstLine.get(field);
+    const lines = lineCount(field.text);
+    for (let i = 0; i < lines; i++) headerOrigins.push(start === undefined ? undefined : start + i);
+  }
+  const bodyShift = clientLines - headerOrigins.length - (separated ? 0 : 1);
+  return (line: number): number | undefined => {
+    if (line <= headerOrigins.length) return headerOrigins[line - 1];
+    if (!separated && line === headerOrigins.length + 1) return undefined;
+    return line + bodyShift;
+  };
+}
+
+export function prepareMessage(input: Buffer, options: PrepareOptions): PreparedMessage {
+  const message = splitMessage(input);
+  const clientFields = message.fields;
+  const { configurationSet, tags, rejectedTags } = sesParameters(clientFields);
+  const single = dedupeSingleFields(
+    clientFields.filter((field) => !REMOVED_HEADERS.has(field.key) && !isEmptyField(field)),
+  );
+  message.fields = single.fields;
 
   const added = [];
   if (headerValue(message, 'date') === undefined) {
@@ -101,5 +144,7 @@ export function prepareMessage(input: Buffer, options: PrepareOptions): Prepared
     configurationSet,
     tags,
     rejectedTags,
+    duplicateField: single.conflict,
+    clientLine: lineMap(clientFields, message.fields, message.separated),
   };
 }

@@ -73,6 +73,21 @@ export const ERROR_CATALOG = {
     smtp: { code: 552, enhanced: '5.3.4' },
     doc: 'The message is larger than SMTP_MAX_MESSAGE_BYTES.',
   },
+  SMTP_MESSAGE_TOO_BIG_FOR_SES: {
+    retryable: false,
+    smtp: { code: 552, enhanced: '5.3.4' },
+    doc: 'The message as prepared for SES (Date and Message-ID added) is over the 40 MB SES accepts.',
+  },
+  SMTP_HEADER_TOO_BIG: {
+    retryable: false,
+    smtp: { code: 552, enhanced: '5.3.4' },
+    doc: 'The header section (up to the first blank line) is over 1 MiB.',
+  },
+  SMTP_DUPLICATE_FIELD: {
+    retryable: false,
+    smtp: { code: 550, enhanced: '5.6.0' },
+    doc: 'A header field SES takes once (From, Subject, To, …) occurs twice with different values; SES would refuse it for good.',
+  },
   SMTP_LINE_TOO_LONG: {
     retryable: false,
     smtp: { code: 550, enhanced: '5.6.0' },

@@ -1,16 +1,24 @@
 // Reads the DATA stream without holding large messages in memory. A message up to
 // SPOOL_THRESHOLD_BYTES is kept in memory and written to Redis in one go (the fast path for typical
-// mail). A larger one is written to a temporary Redis key while it arrives: its prefix (which holds
-// the header section) is prepared for SES and stored, then every further chunk is appended, with the
-// stream paused while too many appends are in flight. So 50 sessions sending 25 MB each hold a few
-// hundred KB apiece, not 25 MB several times over.
+// mail). A larger one is written to a temporary Redis key while it arrives: once the buffered prefix
+// holds the whole header section (up to its blank line), that prefix is prepared for SES and
+// stored, then every further chunk is appended, with the stream paused while too many appends are
+// in flight. So 50 sessions sending 25 MB each hold a few hundred KB apiece, not 25 MB several
+// times over. A header section longer than MAX_HEADER_SECTION_BYTES is refused: it could only be
+// prepared by holding it all, and no real mail has one that large.
 import type { Redis } from 'ioredis';
 import type { SMTPServerDataStream } from 'smtp-server';
+import { createHeaderEndScanner } from '../mail/header-end.js';
 import { MAX_LINE_CHARS } from '../mail/message-check.js';
 import { prepareMessage, type PreparedMessage } from '../mail/prepare.js';
 
 /** Messages up to this size stay in memory until they are complete. */
 export const SPOOL_THRESHOLD_BYTES = 256 * 1024;
+/**
+ * The largest header section accepted, and so about the most one session buffers before spooling:
+ * tens of thousands of folded addresses fit (RFC 5322 sets no limit).
+ */
+export const MAX_HEADER_SECTION_BYTES = 1024 * 1024;
 /** Appends in flight per session before the DATA stream is paused (backpressure to the client). */
 const MAX_APPENDS_IN_FLIGHT = 4;
 
@@ -19,10 +27,14 @@ export type SpoolResult =
   | {
       kind: 'spooled';
       prepared: Omit<PreparedMessage, 'raw'>;
+      /** Bytes of the prepared message, as SES receives it. */
       size: number;
+      /** The first line over the limit in the prepared message (its number there). */
       longLine?: { line: number; length: number };
     }
   | { kind: 'oversized'; bytes: number }
+  /** No blank line within MAX_HEADER_SECTION_BYTES. */
+  | { kind: 'header-too-big'; bytes: number }
   /** The client went away before the end of the message. */
   | { kind: 'aborted'; bytes: number }
   | { kind: 'failed'; error: Error };
@@ -82,6 +94,8 @@ export function spoolData(options: SpoolOptions): Promise<SpoolResult> {
     let inFlight = 0;
     let failure: Error | undefined;
     const lines = createLineTracker();
+    const headerEnd = createHeaderEndScanner();
+    let headerTooBig = false;
 
     const write = (command: Promise<unknown>) => {
       inFlight++;
@@ -103,21 +117,29 @@ export function spoolData(options: SpoolOptions): Promise<SpoolResult> {
 
     const startSpooling = () => {
       spooling = true;
-      // The prefix holds the header section (in all but pathological cases): prepare it once.
-      const first = prepareMessage(Buffer.concat(buffered, length), {
+      // The prefix holds the whole header section (spooling waits for its blank line): prepare it
+      // once. Its long lines are looked for in the prepared bytes, the ones SES receives.
+      const { raw, ...rest } = prepareMessage(Buffer.concat(buffered, length), {
         queueId: options.queueId,
         hostname: options.hostname,
       });
-      const { raw, ...rest } = first;
       prepared = rest;
+      lines.feed(raw);
       spooledBytes = raw.length;
       buffered.length = 0;
       write(redis.set(spoolKey, raw, 'PX', options.ttlMs));
     };
 
+    /**
+     * Whether the header section is known to be longer than the limit. Until its blank line comes,
+     * it is at least every byte so far but a last CR (which may begin the blank line): one long
+     * line without an LF counts too, so the buffer never grows much past the limit.
+     */
+    const headerOverLimit = () => (headerEnd.found ?? length - 1) > MAX_HEADER_SECTION_BYTES;
+
     stream.on('data', (chunk: Buffer) => {
       length += chunk.length;
-      if (length > options.limitBytes || failure) return;
+      if (length > options.limitBytes || failure || headerTooBig) return;
       if (spooling) {
         lines.feed(chunk);
         spooledBytes += chunk.length;
@@ -125,8 +147,12 @@ export function spoolData(options: SpoolOptions): Promise<SpoolResult> {
         return;
       }
       buffered.push(chunk);
-      if (length > SPOOL_THRESHOLD_BYTES) {
-        for (const part of buffered) lines.feed(part);
+      headerEnd.feed(chunk);
+      if (headerOverLimit()) {
+        // The rest is drained and dropped; the reply comes at the end of DATA.
+        headerTooBig = true;
+        buffered.length = 0;
+      } else if (length > SPOOL_THRESHOLD_BYTES && headerEnd.found !== undefined) {
         startSpooling();
       }
     });
@@ -144,6 +170,8 @@ export function spoolData(options: SpoolOptions): Promise<SpoolResult> {
         // Every append has settled by now, so none can bring the key back after this delete.
         if (spooling) redis.del(spoolKey).catch(() => undefined);
         resolve(aborted ? { kind: 'aborted', bytes: length } : { kind: 'failed', error: failure! });
+      } else if (headerTooBig) {
+        resolve({ kind: 'header-too-big', bytes: length });
       } else if (!spooling) {
         resolve({ kind: 'memory', raw: Buffer.concat(buffered, length) });
       } else {

@@ -1,12 +1,17 @@
 // End of DATA: read the message (bounded by the size limit), prepare it for SES and queue it. The
 // reply to the client is decided here: 250 with the queue id once Redis holds the message, 552 for
-// an oversized one, 550 5.6.0 for one SES would refuse for good (a line over 998 characters, no
+// one too large (for the limit, for SES once prepared, or a header section over 1 MiB), 550 5.6.0
+// for one SES would refuse for good (a line over 998 characters, a duplicated single field, no
 // From), 451 when Redis cannot take it.
 import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
-import { findLongLine, MAX_LINE_CHARS, type MessageProblem } from '../mail/message-check.js';
+import { SES_MAX_MESSAGE_BYTES } from '../config/index.js';
+import { findLongLine, messageProblem } from '../mail/message-check.js';
 import { prepareMessage, type PreparedMessage, type PrepareOptions } from '../mail/prepare.js';
+import { uniqueRecipients } from '../mail/recipients.js';
+import { MAX_EMAIL_TAGS } from '../mail/tags.js';
 import type { Redis } from 'ioredis';
 import { spoolData, type SpoolResult } from './data-spool.js';
+import { contentError, headerTooBigError, tooBigForSesError } from './data-refusals.js';
 import type { Producer } from '../queue/producer.js';
 import type { SendJobData } from '../queue/job.js';
 import { RelayError, smtpError } from '../shared/errors.js';
@@ -15,26 +20,14 @@ import type { Logger } from '../shared/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { TraceStore } from '../trace/trace-store.js';
 import { plainIp } from './policy.js';
+import { sesParameters, type SesParameters } from './ses-parameters.js';
 import { sessionUser } from './session-handlers.js';
-import type { EmailTag } from '../mail/prepare.js';
-
-/** SES tag values allow ASCII letters, digits, '_' and '-'. */
-function userTag(username: string): EmailTag {
-  return { Name: 'smtp-user', Value: username.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 256) || '_' };
-}
-
-/** Tags from the message headers win over the user's defaults of the same name. */
-function mergeTags(...lists: EmailTag[][]): EmailTag[] {
-  const byName = new Map<string, EmailTag>();
-  for (const list of lists) for (const tag of list) byName.set(tag.Name, tag);
-  return [...byName.values()];
-}
 
 export interface IntakeOptions {
   producer: Producer;
   hostname: string;
   maxMessageBytes: number;
-  /** SES_CONFIGURATION_SET: used when the message names none in X-SES-CONFIGURATION-SET. */
+  /** SES_CONFIGURATION_SET: used when neither the user nor X-SES-CONFIGURATION-SET names one. */
   defaultConfigurationSet: string | undefined;
   logger: Logger;
   metrics: Metrics;
@@ -43,26 +36,12 @@ export interface IntakeOptions {
   spool: { redis: Redis; key(queueId: string): string; ttlMs: number };
 }
 
-/** The 550 for a message SES would refuse: said now, not as a bounce after the 250. */
-function contentError(problem: MessageProblem): RelayError {
-  switch (problem.kind) {
-    case 'line-too-long':
-      return smtpError(
-        'SMTP_LINE_TOO_LONG',
-        `Line ${problem.line} of the message is ${problem.length} characters long; the limit is ${MAX_LINE_CHARS} (RFC 5322)`,
-      );
-    case 'no-from':
-      return smtpError(
-        'SMTP_FROM_MISSING',
-        'Message has no From header field (RFC 5322, and SES requires it)',
-      );
-  }
-}
-
 /** What intake needs of a message, however it arrived. */
 interface ArrivedMessage {
   meta: Omit<PreparedMessage, 'raw'>;
+  /** Bytes of the prepared message. */
   size: number;
+  /** The first over-long line of the prepared message (numbered there). */
   longLine: { line: number; length: number } | undefined;
   /** The prepared bytes of a message held in memory; undefined when they were spooled to Redis. */
   raw: Buffer | undefined;
@@ -80,9 +59,28 @@ function arrivedMessage(
   return {
     meta: prepared,
     size: prepared.raw.length,
-    longLine: findLongLine(spooled.raw),
+    longLine: findLongLine(prepared.raw),
     raw: prepared.raw,
   };
+}
+
+/** What the gateway left out or replaced of the message's X-SES-* headers. */
+function logSesParameters(
+  logger: Logger,
+  context: { sid: string; queueId: string; user: string | undefined },
+  rejectedTags: string[],
+  ses: SesParameters,
+): void {
+  if (rejectedTags.length > 0) logger.warn({ ...context, dropped: rejectedTags }, 'smtp.tags_dropped');
+  if (ses.droppedTags.length > 0) {
+    logger.warn({ ...context, dropped: ses.droppedTags, limit: MAX_EMAIL_TAGS }, 'smtp.tags_over_limit');
+  }
+  if (ses.overriddenSet !== undefined) {
+    logger.info(
+      { ...context, header: ses.overriddenSet, configurationSet: ses.configurationSet },
+      'smtp.configuration_set_overridden',
+    );
+  }
 }
 
 export function createIntake(options: IntakeOptions) {
@@ -120,24 +118,31 @@ export function createIntake(options: IntakeOptions) {
         `Message exceeds the size limit of ${options.maxMessageBytes} bytes`,
       );
     }
+    if (spooled.kind === 'header-too-big') {
+      logger.info({ sid: session.id, bytes: spooled.bytes }, 'smtp.refused.header_size');
+      metrics.messagesRefused.inc({ reason: 'size' });
+      throw headerTooBigError();
+    }
     const { meta, size, longLine, raw } = arrivedMessage(spooled, { queueId, hostname: options.hostname });
     const discardSpool = () => {
       if (!raw) options.spool.redis.del(options.spool.key(queueId)).catch(() => undefined);
     };
-    const problem: MessageProblem | undefined = longLine
-      ? { kind: 'line-too-long', ...longLine }
-      : meta.hasFrom
-        ? undefined
-        : { kind: 'no-from' };
+    if (size > SES_MAX_MESSAGE_BYTES) {
+      discardSpool();
+      logger.info({ sid: session.id, bytes: size }, 'smtp.refused.size');
+      metrics.messagesRefused.inc({ reason: 'size' });
+      throw tooBigForSesError(size);
+    }
+    const problem = messageProblem({ ...meta, longLine });
     if (problem) {
       discardSpool();
       logger.info({ sid: session.id, problem }, 'smtp.refused.content');
       metrics.messagesRefused.inc({ reason: 'content' });
       throw contentError(problem);
     }
-    const recipients = session.envelope.rcptTo
-      .map((rcpt) => rcpt.address)
-      .filter((rcpt) => !dropped?.has(rcpt));
+    const recipients = uniqueRecipients(
+      session.envelope.rcptTo.map((rcpt) => rcpt.address).filter((rcpt) => !dropped?.has(rcpt)),
+    );
     if (recipients.length === 0) {
       discardSpool();
       // Every recipient is suppressed and SUPPRESSION_ACTION=drop: the app is told 250 and nothing is sent.
@@ -146,14 +151,15 @@ export function createIntake(options: IntakeOptions) {
     }
     const envelope = session.envelope;
     const user = sessionUser(session);
+    const ses = sesParameters(meta, user, options.defaultConfigurationSet);
     const data: SendJobData = {
       queueId,
       from: envelope.mailFrom === false ? '' : envelope.mailFrom.address,
       recipients,
       size,
       messageId: meta.messageId,
-      configurationSet: meta.configurationSet ?? user?.configurationSet ?? options.defaultConfigurationSet,
-      tags: user ? mergeTags([userTag(user.username)], user.tags, meta.tags) : meta.tags,
+      configurationSet: ses.configurationSet,
+      tags: ses.tags,
       user: user?.username,
       identityArn: user?.fromEmailAddressIdentityArn,
       userRateShare: user?.rateShare,
@@ -172,9 +178,7 @@ export function createIntake(options: IntakeOptions) {
         throw smtpError(err.code, 'Temporary failure: the queue is unavailable, try again later');
       throw err;
     }
-    if (meta.rejectedTags.length > 0) {
-      logger.warn({ sid: session.id, queueId, dropped: meta.rejectedTags }, 'smtp.tags_dropped');
-    }
+    logSesParameters(logger, { sid: session.id, queueId, user: user?.username }, meta.rejectedTags, ses);
     metrics.messagesAccepted.inc();
     // Written after the 250 and not awaited: tracing must never slow or fail intake.
     options.trace

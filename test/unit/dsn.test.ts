@@ -112,6 +112,19 @@ describe('buildDsn', () => {
     });
     expect(recipientBlocks(dsn)[0]!['Diagnostic-Code']).toBe('X-SES; line one line two ');
   });
+
+  it('quotes only the header section of a message that had no blank line, never its body', () => {
+    const original = Buffer.from(
+      'From: app@example.com\r\nSubject: s\r\nTo: u@example.net\r\nThis line is body text\r\nCard number 4111 1111 1111 1111\r\n',
+    );
+    const text = buildDsn({ ...base, failedRecipients: ['u@example.net'], original }).toString('latin1');
+    const quoted = text.slice(text.indexOf('Content-Type: text/rfc822-headers'));
+    expect(quoted).toContain(
+      '\r\n\r\nFrom: app@example.com\r\nSubject: s\r\nTo: u@example.net\r\n\r\n--dsn-',
+    );
+    expect(text).not.toContain('body text');
+    expect(text).not.toContain('4111');
+  });
 });
 
 describe('the queue lifetime in a failure reason', () => {
