@@ -3,6 +3,12 @@
 // line). Lines end at LF, as SES and most MTAs split them; a lone CR does not end a line. The
 // scanner takes the message in chunks, so the DATA stream can be watched as it arrives.
 
+/**
+ * The largest header section accepted at intake, and so about the most one session buffers before
+ * spooling: tens of thousands of folded addresses fit (RFC 5322 sets no limit).
+ */
+export const MAX_HEADER_SECTION_BYTES = 1024 * 1024;
+
 const LF = 0x0a;
 const CR = 0x0d;
 

@@ -3,6 +3,7 @@
 // sender. Never for the null sender, never for a DSN (no loops), never to a suppressed address, and at
 // most once per message while its failure is kept (an operator's retry that fails again sends none).
 import { buildDsn, type DsnRecipient } from '../mail/dsn.js';
+import { MAX_HEADER_SECTION_BYTES } from '../mail/header-end.js';
 import { chunkRecipients } from '../ses/chunks.js';
 import { newQueueId } from '../shared/ids.js';
 import type { Keys } from '../shared/keys.js';
@@ -80,6 +81,9 @@ async function unsentRecipients(options: DsnSenderOptions, failed: SendJobData):
   });
 }
 
+/** Room for the Date and Message-ID fields intake may add to a header section at its limit. */
+const QUOTED_SLACK_BYTES = 4096;
+
 export function createDsnSender(options: DsnSenderOptions): DsnSender {
   const { logger } = options;
   return {
@@ -91,7 +95,13 @@ export function createDsnSender(options: DsnSenderOptions): DsnSender {
         logger.info({ queueId: failed.queueId, skip }, 'dsn.skipped');
         return false;
       }
-      const original = (await options.redis.getBuffer(options.keys.raw(failed.queueId))) ?? Buffer.alloc(0);
+      // Only the header section is quoted: read no more than intake lets it be (plus the fields it
+      // adds), not a body of up to 40 MB.
+      const original = await options.redis.getrangeBuffer(
+        options.keys.raw(failed.queueId),
+        0,
+        MAX_HEADER_SECTION_BYTES + QUOTED_SLACK_BYTES - 1,
+      );
       const failedRecipients = await unsentRecipients(options, failed);
       if (failedRecipients.length === 0) return false;
       const once = options.keys.dsnSent(failed.queueId);

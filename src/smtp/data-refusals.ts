@@ -4,7 +4,7 @@
 import { SES_MAX_MESSAGE_BYTES } from '../config/index.js';
 import { MAX_LINE_CHARS, type MessageProblem } from '../mail/message-check.js';
 import { smtpError, type RelayError } from '../shared/errors.js';
-import { MAX_HEADER_SECTION_BYTES } from './data-spool.js';
+import { MAX_HEADER_SECTION_BYTES } from '../mail/header-end.js';
 
 /** The 550 for a message SES would refuse. */
 export function contentError(problem: MessageProblem): RelayError {

@@ -8,17 +8,12 @@
 // prepared by holding it all, and no real mail has one that large.
 import type { Redis } from 'ioredis';
 import type { SMTPServerDataStream } from 'smtp-server';
-import { createHeaderEndScanner } from '../mail/header-end.js';
+import { createHeaderEndScanner, MAX_HEADER_SECTION_BYTES } from '../mail/header-end.js';
 import { MAX_LINE_CHARS } from '../mail/message-check.js';
 import { prepareMessage, type PreparedMessage } from '../mail/prepare.js';
 
 /** Messages up to this size stay in memory until they are complete. */
 export const SPOOL_THRESHOLD_BYTES = 256 * 1024;
-/**
- * The largest header section accepted, and so about the most one session buffers before spooling:
- * tens of thousands of folded addresses fit (RFC 5322 sets no limit).
- */
-export const MAX_HEADER_SECTION_BYTES = 1024 * 1024;
 /** Appends in flight per session before the DATA stream is paused (backpressure to the client). */
 const MAX_APPENDS_IN_FLIGHT = 4;
 
