@@ -136,6 +136,8 @@ export function prepareMessage(input: Buffer, options: PrepareOptions): Prepared
   }
   // Added fields go first, ahead of the client's, as a trace field would.
   message.fields = [...added, ...message.fields];
+  const preparedFields = message.fields;
+  let clientLine: ((line: number) => number | undefined) | undefined;
 
   return {
     raw: joinMessage(message),
@@ -145,6 +147,7 @@ export function prepareMessage(input: Buffer, options: PrepareOptions): Prepared
     tags,
     rejectedTags,
     duplicateField: single.conflict,
-    clientLine: lineMap(clientFields, message.fields, message.separated),
+    // Built only when a reply needs it (a refused line), not for every message.
+    clientLine: (line) => (clientLine ??= lineMap(clientFields, preparedFields, message.separated))(line),
   };
 }
