@@ -7,9 +7,14 @@ import { DEFAULT_BCRYPT_COST } from './password-verifier.js';
 
 /** Below this, a hash falls to an offline guesser quickly; allowed (tests) but warned about. */
 const MIN_RECOMMENDED_COST = 10;
-/** bcrypt's own bounds for the cost factor. */
+/** bcrypt's lowest cost factor. */
 const MIN_COST = 4;
-const MAX_COST = 31;
+/**
+ * bcrypt allows up to 31, but each step doubles the time of every login (cost 15 takes about 6 s
+ * here), and an unknown user name is checked against a dummy hash as costly as the dearest in the
+ * file: beyond this, every SMTP AUTH would wait minutes.
+ */
+const MAX_COST = 15;
 /** bcrypt looks at the first 72 bytes only; anything after would silently not count. */
 const MAX_PASSWORD_BYTES = 72;
 /** A piped "password" longer than this is not a password (someone piped a file). */

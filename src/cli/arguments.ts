@@ -2,6 +2,7 @@
 // as a usage error (exit 2) naming the option. Pure.
 import { InvalidArgumentError } from 'commander';
 import { parseDurationMs } from '../config/parsers.js';
+import { parseIsoDate } from '../ops/timestamps.js';
 
 export const DAY_MS = 86_400_000;
 
@@ -52,8 +53,9 @@ export function pointInTime(now: () => number = Date.now): (value: string) => nu
   return (value) => {
     const ago = parseDurationMs(value);
     if (ago !== undefined) return now() - ago;
-    const at = /^\d{4}-\d{2}-\d{2}/.test(value.trim()) ? Date.parse(value) : Number.NaN;
-    if (Number.isNaN(at)) {
+    // Strict about the calendar: Date.parse alone reads 2026-02-30 as 2 March.
+    const at = parseIsoDate(value);
+    if (at === undefined) {
       throw new InvalidArgumentError('expected an ISO date such as 2026-01-31 or a duration ago such as 7d.');
     }
     return at;

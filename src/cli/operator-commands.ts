@@ -7,6 +7,7 @@ import { Option, type Command, type CommanderError } from 'commander';
 import { DAY_MS, duration, durationAtMost, pointInTime, positiveInt, positiveNumber } from './arguments.js';
 import type { SuppressionReason } from '../suppression/index.js';
 import { EXIT_USAGE, runCommand } from './runtime.js';
+import { CONFIRM_ABOVE_ITEMS } from './confirm.js';
 import { SUPPRESSION_FORMATS, SUPPRESSION_REASONS } from '../ops/suppression-io.js';
 
 const suppression = () => import('./suppression-commands.js');
@@ -33,6 +34,16 @@ export function withUsageExitCodes(command: Command): Command {
 }
 
 const json = () => new Option('--json', 'print JSON instead of text');
+
+interface ExportCommandFlags {
+  format?: 'csv' | 'jsonl';
+  out?: string;
+  toSes?: boolean;
+  rate: number;
+  dryRun?: boolean;
+  yes?: boolean;
+  json?: boolean;
+}
 
 function registerSuppression(program: Command): void {
   const group = withUsageExitCodes(program.command('suppression')).description(
@@ -109,13 +120,22 @@ function registerSuppression(program: Command): void {
         SUPPRESSION_FORMATS,
       ),
     )
-    .option('--out <file>', 'write to a file instead of stdout')
+    .option(
+      '--out <file>',
+      'write to a file instead of stdout (- for stdout); a new file is created readable by its owner ' +
+        'only (0600: the list is personal data), an existing file keeps its permissions and is replaced ' +
+        'only once the export is complete; a symlink, FIFO or device is written to as it is',
+    )
     .option('--to-ses', 'put every non-expiring entry on the SES account list (PutSuppressedDestination)')
     .option('--rate <per-second>', 'SES requests per second (SES documents about 1)', positiveNumber, 1)
+    .option('--dry-run', 'with --to-ses: print how many entries would be pushed and change nothing')
+    .option(
+      '--yes',
+      `with --to-ses: push more than ${CONFIRM_ABOVE_ITEMS} entries without asking (needed when stdin is not a terminal)`,
+    )
     .addOption(json())
-    .action(
-      (flags: { format?: 'csv' | 'jsonl'; out?: string; toSes?: boolean; rate: number; json?: boolean }) =>
-        runCommand(async (rt) => (await suppression()).exportSuppressions(rt, flags)),
+    .action((flags: ExportCommandFlags) =>
+      runCommand(async (rt) => (await suppression()).exportSuppressions(rt, flags)),
     );
 }
 
@@ -149,15 +169,22 @@ function registerQueue(program: Command): void {
     .command('retry-failed')
     .description('put failed messages back in the queue with a fresh set of attempts')
     .option('--limit <n>', 'at most this many (default all)', positiveInt)
+    .option('--dry-run', 'print how many would be retried and change nothing')
+    .option(
+      '--yes',
+      `retry more than ${CONFIRM_ABOVE_ITEMS} without asking (needed when stdin is not a terminal)`,
+    )
     .addOption(json())
-    .action((flags: { limit?: number; json?: boolean }) =>
-      runCommand(async (rt) => (await queue()).retryFailedJobs(rt, flags.limit, flags.json)),
+    .action((flags: { limit?: number; dryRun?: boolean; yes?: boolean; json?: boolean }) =>
+      runCommand(async (rt) => (await queue()).retryFailedJobs(rt, flags)),
     );
 }
 
 function registerDiagnostics(program: Command): void {
   withUsageExitCodes(program.command('message <id>'))
-    .description("one message's timeline, by queue id, Message-ID or SES MessageId")
+    .description(
+      "one message's timeline, by queue id, Message-ID or SES MessageId (also as <MessageId@email.amazonses.com>)",
+    )
     .addOption(json())
     .action((id: string, flags: { json?: boolean }) =>
       runCommand(async (rt) => (await import('./message-command.js')).showMessage(rt, id, flags.json)),

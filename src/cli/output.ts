@@ -1,17 +1,49 @@
 // Output helpers shared by the operator commands: data goes to stdout (a table for people, JSON with
 // --json for scripts), progress and diagnostics to stderr, so `ses-relay … > file` captures data only.
-// Pure except `out`/`err`.
+// Every line passes through here with its control characters escaped: addresses (quoted local parts),
+// SES bounce text and error messages come from outside, and an ESC sequence in them would act on the
+// operator's terminal (retitle it, clear it, hide what follows). Pure except `out`/`err`.
+
+// Matching control characters is the point of these patterns.
+/* eslint-disable no-control-regex */
+/** C0 controls but the line feed, DEL, and the C1 controls (U+0080–U+009F; some terminals obey them). */
+const CONTROLS_BUT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g;
+/** The same with the line feed: inside one value (a table cell) a line break would forge a row. */
+const CONTROLS = /[\u0000-\u001f\u007f-\u009f]/g;
+/** DEL and C1 controls, which JSON.stringify leaves raw. */
+const JSON_RAW_CONTROLS = /[\u007f-\u009f]/g;
+/* eslint-enable no-control-regex */
+
+const hexEscape = (char: string) => `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`;
+
+/** Text for a terminal: each control character as `\xNN`, line feeds kept (they end the lines). */
+export function escapeControls(text: string): string {
+  return text.replace(CONTROLS_BUT_NEWLINE, hexEscape);
+}
+
+/** One value on one line: every control character as `\xNN`, line feeds included. */
+export function escapeValue(text: string): string {
+  return text.replace(CONTROLS, hexEscape);
+}
 
 export function out(text = ''): void {
-  process.stdout.write(`${text}\n`);
+  process.stdout.write(`${escapeControls(text)}\n`);
 }
 
 export function err(text: string): void {
-  process.stderr.write(`${text}\n`);
+  process.stderr.write(`${escapeControls(text)}\n`);
+}
+
+/** JSON with DEL and C1 controls written as \u escapes: the same value to a parser, inert on a terminal. */
+export function toJson(value: unknown): string {
+  return JSON.stringify(value, null, 2).replace(
+    JSON_RAW_CONTROLS,
+    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 export function printJson(value: unknown): void {
-  out(JSON.stringify(value, null, 2));
+  process.stdout.write(`${toJson(value)}\n`);
 }
 
 /** `2026-01-02 03:04:05Z`: second precision reads better in a terminal than full ISO 8601. */
@@ -47,10 +79,18 @@ export function plural(count: number, noun: string, many = `${noun}s`): string {
   return `${count} ${count === 1 ? noun : many}`;
 }
 
-/** Left-aligned columns separated by two spaces; the last column is not padded. */
+/**
+ * Left-aligned columns separated by two spaces; the last column is not padded. Cells are values:
+ * their control characters are escaped here, before the widths are measured.
+ */
 export function table(header: string[], rows: string[][]): string {
-  const all = [header, ...rows];
-  const widths = header.map((_, column) => Math.max(...all.map((row) => (row[column] ?? '').length)));
+  const all = [header, ...rows].map((row) => row.map(escapeValue));
+  // A loop, not Math.max(...lengths): spreading 100,000+ rows as arguments overflows the call stack.
+  const widths = header.map((_, column) => {
+    let width = 0;
+    for (const row of all) width = Math.max(width, (row[column] ?? '').length);
+    return width;
+  });
   return all
     .map((row) =>
       row

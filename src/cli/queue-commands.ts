@@ -2,14 +2,23 @@
 // levers — pause and resume sending (the same hold SES-caused pauses use, so the workers and the
 // admin page see it) and retrying failed messages. The work is src/ops (shared with the admin API); this module
 // words it for a terminal.
-import { pauseSending, readStats, resumeSending, retryFailed, type GatewayStats } from '../ops/index.js';
+import {
+  pauseSending,
+  prefixInUse,
+  readStats,
+  resumeSending,
+  retryFailed,
+  type GatewayStats,
+} from '../ops/index.js';
 import { RESUME_ACKNOWLEDGES } from '../queue/reputation.js';
-import { type CliRuntime, EXIT_OK } from './runtime.js';
+import { confirmBulk } from './confirm.js';
+import { type CliRuntime, EXIT_FAILED, EXIT_OK } from './runtime.js';
 import { err, formatDuration, formatTime, out, plural, printJson } from './output.js';
 
 const percent = (share: number | null) => (share === null ? '-' : `${(share * 100).toFixed(2)}%`);
 
-function renderStats(stats: GatewayStats, prefix: string, throttleMs: number): string[] {
+/** The text of `queue stats`, one line per entry. */
+export function renderStats(stats: GatewayStats, prefix: string, throttleMs: number): string[] {
   const { queue, quota, pacing, hold, rates } = stats;
   const lines = [`queue outbound (prefix ${prefix})`];
   for (const [state, count] of Object.entries(queue.counts)) {
@@ -22,14 +31,16 @@ function renderStats(stats: GatewayStats, prefix: string, throttleMs: number): s
   if (hold) lines.push(`sending: HELD by ${hold.by} since ${formatTime(hold.since)}: ${hold.reason}`);
   else lines.push(`sending: ${queue.paused ? 'PAUSED (queue paused without a recorded reason)' : 'running'}`);
   if (throttleMs > 0) lines.push(`throttle back-off: ${formatDuration(throttleMs)} left`);
-  const max = quota.max24HourSend === null ? 'unlimited' : String(quota.max24HourSend);
   // The ledger counts a chunk from its reservation (before the pacer lets it go), so "or reserved".
-  const sesCount = quota.account
-    ? `; SES counted ${quota.account.sentLast24Hours} for the whole account`
-    : '';
-  lines.push(
-    `24-hour quota: ${quota.sentLast24Hours}/${max} recipients sent or reserved by this deployment${sesCount}`,
-  );
+  // Before any worker read the account, the limit is unknown, not unlimited (as on the admin page).
+  const used = `recipients sent or reserved by this deployment`;
+  if (!quota.account) lines.push(`24-hour quota: ${quota.sentLast24Hours} ${used}; SES account not read yet`);
+  else {
+    const max = quota.max24HourSend === null ? 'unlimited' : String(quota.max24HourSend);
+    lines.push(
+      `24-hour quota: ${quota.sentLast24Hours}/${max} ${used}; SES counted ${quota.account.sentLast24Hours} for the whole account`,
+    );
+  }
   const a = quota.account;
   if (!a) lines.push('SES account: no recent snapshot (no worker running, or it cannot read GetAccount)');
   else {
@@ -63,7 +74,20 @@ function reputationLine(stats: GatewayStats): string {
   );
 }
 
+/**
+ * Warns when no gateway has used REDIS_PREFIX on this Redis: a mistyped prefix would otherwise show
+ * an empty queue, or pause nothing, without a word. Checked before the command creates the queue.
+ */
+async function warnIfUnusedPrefix(rt: CliRuntime): Promise<void> {
+  if (await prefixInUse(rt.redis(), rt.config.REDIS_PREFIX)) return;
+  err(
+    `ses-relay: warning: no gateway has used REDIS_PREFIX "${rt.config.REDIS_PREFIX}" on this Redis ` +
+      '(no worker state, no messages): check REDIS_PREFIX and REDIS_URL',
+  );
+}
+
 export async function queueStats(rt: CliRuntime, json?: boolean): Promise<number> {
+  await warnIfUnusedPrefix(rt);
   const holds = await rt.holds();
   const [stats, throttleRemainingMs] = await Promise.all([
     readStats({
@@ -81,6 +105,7 @@ export async function queueStats(rt: CliRuntime, json?: boolean): Promise<number
 }
 
 export async function pauseQueue(rt: CliRuntime, reason: string | undefined): Promise<number> {
+  await warnIfUnusedPrefix(rt);
   const { hold, fresh } = await pauseSending(await rt.holds(), reason);
   const since = `since ${formatTime(hold?.since)}: ${hold?.reason ?? ''}`;
   if (fresh) out(`sending paused: ${hold?.reason ?? reason}`);
@@ -96,6 +121,7 @@ export async function pauseQueue(rt: CliRuntime, reason: string | undefined): Pr
 }
 
 export async function resumeQueue(rt: CliRuntime): Promise<number> {
+  await warnIfUnusedPrefix(rt);
   const { previous } = await resumeSending(await rt.holds());
   if (previous)
     out(
@@ -106,13 +132,29 @@ export async function resumeQueue(rt: CliRuntime): Promise<number> {
   return EXIT_OK;
 }
 
-export async function retryFailedJobs(
-  rt: CliRuntime,
-  limit: number | undefined,
-  json?: boolean,
-): Promise<number> {
-  const result = await retryFailed(await rt.queue(), limit === undefined ? {} : { limit });
-  if (json) printJson(result);
+export interface RetryFlags {
+  limit?: number;
+  dryRun?: boolean;
+  yes?: boolean;
+  json?: boolean;
+}
+
+export async function retryFailedJobs(rt: CliRuntime, flags: RetryFlags): Promise<number> {
+  const queue = await rt.queue();
+  const failed = await queue.getFailedCount();
+  const count = flags.limit === undefined ? failed : Math.min(flags.limit, failed);
+  const what = plural(count, 'failed message');
+  if (flags.dryRun) {
+    if (flags.json) printJson({ dryRun: true, wouldRetry: count, failed });
+    else out(`would retry ${what} (${failed} failed in all); nothing changed`);
+    return EXIT_OK;
+  }
+  if (!(await confirmBulk(`retry ${what}`, count, flags.yes))) {
+    err('nothing retried');
+    return EXIT_FAILED;
+  }
+  const result = await retryFailed(queue, flags.limit === undefined ? {} : { limit: flags.limit });
+  if (flags.json) printJson(result);
   else {
     out(`retried ${plural(result.retried, 'failed message')}`);
     if (result.skipped > 0)

@@ -4,7 +4,7 @@
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { loadConfig, type Config } from '../config/index.js';
+import { loadEnvironment, parseConfig, unknownSettings, type Config } from '../config/index.js';
 import type { SendingHolds } from '../queue/holds.js';
 import type { SendJobData } from '../queue/job.js';
 import { configuredCredentials, createSesClient } from '../ses/client.js';
@@ -16,6 +16,8 @@ import { closeRedis, createRedisFactory } from '../shared/redis.js';
 import { isRedisUnavailable } from '../shared/redis-unavailable.js';
 import { createSuppressionStore, type SuppressionStore } from '../suppression/index.js';
 import { createTraceStore, type TraceStore } from '../trace/trace-store.js';
+import { err } from './output.js';
+import { describeSesFailure, isSesFailure, markSesFailures } from './ses-failure.js';
 import { guardStdout } from './stdout.js';
 
 export const EXIT_OK = 0;
@@ -76,13 +78,15 @@ export function createRuntime(config: Config): CliRuntime {
     keys,
     redis: () => (redis ??= redisFor('command', 'cli')),
     ses: () =>
-      (ses ??= createSesClient({
-        region: config.AWS_REGION,
-        endpoint: config.SES_ENDPOINT,
-        requestTimeoutMs: config.SES_REQUEST_TIMEOUT,
-        maxSockets: CLI_SES_MAX_SOCKETS,
-        credentials: configuredCredentials(config),
-      })),
+      (ses ??= markSesFailures(
+        createSesClient({
+          region: config.AWS_REGION,
+          endpoint: config.SES_ENDPOINT,
+          requestTimeoutMs: config.SES_REQUEST_TIMEOUT,
+          maxSockets: CLI_SES_MAX_SOCKETS,
+          credentials: configuredCredentials(config),
+        }),
+      )),
     async queue() {
       if (!queue) {
         // BullMQ waits for the connection to be ready with no time limit: a ping first makes an
@@ -129,18 +133,44 @@ export function createRuntime(config: Config): CliRuntime {
   return runtime;
 }
 
-function describeFailure(err: unknown, config: Config): string {
-  const message = errorMessage(err);
+function describeFailure(failure: unknown, config: Config): string {
+  // First: a socket error from SES (ENOTFOUND for a mistyped SES_ENDPOINT) would otherwise pass the
+  // Redis test below. SES errors are marked by the client (ses-failure.ts).
+  if (isSesFailure(failure) || (failure instanceof Error && '$metadata' in failure))
+    return describeSesFailure(failure, { endpoint: config.SES_ENDPOINT, region: config.AWS_REGION });
+  const message = errorMessage(failure);
   // MaxRetriesPerRequestError when nothing accepts connections at REDIS_URL ('command' connections
   // retry once), "Command timed out" when something accepts them but never answers, "None of startup
   // nodes is available" when no Cluster node does (see redis-unavailable.ts).
-  if (isRedisUnavailable(err)) {
+  if (isRedisUnavailable(failure)) {
     return `cannot reach Redis at ${redisTargetOf(config.REDIS_URL)} (REDIS_URL): ${message}`;
   }
-  // Name the endpoint the call went to when it is not AWS's own for the region.
-  if (err instanceof Error && '$metadata' in err)
-    return `SES (${config.SES_ENDPOINT ?? config.AWS_REGION}): ${err.name}: ${message}`;
   return message;
+}
+
+/**
+ * The configuration, with one warning line per name that looks like a setting but is not one
+ * (`REDIS_PREFX`): a typo would otherwise send the command to the wrong data without a word. The
+ * warnings come first, so they stand beside a configuration error they may explain.
+ */
+function loadCliConfig(): Config {
+  const { env, fileProblems } = loadEnvironment();
+  for (const { name, suggestion } of unknownSettings(env)) {
+    err(
+      `ses-relay: warning: ${name} is not a setting and is ignored${suggestion ? ` (did you mean ${suggestion}?)` : ''}`,
+    );
+  }
+  return parseConfig(env, fileProblems);
+}
+
+/**
+ * The AWS SDK warns on every SES command, over eight lines of stderr, that its releases after early
+ * 2027 will need Node 22; Node 20 is supported here (README), so the operator would only learn to
+ * skip stderr. The SDK reads this variable when a client is built (@aws-sdk/core,
+ * emitWarningIfUnsupportedVersion); an operator's own setting wins.
+ */
+function quietSdkNodeVersionWarning(): void {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 }
 
 /**
@@ -150,24 +180,25 @@ function describeFailure(err: unknown, config: Config): string {
 export async function runCommand(body: (runtime: CliRuntime) => Promise<number | void>): Promise<void> {
   let config: Config;
   try {
-    config = loadConfig();
-  } catch (err) {
-    process.stderr.write(`ses-relay: ${errorMessage(err)}\n`);
+    config = loadCliConfig();
+  } catch (failure) {
+    err(`ses-relay: ${errorMessage(failure)}`);
     process.exitCode = EXIT_USAGE;
     return;
   }
+  quietSdkNodeVersionWarning();
   guardStdout();
   const runtime = createRuntime(config);
   try {
     process.exitCode = (await body(runtime)) ?? EXIT_OK;
-  } catch (err) {
+  } catch (failure) {
     const code =
-      err instanceof CliError
-        ? err.exitCode
-        : err instanceof RelayError && err.code === 'CONFIG_INVALID'
+      failure instanceof CliError
+        ? failure.exitCode
+        : failure instanceof RelayError && failure.code === 'CONFIG_INVALID'
           ? EXIT_USAGE
           : EXIT_FAILED;
-    process.stderr.write(`ses-relay: ${describeFailure(err, config)}\n`);
+    err(`ses-relay: ${describeFailure(failure, config)}`);
     process.exitCode = code;
   } finally {
     await runtime.close();

@@ -2,6 +2,7 @@
 // reports the closed pipe as an EPIPE 'error' event, which would crash the command with a stack trace.
 // Here a reader that left ends the output quietly; any other write failure is one line and exit 1.
 import { errorMessage } from '../shared/errors.js';
+import { err } from './output.js';
 
 /** Exit code for a stdout that cannot be written (see runtime.ts for the others). */
 const EXIT_STDOUT_FAILED = 1;
@@ -31,7 +32,7 @@ export function guardStdout(): void {
       readerGone = true;
       return;
     }
-    process.stderr.write(`ses-relay: cannot write to stdout: ${errorMessage(error)}\n`);
+    err(`ses-relay: cannot write to stdout: ${errorMessage(error)}`);
     process.exit(EXIT_STDOUT_FAILED);
   });
 }

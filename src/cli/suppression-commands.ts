@@ -6,14 +6,17 @@ import { type CliRuntime, EXIT_FAILED, EXIT_OK, usageError } from './runtime.js'
 import { err, formatTime, out, plural, printJson, table } from './output.js';
 import type { SuppressionFormat } from '../ops/index.js';
 import {
+  emptySummary,
   exportEntries,
   formatFromName,
   importFile,
   printImportSummary,
-  type ImportSummary,
+  printPartialImport,
 } from './suppression-files.js';
-import { exportToSes, importFromSes } from './suppression-ses.js';
+import { countForSes, exportToSes, importFromSes, SES_IMPORT_SOURCE } from './suppression-ses.js';
+import { confirmBulk } from './confirm.js';
 import { StdoutClosedError } from './stdout.js';
+import { isStdout } from './export-target.js';
 
 /** Entries per store call while listing. */
 const LIST_PAGE_ENTRIES = 1000;
@@ -142,9 +145,17 @@ export async function importSuppressions(
 ): Promise<number> {
   if ((file === undefined) === !flags.fromSes)
     throw usageError('give either a file (or - for stdin) or --from-ses');
-  let summary: ImportSummary;
-  if (flags.fromSes) summary = await importFromSes(rt.ses(), rt.suppression(), flags.rate);
-  else summary = await importFile(rt.suppression(), file!, flags.format ?? formatFromName(file!));
+  const summary = emptySummary(flags.fromSes ? SES_IMPORT_SOURCE : file === '-' ? 'stdin' : file!);
+  try {
+    if (flags.fromSes) await importFromSes(rt.ses(), rt.suppression(), flags.rate, summary);
+    else await importFile(rt.suppression(), file!, flags.format ?? formatFromName(file!), summary);
+  } catch (e) {
+    // What was written stays written: say how far the import got, then (runtime.ts) the error. Not
+    // when it stopped before counting anything (Redis or SES down from the start, a refused file):
+    // the error alone says it all.
+    if (summary.added + summary.updated + summary.invalid > 0) printPartialImport(summary, flags.json);
+    throw e;
+  }
   if (flags.json) printJson(summary);
   else printImportSummary(summary);
   // Valid lines are imported either way; a non-zero exit makes a script look at the bad ones.
@@ -156,17 +167,31 @@ export interface ExportFlags {
   out?: string;
   toSes?: boolean;
   rate: number;
+  dryRun?: boolean;
+  yes?: boolean;
   json?: boolean;
 }
 
 export async function exportSuppressions(rt: CliRuntime, flags: ExportFlags): Promise<number> {
   const hashed = rt.config.SUPPRESSION_HASH_KEY !== undefined;
+  if (!flags.toSes && (flags.dryRun || flags.yes)) throw usageError('--dry-run and --yes go with --to-ses');
   if (flags.toSes) {
     if (flags.out || flags.format) throw usageError('--to-ses takes no --out or --format');
     if (hashed) {
       throw usageError(
         'privacy mode (SUPPRESSION_HASH_KEY) stores hashes, not addresses: there is nothing SES could suppress',
       );
+    }
+    const { pushable, expiring } = await countForSes(rt.suppression());
+    const what = `put ${plural(pushable, 'entry', 'entries')} on the SES account suppression list`;
+    if (flags.dryRun) {
+      if (flags.json) printJson({ dryRun: true, wouldPush: pushable, expiring });
+      else out(`would ${what} (${expiring} expiring entries kept local); nothing changed`);
+      return EXIT_OK;
+    }
+    if (!(await confirmBulk(what, pushable, flags.yes))) {
+      err('nothing pushed');
+      return EXIT_FAILED;
     }
     const result = await exportToSes(rt.ses(), rt.suppression(), flags.rate);
     if (flags.json) printJson(result);
@@ -180,25 +205,24 @@ export async function exportSuppressions(rt: CliRuntime, flags: ExportFlags): Pr
     }
     return result.failed > 0 ? EXIT_FAILED : EXIT_OK;
   }
-  // Without --out, stdout carries the entries themselves: a JSON summary there would corrupt them.
-  if (flags.json && !flags.out)
-    throw usageError('--json needs --out or --to-ses (stdout carries the export)');
+  const file = isStdout(flags.out) ? undefined : flags.out;
+  // Without a file, stdout carries the entries themselves: a JSON summary there would corrupt them.
+  if (flags.json && !file) throw usageError('--json needs --out or --to-ses (stdout carries the export)');
   if (hashed) {
     err(
       'note: privacy mode: the export holds HMAC hashes, not addresses; it cannot be imported or pushed to SES',
     );
   }
-  const format = flags.format ?? (flags.out ? formatFromName(flags.out) : undefined) ?? 'csv';
+  const format = flags.format ?? (file ? formatFromName(file) : undefined) ?? 'csv';
   let written: number;
   try {
-    written = await exportEntries(rt.suppression(), format, flags.out);
+    written = await exportEntries(rt.suppression(), format, file);
   } catch (e) {
     // `export | head`: the reader took what it wanted; that is not a failure, and it needs no summary.
     if (e instanceof StdoutClosedError) return EXIT_OK;
     throw e;
   }
-  if (flags.json) printJson({ written, format, out: flags.out });
-  else
-    err(`exported ${plural(written, 'entry', 'entries')} (${format})${flags.out ? ` to ${flags.out}` : ''}`);
+  if (flags.json) printJson({ written, format, out: file });
+  else err(`exported ${plural(written, 'entry', 'entries')} (${format})${file ? ` to ${file}` : ''}`);
   return EXIT_OK;
 }

@@ -1,9 +1,11 @@
 // `suppression import <file>` and `suppression export` as files: the parsing, formatting and batching
 // are src/ops (shared with the admin API); this module adds what a terminal needs — streaming from a
-// file or stdin, progress on stderr, a temporary file renamed at the end, and the summary.
+// file or stdin, progress on stderr, the export's target (export-target.ts), and the summary.
 import fs from 'node:fs';
 import readline from 'node:readline';
+import type { Readable } from 'node:stream';
 import {
+  emptyImportReport,
   exportSuppressions,
   importSuppressions,
   type ImportReport,
@@ -11,10 +13,11 @@ import {
 } from '../ops/index.js';
 import type { SuppressionStore } from '../suppression/index.js';
 import { fileError } from './file-errors.js';
-import { sniffFormat } from './import-format.js';
-import { err, plural } from './output.js';
+import { sniffFormat, unreadableInput } from './import-format.js';
+import { err, plural, printJson } from './output.js';
 import { createProgress } from './progress.js';
-import { writeStdout } from './stdout.js';
+import { openExportTarget } from './export-target.js';
+import { usageError } from './runtime.js';
 
 export interface ImportSummary extends ImportReport {
   source: string;
@@ -40,8 +43,22 @@ export function printImportSummary(summary: ImportSummary): void {
   if (unnamed > 0) err(`  … and ${plural(unnamed, 'more invalid entry', 'more invalid entries')}`);
 }
 
+/** The counts of an import an error stopped part-way, on stderr, or on stdout as JSON with --json. */
+export function printPartialImport(summary: ImportSummary, json?: boolean): void {
+  if (json) {
+    printJson({ ...summary, complete: false });
+    return;
+  }
+  err(
+    `${summary.source}: stopped part-way by the error below, after ${summary.added} added, ` +
+      `${summary.updated} updated, ${summary.invalid} invalid` +
+      (summary.lines > 0 ? ` (${plural(summary.lines, 'line')} read)` : '') +
+      '; the entries written stay: import again to finish (they then count as updated)',
+  );
+}
+
 interface ImportInput {
-  stream: NodeJS.ReadableStream;
+  stream: Readable;
   /** The file's size, for progress by bytes; undefined for stdin. */
   totalBytes: number | undefined;
   source: string;
@@ -86,61 +103,42 @@ async function* counted(input: ImportInput, tally: { lines: number }): AsyncGene
   }
 }
 
-/** Imports a file or stdin; without a format, the first non-blank line decides it (import-format.ts). */
+/** The summary of an import from `source` before anything is read; the import fills it in. */
+export function emptySummary(source: string): ImportSummary {
+  return { ...emptyImportReport(), source, lines: 0 };
+}
+
+/**
+ * Imports a file or stdin into `summary`, which holds the counts so far if the import fails part-way.
+ * Without a format, the first non-blank line decides it (import-format.ts); an input that cannot be
+ * read at all (UTF-16, a JSON array) is refused whole, exit 2, before anything is written.
+ */
 export async function importFile(
   store: SuppressionStore,
   file: string,
   format: SuppressionFormat | undefined,
-): Promise<ImportSummary> {
+  summary: ImportSummary,
+): Promise<void> {
   const input = await openInput(file);
-  const tally = { lines: 0 };
-  const sniffed = format
-    ? { format, lines: counted(input, tally) }
-    : await sniffFormat(counted(input, tally));
-  const report = await importSuppressions(store, sniffed.lines, sniffed.format);
-  return { ...report, source: input.source, lines: tally.lines };
-}
-
-interface Sink {
-  write(text: string): Promise<void>;
-  close(): Promise<void>;
-}
-
-/** Stdout; a reader that leaves (`| head`) makes a write reject with StdoutClosedError. */
-function stdoutSink(): Sink {
-  return { write: writeStdout, async close() {} };
+  const sniffed = await sniffFormat(counted(input, summary));
+  const refusal = unreadableInput(sniffed.first);
+  if (refusal) {
+    input.stream.destroy();
+    throw usageError(`${input.source} ${refusal}; nothing was imported`);
+  }
+  await importSuppressions(store, sniffed.lines, format ?? sniffed.format, summary);
 }
 
 /**
- * A file handle rather than a write stream: every error surfaces as a rejection, none as an event.
- * Errors name `shownPath`, the file the operator asked for, not the temporary file behind it.
- */
-async function fileSink(path: string, shownPath: string): Promise<Sink> {
-  const handle = await fs.promises.open(path, 'w').catch((e: unknown) => {
-    throw fileError('write', shownPath, e);
-  });
-  return {
-    async write(text) {
-      await handle.write(text).catch((e: unknown) => {
-        throw fileError('write', shownPath, e);
-      });
-    },
-    close: () => handle.close(),
-  };
-}
-
-/**
- * Writes every live entry to `outPath` (through a temporary file renamed at the end, so an export that
- * fails half-way never leaves a file that looks complete) or to stdout. Returns the entries written;
- * rejects with StdoutClosedError when the reader of stdout has gone.
+ * Writes every live entry to `outPath` (see export-target.ts for how) or to stdout (`-` or none).
+ * Returns the entries written; rejects with StdoutClosedError when the reader of stdout has gone.
  */
 export async function exportEntries(
   store: SuppressionStore,
   format: SuppressionFormat,
   outPath: string | undefined,
 ): Promise<number> {
-  const tmpPath = outPath && `${outPath}.${process.pid}.tmp`;
-  const sink = tmpPath && outPath ? await fileSink(tmpPath, outPath) : stdoutSink();
+  const target = await openExportTarget(outPath);
   const progress = createProgress({ label: 'exporting', unit: 'entries' });
   let written = 0;
   let header = format === 'csv';
@@ -148,20 +146,15 @@ export async function exportEntries(
     // Inside the try: when Redis fails here, the temporary file just opened is removed too.
     const total = await store.count();
     for await (const chunk of exportSuppressions(store, format)) {
-      await sink.write(chunk);
+      await target.write(chunk);
       // One line per entry; the CSV header is the first chunk's first line.
       written += chunk.split('\n').length - 1 - (header ? 1 : 0);
       header = false;
       progress.update(written, Math.max(total, written));
     }
-    await sink.close();
-    if (tmpPath && outPath)
-      await fs.promises.rename(tmpPath, outPath).catch((e: unknown) => {
-        throw fileError('write', outPath, e);
-      });
+    await target.commit();
   } catch (e) {
-    await sink.close().catch(() => undefined);
-    if (tmpPath) await fs.promises.rm(tmpPath, { force: true });
+    await target.abort();
     throw e;
   } finally {
     progress.finish();

@@ -19,21 +19,16 @@ const STORE_PAGE_ENTRIES = 1000;
 /** Export errors in a row before the export stops: a systemic refusal (sandbox, permissions) repeats. */
 const MAX_CONSECUTIVE_FAILURES = 5;
 
+export const SES_IMPORT_SOURCE = 'SES account suppression list';
+
+/** Imports SES's list into `summary`, which holds the counts so far if the import fails part-way. */
 export async function importFromSes(
   ses: SESv2Client,
   store: SuppressionStore,
   ratePerSecond: number,
-): Promise<ImportSummary> {
+  summary: ImportSummary,
+): Promise<void> {
   const caller = createSesCaller({ ratePerSecond });
-  const summary: ImportSummary = {
-    source: 'SES account suppression list',
-    lines: 0,
-    added: 0,
-    updated: 0,
-    invalid: 0,
-    errors: [],
-    errorDetails: [],
-  };
   const progress = createProgress({ label: 'importing from SES', unit: 'entries' });
   let seen = 0;
   let pages = 0;
@@ -74,7 +69,6 @@ export async function importFromSes(
     nextToken = page.NextToken;
   } while (nextToken);
   progress.finish();
-  return summary;
 }
 
 export interface ExportToSesSummary {
@@ -91,6 +85,28 @@ export interface ExportToSesSummary {
 /** SES knows two reasons; our manual and imported entries go as BOUNCE, which blocks the same way. */
 export function sesReason(record: SuppressionRecord): 'BOUNCE' | 'COMPLAINT' {
   return record.reason === 'complaint' ? 'COMPLAINT' : 'BOUNCE';
+}
+
+export interface SesExportCount {
+  /** Entries without an expiry: what an export to SES puts there. */
+  pushable: number;
+  /** Entries with one, which stay local. */
+  expiring: number;
+}
+
+/** Walks the store (no SES call) to count what `exportToSes` would push, for --dry-run and the question. */
+export async function countForSes(store: SuppressionStore): Promise<SesExportCount> {
+  const count: SesExportCount = { pushable: 0, expiring: 0 };
+  let cursor: string | undefined;
+  do {
+    const page = await store.list({ limit: STORE_PAGE_ENTRIES, ...(cursor ? { cursor } : {}) });
+    for (const record of page.items) {
+      if (record.expiresAt === undefined) count.pushable++;
+      else count.expiring++;
+    }
+    cursor = page.nextCursor;
+  } while (cursor);
+  return count;
 }
 
 export async function exportToSes(

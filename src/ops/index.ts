@@ -14,6 +14,7 @@ export {
   type SuppressionFormat,
 } from './suppression-io.js';
 export {
+  emptyImportReport,
   exportSuppressions,
   importSuppressions,
   MAX_REPORTED_ERROR_LINES,
@@ -22,6 +23,7 @@ export {
 } from './suppressions.js';
 export {
   pauseSending,
+  prefixInUse,
   resumeSending,
   retryFailed,
   type PauseResult,

@@ -96,12 +96,30 @@ export function describeJob(job: Job, state: string): JobView {
   };
 }
 
+/**
+ * The Message-ID header SES gives what it sends: its MessageId at `email.amazonses.com` (or a
+ * regional `<region>.amazonses.com`), which is what a recipient's copy shows.
+ */
+const SES_MESSAGE_ID_HEADER = /^<?([^@<>\s]+)@(?:[a-z0-9-]+\.)*amazonses\.com>?$/i;
+
+/** The ids to look up, in order: as given, then the SES MessageId inside an SES Message-ID header. */
+export function lookupIds(id: string): string[] {
+  const given = id.trim();
+  const sesMessageId = SES_MESSAGE_ID_HEADER.exec(given)?.[1];
+  return sesMessageId ? [given, sesMessageId] : [given];
+}
+
 /** Undefined when no timeline is known for the id (never seen, or past TRACE_RETENTION). */
 export async function lookupMessage(
   deps: { trace: TraceStore; queue: Queue },
   id: string,
 ): Promise<MessageView | undefined> {
-  const timeline = await deps.trace.lookup(id.trim());
+  let timeline: Awaited<ReturnType<TraceStore['lookup']>>;
+  // A client's own Message-ID may end in amazonses.com too: the id as given is tried first.
+  for (const candidate of lookupIds(id)) {
+    timeline = await deps.trace.lookup(candidate);
+    if (timeline) break;
+  }
   if (!timeline) return undefined;
   // The producer uses the queue id as the BullMQ job id.
   const job = await deps.queue.getJob(timeline.queueId);

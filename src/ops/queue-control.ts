@@ -1,7 +1,9 @@
 // Operator control of sending: pause and resume through the shared hold (so metrics, /admin and the
 // SES probe all see who paused and why), and retrying failed jobs. Used by the admin API and the CLI.
 import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type { HoldState, SendingHolds } from '../queue/holds.js';
+import { createKeys, OUTBOUND_QUEUE } from '../shared/keys.js';
 
 /** Retries in flight at once: quick for thousands of jobs without a burst of scripts on Redis. */
 const RETRY_CONCURRENCY = 16;
@@ -11,6 +13,39 @@ export interface PauseResult {
   hold: HoldState | null;
   /** False when sending was already on hold. */
   fresh: boolean;
+}
+
+/**
+ * BullMQ's lists and sets of jobs by state (it names its keys `<prefix>:<queue>:<suffix>`); only
+ * messages put them there. Not its `meta` hash: any Queue object writes that when created, an
+ * operator command's included, so it would prove nothing after the first command on a prefix.
+ */
+const JOB_STATE_SUFFIXES = [
+  'wait',
+  'paused',
+  'active',
+  'delayed',
+  'prioritized',
+  'failed',
+  'completed',
+  'waiting-children',
+] as const;
+
+/**
+ * Whether a gateway has used `prefix` on this Redis: a worker's state (the SES account snapshot, the
+ * reputation guard's reading, which it publishes at every check) or messages in the queue. False for
+ * a mistyped REDIS_PREFIX, where a pause or resume would act on nothing. One EXISTS per key: on a
+ * Cluster, keys without a common hash tag cannot share a command.
+ */
+export async function prefixInUse(redis: Redis, prefix: string): Promise<boolean> {
+  const keys = createKeys(prefix);
+  const names = [
+    keys.accountState,
+    keys.reputation,
+    ...JOB_STATE_SUFFIXES.map((suffix) => `${keys.bullPrefix}:${OUTBOUND_QUEUE}:${suffix}`),
+  ];
+  const found = await Promise.all(names.map((name) => redis.exists(name)));
+  return found.some((count) => count > 0);
 }
 
 /** The reason recorded when an operator pauses without giving one. */

@@ -2,11 +2,13 @@
 // shared by the admin API and the `ses-relay suppression import|export` command. Pure: no I/O here.
 //
 // CSV: `address,reason` with an optional header; with a header the columns are found by name
-// (address|email, reason, since, expires_at), so an export imports back unchanged. JSON lines: one
-// object per line with `address` and optional `reason`, `firstSeen`/`since`, `expiresAt` and the SES
-// detail fields an export carries (in privacy mode, HMACs in place of addresses). Each bad line is
-// reported by number; the rest still import.
+// (address|email|Email Address, reason, since, expires_at), so an export imports back unchanged. JSON
+// lines: one object per line with `address` and optional `reason`, `firstSeen`/`since`, `expiresAt`
+// and the SES detail fields an export carries (in privacy mode, HMACs in place of addresses). Dates
+// are ISO 8601 or epoch milliseconds. Lines starting with `#` are comments. Each bad line is reported
+// by number; the rest still import.
 import { normalizeAddress } from '../suppression/normalize.js';
+import { misreadEpochUnit, parseTimestamp } from './timestamps.js';
 import { isHashedAddress } from '../suppression/privacy.js';
 import type {
   ImportRecord,
@@ -14,6 +16,8 @@ import type {
   SuppressionReason,
   SuppressionRecord,
 } from '../suppression/types.js';
+
+export { parseIsoDate, parseTimestamp } from './timestamps.js';
 
 export type SuppressionFormat = 'csv' | 'jsonl';
 
@@ -30,7 +34,7 @@ export const DEFAULT_IMPORT_REASON: SuppressionReason = 'imported';
 export const CSV_HEADER = 'address,reason,since,expires_at';
 /** Header names accepted for each column, lower-case (SES's own export says "email"). */
 const CSV_COLUMNS = {
-  address: ['address', 'email', 'email_address', 'emailaddress'],
+  address: ['address', 'email', 'email_address', 'emailaddress', 'e_mail', 'e_mail_address'],
   reason: ['reason'],
   since: ['since', 'first_seen', 'firstseen'],
   expiresAt: ['expires_at', 'expiresat', 'expires'],
@@ -52,16 +56,6 @@ export type ParsedLine = { line: number; record: ImportRecord } | { line: number
 export interface ImportLineParser {
   /** Parses the next physical line; undefined for a blank line or the CSV header. */
   next(text: string): ParsedLine | undefined;
-}
-
-/** Epoch ms from an ISO 8601 date or a string of digits (epoch ms); undefined when neither. */
-export function parseTimestamp(value: string | number): number | undefined {
-  if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 0 ? value : undefined;
-  const text = value.trim();
-  if (/^\d{1,16}$/.test(text)) return Number(text);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(text)) return undefined;
-  const ms = Date.parse(text);
-  return Number.isNaN(ms) || ms < 0 ? undefined : ms;
 }
 
 export function parseReason(value: string | undefined): SuppressionReason | undefined {
@@ -108,8 +102,22 @@ export function splitCsvLine(line: string): string[] | undefined {
   }
 }
 
+/**
+ * A comment line (`# exported 2026-01-31`), skipped like a blank one. An address may begin with `#`
+ * in theory; lists of them in practice hold notes there, never such addresses.
+ */
+function isComment(text: string): boolean {
+  return text.trimStart().startsWith('#');
+}
+
 function headerColumns(fields: string[]): Partial<Record<CsvColumn, number>> | undefined {
-  const names = fields.map((field) => field.trim().toLowerCase());
+  // "Email Address" and "E-mail" as spreadsheets write them: email_address, e_mail.
+  const names = fields.map((field) =>
+    field
+      .trim()
+      .toLowerCase()
+      .replace(/[\s-]+/g, '_'),
+  );
   const columns: Partial<Record<CsvColumn, number>> = {};
   for (const [column, aliases] of Object.entries(CSV_COLUMNS) as [CsvColumn, readonly string[]][]) {
     const index = names.findIndex((name) => aliases.includes(name));
@@ -118,12 +126,38 @@ function headerColumns(fields: string[]): Partial<Record<CsvColumn, number>> | u
   return columns.address === undefined ? undefined : columns;
 }
 
-function buildRecord(
-  rawAddress: unknown,
-  rawReason: unknown,
-  rawSince: unknown,
-  rawExpiresAt: unknown,
-): ImportRecord | string {
+interface RawRecord {
+  address: unknown;
+  reason: unknown;
+  since: unknown;
+  expiresAt: unknown;
+}
+
+/**
+ * `since` is clamped to `now`: a date in the future would make every real bounce or complaint after
+ * the import look older than the entry, and the store keeps the newer one, so the entry would freeze.
+ */
+function parseDates(raw: RawRecord, details: SuppressionDetails, now: number): string | undefined {
+  for (const [name, value] of [
+    ['since', raw.since],
+    ['expiresAt', raw.expiresAt],
+  ] as const) {
+    if (value === undefined || value === null || value === '') continue;
+    const given = typeof value === 'string' || typeof value === 'number' ? value : undefined;
+    const ms = given === undefined ? undefined : parseTimestamp(given);
+    if (given === undefined || ms === undefined)
+      return `${name} is not an ISO 8601 date or epoch milliseconds`;
+    const unit = misreadEpochUnit(given, ms);
+    if (unit)
+      return `${name} ${String(given).trim()} looks like epoch ${unit}; give epoch milliseconds or an ISO 8601 date`;
+    if (name === 'since') details.at = Math.min(ms, now);
+    else details.expiresAt = ms;
+  }
+  return undefined;
+}
+
+function buildRecord(raw: RawRecord, now: number): ImportRecord | string {
+  const { address: rawAddress, reason: rawReason } = raw;
   if (typeof rawAddress !== 'string') return 'address is missing';
   // A privacy-mode export holds HMACs; the store takes them back as they are (and refuses them
   // when it keeps plain addresses).
@@ -135,20 +169,11 @@ function buildRecord(
   const reason = parseReason(rawReason ?? undefined);
   if (reason === undefined) return `reason must be one of ${SUPPRESSION_REASONS.join(', ')}`;
   const details: SuppressionDetails = { reason };
-  for (const [name, raw] of [
-    ['since', rawSince],
-    ['expiresAt', rawExpiresAt],
-  ] as const) {
-    if (raw === undefined || raw === null || raw === '') continue;
-    const ms = typeof raw === 'string' || typeof raw === 'number' ? parseTimestamp(raw) : undefined;
-    if (ms === undefined) return `${name} is not an ISO 8601 date or epoch milliseconds`;
-    if (name === 'since') details.at = ms;
-    else details.expiresAt = ms;
-  }
-  return { address, details };
+  const problem = parseDates(raw, details, now);
+  return problem ?? { address, details };
 }
 
-function parseJsonLine(text: string): ImportRecord | string {
+function parseJsonLine(text: string, now: number): ImportRecord | string {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -158,10 +183,13 @@ function parseJsonLine(text: string): ImportRecord | string {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not a JSON object';
   const object = value as Record<string, unknown>;
   const built = buildRecord(
-    object.address,
-    object.reason,
-    object.firstSeen ?? object.since,
-    object.expiresAt,
+    {
+      address: object.address,
+      reason: object.reason,
+      since: object.firstSeen ?? object.since,
+      expiresAt: object.expiresAt,
+    },
+    now,
   );
   if (typeof built === 'string') return built;
   for (const field of DETAIL_FIELDS) {
@@ -175,7 +203,10 @@ function parseJsonLine(text: string): ImportRecord | string {
  * A parser fed one physical line at a time, so a large file never has to be held whole. Line numbers
  * count from 1 and include blank lines and the header, as an editor shows them.
  */
-export function createImportLineParser(format: SuppressionFormat): ImportLineParser {
+export function createImportLineParser(
+  format: SuppressionFormat,
+  now: () => number = Date.now,
+): ImportLineParser {
   let line = 0;
   let columns: Partial<Record<CsvColumn, number>> | undefined;
   let sawContent = false;
@@ -183,11 +214,11 @@ export function createImportLineParser(format: SuppressionFormat): ImportLinePar
     next(raw) {
       line++;
       const text = (line === 1 ? raw.replace(/^\uFEFF/, '') : raw).replace(/\r$/, '');
-      if (text.trim() === '') return undefined;
+      if (text.trim() === '' || isComment(text)) return undefined;
       const first = !sawContent;
       sawContent = true;
       if (format === 'jsonl') {
-        const built = parseJsonLine(text);
+        const built = parseJsonLine(text, now());
         return typeof built === 'string' ? { line, error: built } : { line, record: built };
       }
       const fields = splitCsvLine(text);
@@ -200,7 +231,15 @@ export function createImportLineParser(format: SuppressionFormat): ImportLinePar
         const index = columns ? columns[column] : fallback;
         return index === undefined ? undefined : fields[index];
       };
-      const built = buildRecord(at('address', 0), at('reason', 1), at('since'), at('expiresAt'));
+      const built = buildRecord(
+        {
+          address: at('address', 0),
+          reason: at('reason', 1),
+          since: at('since'),
+          expiresAt: at('expiresAt'),
+        },
+        now(),
+      );
       return typeof built === 'string' ? { line, error: built } : { line, record: built };
     },
   };

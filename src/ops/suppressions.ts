@@ -44,13 +44,21 @@ export function* textLines(text: string): Generator<string> {
   }
 }
 
+export function emptyImportReport(): ImportReport {
+  return { added: 0, updated: 0, invalid: 0, errors: [], errorDetails: [] };
+}
+
+/**
+ * Imports every line; the counts go into `report` as each batch is written, so a caller that passes
+ * its own can still say how far an import got when a batch fails (Redis gone half-way).
+ */
 export async function importSuppressions(
   store: SuppressionStore,
   lines: Iterable<string> | AsyncIterable<string>,
   format: SuppressionFormat,
+  report: ImportReport = emptyImportReport(),
 ): Promise<ImportReport> {
   const parser = createImportLineParser(format);
-  const report: ImportReport = { added: 0, updated: 0, invalid: 0, errors: [], errorDetails: [] };
   let chunk: ImportRecord[] = [];
   const flush = async () => {
     if (chunk.length === 0) return;

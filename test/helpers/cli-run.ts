@@ -1,6 +1,7 @@
 // Runs the operator CLI as a real process (test/helpers/cli-entry.ts) with a clean environment, so
 // tests see exactly what an operator sees: stdout, stderr and the exit code.
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { TEST_CREDENTIALS } from './gateway.js';
 import { TEST_REDIS_URL } from './redis.js';
 
@@ -39,10 +40,11 @@ export function cliEnv(env: Record<string, string | undefined> = {}): Record<str
   );
 }
 
+/** `input`: all of stdin at once, or a stream the test keeps writing to (stdin ends with it). */
 export function startCli(
   args: string[],
   env: Record<string, string | undefined> = {},
-  input?: string,
+  input?: string | Readable,
   entry: string[] = ENTRY,
 ): RunningCli {
   const child = spawn(process.execPath, [...entry, ...args], {
@@ -53,7 +55,8 @@ export function startCli(
   let stderr = '';
   child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  if (input !== undefined) child.stdin!.end(input);
+  if (typeof input === 'string') child.stdin!.end(input);
+  else input?.pipe(child.stdin!);
   const guard = setTimeout(() => child.kill('SIGKILL'), KILL_AFTER_MS);
   guard.unref();
   child.once('close', () => clearTimeout(guard));

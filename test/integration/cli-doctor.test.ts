@@ -64,11 +64,16 @@ describe('ses-relay doctor (a real process, real Redis, fake SES)', () => {
       // The shared test Redis runs without AOF or a replica.
       expect.stringMatching(/^(ok|warn) redis\.persistence$/),
       'ok ses.account',
+      // The test points SES_ENDPOINT at the fake SES.
+      'warn ses.endpoint',
       'ok ses.identity',
       'ok ses.identity',
       'ok ses.configuration-set',
       'ok sns.topics',
     ]);
+    expect(report.results.find((r) => r.check === 'ses.account')?.message).toMatch(
+      new RegExp(`^SES at ${ses.url} \\(SES_ENDPOINT\\): max 14 recipients/s`),
+    );
     expect(report.results.find((r) => r.check === 'ses.identity')?.message).toBe(
       'sender domain example.com: verified (example.com), DKIM SUCCESS',
     );

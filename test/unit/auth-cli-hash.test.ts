@@ -96,7 +96,13 @@ describe('ses-relay user hash', () => {
     bad.configureOutput({ writeErr: () => undefined });
     registerUserCommands(bad, fakeIo(false).io);
     await expect(bad.parseAsync(['user', 'hash', '--cost', '3'], { from: 'user' })).rejects.toThrow(
-      /expected a whole number from 4 to 31/,
+      /expected a whole number from 4 to 15/,
+    );
+    const slow = new Command().exitOverride();
+    slow.configureOutput({ writeErr: () => undefined });
+    registerUserCommands(slow, fakeIo(false).io);
+    await expect(slow.parseAsync(['user', 'hash', '--cost', '16'], { from: 'user' })).rejects.toThrow(
+      /expected a whole number from 4 to 15/,
     );
   });
 });

@@ -7,6 +7,7 @@ import {
   type EventDestination,
 } from '@aws-sdk/client-sesv2';
 import { sesErrorFacts } from '../../ses/classify.js';
+import { describeSdkError } from '../sdk-error.js';
 import { type CheckResult, type DoctorCheck, fail, ok, skip, warn } from '../types.js';
 import { SES_ACCOUNT } from './ses-account.js';
 
@@ -83,7 +84,7 @@ export const configurationSetCheck: DoctorCheck = {
           ),
         ];
       }
-      return [fail(ID, `configuration set ${name}: ${facts.name}: ${facts.message}`)];
+      return [fail(ID, `configuration set ${name}: ${describeSdkError(err)}`)];
     }
   },
 };

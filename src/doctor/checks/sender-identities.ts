@@ -3,6 +3,7 @@
 // identity or by its domain's; DKIM (SUCCESS) decides whether the mail is signed for its domain.
 import { GetEmailIdentityCommand, type GetEmailIdentityCommandOutput } from '@aws-sdk/client-sesv2';
 import { sesErrorFacts } from '../../ses/classify.js';
+import { describeSdkError } from '../sdk-error.js';
 import { type CheckResult, type DoctorCheck, type DoctorContext, fail, ok, warn } from '../types.js';
 import { SES_ACCOUNT } from './ses-account.js';
 
@@ -100,8 +101,7 @@ export const senderIdentitiesCheck: DoctorCheck = {
       try {
         results.push(evaluateIdentity(entry, await factsFor(ctx, entry), ctx.config.AWS_REGION));
       } catch (err) {
-        const facts = sesErrorFacts(err);
-        results.push(fail(ID, `sender ${entry}: GetEmailIdentity failed: ${facts.name}: ${facts.message}`));
+        results.push(fail(ID, `sender ${entry}: GetEmailIdentity failed: ${describeSdkError(err)}`));
       }
     }
     return results;

@@ -3,14 +3,15 @@
 // at all; the SES checks after it need that.
 import { readAccount, type AccountState } from '../../ses/account.js';
 import { sesErrorFacts } from '../../ses/classify.js';
+import { describeSdkError, sesTarget } from '../sdk-error.js';
 import { type CheckResult, type DoctorCheck, fail, ok, warn } from '../types.js';
 
 export const SES_ACCOUNT = 'ses.account';
 
 /** Why SES could not be asked, with the fix; keyed on what the SDK threw. */
-export function explainSesFailure(err: unknown, region: string): CheckResult {
+export function explainSesFailure(err: unknown, region: string, endpoint?: string): CheckResult {
   const facts = sesErrorFacts(err);
-  const what = `SES (${region}) did not answer GetAccount: ${facts.name}: ${facts.message}`;
+  const what = `${sesTarget(region, endpoint)} did not answer GetAccount: ${describeSdkError(err)}`;
   if (facts.name === 'CredentialsProviderError') {
     return fail(
       SES_ACCOUNT,
@@ -35,12 +36,12 @@ export function explainSesFailure(err: unknown, region: string): CheckResult {
   );
 }
 
-export function evaluateAccount(account: AccountState, region: string): CheckResult[] {
+export function evaluateAccount(account: AccountState, region: string, endpoint?: string): CheckResult[] {
   const quota = Number.isFinite(account.max24HourSend) ? String(account.max24HourSend) : 'unlimited';
   const results = [
     ok(
       SES_ACCOUNT,
-      `SES ${region}: max ${account.maxSendRate} recipients/s, ${account.sentLast24Hours}/${quota} sent in 24 h`,
+      `${sesTarget(region, endpoint)}: max ${account.maxSendRate} recipients/s, ${account.sentLast24Hours}/${quota} sent in 24 h`,
     ),
   ];
   if (!account.sendingEnabled) {
@@ -73,13 +74,32 @@ export function evaluateAccount(account: AccountState, region: string): CheckRes
   return results;
 }
 
+/**
+ * A warning while SES_ENDPOINT is set: the gateway then sends through whatever answers there (an
+ * emulator, a proxy), and every other SES result in the report is that server's, not AWS's.
+ */
+export function endpointWarning(region: string, endpoint: string | undefined): CheckResult[] {
+  if (!endpoint) return [];
+  return [
+    warn(
+      'ses.endpoint',
+      `SES_ENDPOINT is set: SES calls go to ${endpoint}, not to AWS SES in ${region}`,
+      'unset SES_ENDPOINT unless this deployment is meant to use a local SES emulator or a proxy',
+    ),
+  ];
+}
+
 export const sesAccountCheck: DoctorCheck = {
   id: SES_ACCOUNT,
   async run(ctx) {
+    const { AWS_REGION: region, SES_ENDPOINT: endpoint } = ctx.config;
     try {
-      return evaluateAccount(await readAccount(ctx.ses), ctx.config.AWS_REGION);
+      return [
+        ...evaluateAccount(await readAccount(ctx.ses), region, endpoint),
+        ...endpointWarning(region, endpoint),
+      ];
     } catch (err) {
-      return [explainSesFailure(err, ctx.config.AWS_REGION)];
+      return [explainSesFailure(err, region, endpoint), ...endpointWarning(region, endpoint)];
     }
   },
 };
