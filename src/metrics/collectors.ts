@@ -1,8 +1,11 @@
 // Collectors refresh gauges from shared state (Redis) when /metrics is scraped. Each gets a deadline,
 // so a scrape answers promptly while Redis is down; a collector that fails or overruns has its
 // gauges cleared, so the scrape shows no value rather than the last one it read.
+import type { Redis } from 'ioredis';
 import type { Gauge } from 'prom-client';
 import { withDeadline } from '../shared/deadline.js';
+import { parseInfo } from '../shared/redis-checks.js';
+import { masterNodes, nodeAddress } from '../shared/redis-nodes.js';
 
 /** Longest a scrape waits for one collector: well inside Prometheus's default 10 s scrape timeout. */
 export const COLLECT_DEADLINE_MS = 2000;
@@ -38,4 +41,30 @@ export async function runCollectors(
       }
     }),
   );
+}
+
+/**
+ * Redis memory per master, from INFO memory: `used_memory` and `maxmemory` (0 = no limit). Read from
+ * the masters the start-up checks read (the server itself, a Sentinel's master, every Cluster master):
+ * under noeviction a full master refuses writes, so intake answers 451 while PING still succeeds.
+ */
+export function redisMemoryCollector(redis: Redis, used: Gauge<'node'>, max: Gauge<'node'>): Collector {
+  return {
+    name: 'redis-memory',
+    gauges: [used, max],
+    async collect() {
+      const nodes = await masterNodes(redis);
+      const readings = await Promise.all(
+        nodes.map(async (node) => ({ node: nodeAddress(node), info: parseInfo(await node.info('memory')) })),
+      );
+      // Set together once every master answered, so a master that left the Cluster leaves the series.
+      used.reset();
+      max.reset();
+      for (const { node, info } of readings) {
+        const usedBytes = Number(info.used_memory);
+        if (Number.isFinite(usedBytes)) used.set({ node }, usedBytes);
+        max.set({ node }, Number(info.maxmemory ?? '0') || 0);
+      }
+    },
+  };
 }

@@ -115,6 +115,20 @@ export function defineMetrics() {
       name: `${PREFIX}redis_up`,
       help: '1 when Redis answered a PING during this scrape, 0 when it did not answer in time',
     }),
+    // Under noeviction a full Redis refuses writes: intake answers 451 to every message while PING
+    // (and so redis_up and /readyz) still succeeds. These two let an alert see it coming.
+    redisMemoryUsed: new Gauge({
+      ...unregistered,
+      name: `${PREFIX}redis_memory_used_bytes`,
+      help: 'Memory Redis uses (INFO memory used_memory), per master (node: host:port)',
+      labelNames: ['node'] as const,
+    }),
+    redisMemoryMax: new Gauge({
+      ...unregistered,
+      name: `${PREFIX}redis_memory_max_bytes`,
+      help: 'Redis maxmemory (INFO memory), per master (node: host:port); 0 = no limit',
+      labelNames: ['node'] as const,
+    }),
     sqsReceived: new Counter({
       ...unregistered,
       name: `${PREFIX}sqs_messages_received_total`,
@@ -179,6 +193,8 @@ export function metricGroups(m: MetricSet): Record<MetricGroup, GroupDefinition>
         m.bounceRate,
         m.complaintRate,
         m.redisUp,
+        m.redisMemoryUsed,
+        m.redisMemoryMax,
       ],
       initialise() {
         // Notifications carry the feedback, so theirs are the series alerts watch.

@@ -1,10 +1,11 @@
 // The gauges the HTTP role reads from Redis when /metrics is scraped: queue depth, oldest waiting
-// job, holds, suppression list size, bounce and complaint rates, and whether Redis answers at all.
+// job, holds, suppression list size, bounce and complaint rates, whether Redis answers at all and
+// how much of its memory is used.
 // Every process serving /metrics runs the HTTP role, so these describe the whole deployment.
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/index.js';
-import { clearGauge } from '../metrics/collectors.js';
+import { clearGauge, redisMemoryCollector } from '../metrics/collectors.js';
 import { HOLD_SOURCES } from '../metrics/definitions.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { SendingHolds } from '../queue/holds.js';
@@ -42,6 +43,7 @@ export function registerHttpCollectors(deps: HttpMetricsDeps): void {
     gauges: [],
     collect: async () => metrics.redisUp.set((await redisAnswers(redis)) ? 1 : 0),
   });
+  metrics.addCollector(redisMemoryCollector(redis, metrics.redisMemoryUsed, metrics.redisMemoryMax));
   metrics.addCollector({
     name: 'suppression',
     gauges: [metrics.suppressionListSize],

@@ -360,11 +360,14 @@ interface K8sObject {
   };
 }
 
+/** What `kubectl apply -f docker/k8s/` applies: the directory's .yaml, .yml and .json files. */
 const k8sFiles = fs
   .readdirSync(path.join(ROOT, 'docker/k8s'))
-  .filter((file) => file.endsWith('.yaml'))
+  .filter((file) => /\.(ya?ml|json)$/.test(file))
   .map((file) => `docker/k8s/${file}`);
-const k8sDocuments = k8sFiles.flatMap((file) =>
+/** The Secret, with placeholders: copied and filled in by the operator, never applied from here. */
+const SECRET_EXAMPLE = 'docker/k8s/secret.yaml.example';
+const k8sDocuments = [...k8sFiles, SECRET_EXAMPLE].flatMap((file) =>
   parseAllDocuments(read(file)).map((doc) => ({ file, doc, object: doc.toJS() as K8sObject | null })),
 );
 const objects = k8sDocuments.flatMap(({ object }) => (object ? [object] : []));
@@ -376,10 +379,26 @@ describe('docker/k8s manifests', () => {
   const deployments = ofKind('Deployment');
   const configMap = ofKind('ConfigMap')[0];
   const secret = ofKind('Secret')[0];
+  // The Secret as the operator applies it, placeholders filled in (the schema refuses REPLACE_WITH_…).
+  const filledSecret = Object.fromEntries(
+    Object.entries(secret?.stringData ?? {}).map(([key, value]) => [
+      key,
+      value.replace(/REPLACE_WITH_\w+/g, 'a-long-random-value'),
+    ]),
+  );
 
   it('parse without errors', () => {
     expect(k8sFiles.length).toBeGreaterThan(0);
     for (const { file, doc } of k8sDocuments) expect(doc.errors, file).toEqual([]);
+  });
+
+  it('leaves the placeholder Secret out of `kubectl apply -f docker/k8s/`, and says to copy it', () => {
+    const applied = k8sDocuments.filter(({ file }) => k8sFiles.includes(file));
+    expect(applied.filter(({ object }) => object?.kind === 'Secret').map(({ file }) => file)).toEqual([]);
+    expect(secret?.stringData?.ADMIN_TOKEN).toMatch(/^REPLACE/);
+    const readme = read('docker/k8s/README.md');
+    expect(readme).toContain(`cp ${SECRET_EXAMPLE} `);
+    expect(readme).not.toMatch(/`secret\.yaml`|k8s\/secret\.yaml(?!\.example)/);
   });
 
   it('has one Deployment per role, each also running the http role for its probes', () => {
@@ -417,7 +436,7 @@ describe('docker/k8s manifests', () => {
   });
 
   it('probes over HTTPS exactly when the ConfigMap gives the HTTP role a certificate', () => {
-    const tls = parseConfig({ ...configMap?.data, ...secret?.stringData }).HTTP_TLS_CERT !== undefined;
+    const tls = parseConfig({ ...configMap?.data, ...filledSecret }).HTTP_TLS_CERT !== undefined;
     for (const container of deployments.flatMap((d) => d.spec!.template!.spec.containers)) {
       for (const probe of [container.startupProbe, container.livenessProbe, container.readinessProbe]) {
         expect(probe?.httpGet?.scheme ?? 'HTTP').toBe(tls ? 'HTTPS' : 'HTTP');
@@ -440,7 +459,7 @@ describe('docker/k8s manifests', () => {
   });
 
   it('allows each pod its preStop sleep, SHUTDOWN_TIMEOUT and the shutdown margin', () => {
-    const config = parseConfig({ ...configMap?.data, ...secret?.stringData });
+    const config = parseConfig({ ...configMap?.data, ...filledSecret });
     for (const deployment of deployments) {
       const pod = deployment.spec!.template!.spec;
       const preStop = pod.containers[0]!.lifecycle?.preStop?.exec?.command ?? [];
@@ -470,7 +489,7 @@ describe('docker/k8s manifests', () => {
       }
     }
     // The kubelet probes the pod IP, so the HTTP role must listen beyond loopback.
-    expect(parseConfig({ ...configMap!.data, ...secret!.stringData }).HTTP_HOST).toBe('0.0.0.0');
+    expect(parseConfig({ ...configMap!.data, ...filledSecret }).HTTP_HOST).toBe('0.0.0.0');
   });
 
   it('runs the pods as an IRSA-annotated ServiceAccount', () => {
@@ -587,6 +606,19 @@ describe('Prometheus alert rules', () => {
     for (const rule of rules) {
       for (const name of metricsIn(rule.expr)) expect(GATEWAY_METRICS.all, rule.alert).toContain(name);
     }
+  });
+
+  it('alert when intake refuses mail because the queue does not take it, and on Redis memory over 80 %', () => {
+    const exprs = rules.map((rule) => rule.expr.replace(/\s+/g, ' ').trim());
+    expect(exprs).toContainEqual(
+      expect.stringMatching(
+        /^sum\(rate\(ses_relay_messages_refused_total\{reason="queue"\}\[\w+\]\)\) > 0$/,
+      ),
+    );
+    // Per master, and only where a limit is set (0 = none).
+    expect(exprs).toContain(
+      'max by (node) (ses_relay_redis_memory_used_bytes) / max by (node) (ses_relay_redis_memory_max_bytes > 0) > 0.8',
+    );
   });
 
   it('cover holds, waiting mail, reputation, Redis, SES failures and targets that are down', () => {
