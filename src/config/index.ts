@@ -1,4 +1,5 @@
 export { loadConfig, loadEnvironment, parseConfig, hasAwsCredentialHints } from './load.js';
+export { openRelayRisk } from './open-relay.js';
 export { unknownSettings } from './unknown-settings.js';
 export {
   envSchema,

@@ -18,6 +18,15 @@ export function parseDurationMs(value: string): number | undefined {
   return Math.round(Number(match[1]) * (DURATION_UNITS_MS[unit] ?? 1));
 }
 
+/** 900000 → "15m", 259200 → "259.2s", 250 → "250ms": the largest unit that reads exactly, for messages. */
+export function formatDurationMs(ms: number): string {
+  for (const unit of ['d', 'h', 'm', 's'] as const) {
+    const size = DURATION_UNITS_MS[unit]!;
+    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return ms >= 1000 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
 const SIZE_UNITS_BYTES: Record<string, number> = {
   b: 1,
   kb: 1000,

@@ -4,6 +4,8 @@ import os from 'node:os';
 import { z } from 'zod';
 import { hashTagOf } from '../shared/hash-tag.js';
 import { redisUrlKind, redisUrlProblem } from '../shared/redis.js';
+import { crossCheckProblems } from './cross-checks.js';
+import { bareNumberHint, DURATION_FLOORS, type DurationFloor } from './duration-floors.js';
 import { parseBytes, parseCidr, parseDurationMs, splitList, type Cidr } from './parsers.js';
 
 /** SES v2 refuses messages over 40 MB; the gateway never accepts more than it can hand over. */
@@ -23,8 +25,13 @@ const orDefault = <T extends z.ZodType>(schema: T) =>
 
 const text = (fallback: string) => orDefault(z.string().trim().default(fallback));
 
-/** A duration in ms; `min` refuses shorter ones with its own message (which says why). */
-const duration = (fallback: string, min?: { ms: number; message: string }) =>
+/**
+ * A duration in ms; `min` (duration-floors.ts) refuses shorter ones with its own message, which
+ * says why. A bare number is milliseconds, so a bare number below the floor was most likely meant
+ * as seconds (Postfix's habit): the message says so, rather than the gateway starting and then
+ * timing out every session.
+ */
+const duration = (fallback: string, min: DurationFloor) =>
   orDefault(
     z
       .string()
@@ -35,8 +42,8 @@ const duration = (fallback: string, min?: { ms: number; message: string }) =>
           ctx.addIssue({ code: 'custom', message: 'expected a duration such as 500ms, 30s, 15m, 2h or 3d' });
           return z.NEVER;
         }
-        if (min !== undefined && ms < min.ms) {
-          ctx.addIssue({ code: 'custom', message: min.message });
+        if (ms < min.ms) {
+          ctx.addIssue({ code: 'custom', message: `${min.message}${bareNumberHint(value, min.ms)}` });
           return z.NEVER;
         }
         return ms;
@@ -209,8 +216,24 @@ const size = (fallback: string, min: number, max: number, expected: string) =>
       }),
   );
 
-const isUrl = (value: string) => URL.canParse(value);
-const optionalUrl = optionalString.refine((value) => value === undefined || isUrl(value), 'expected a URL');
+/**
+ * Only http(s): URL.canParse takes `localhost:6472` too (as the scheme `localhost:`), and the SDK
+ * then fails every call with an unreadable 404.
+ */
+const isHttpUrl = (value: string) => /^https?:\/\//i.test(value) && URL.canParse(value);
+const httpUrl = optionalString.refine(
+  (value) => value === undefined || isHttpUrl(value),
+  'expected a URL starting with http:// or https://',
+);
+
+/**
+ * A credential that must not still be the example Secret's placeholder (docker/k8s): a deployment
+ * that applied it unchanged would guard the admin API with a token anyone can read on GitHub.
+ */
+const credential = optionalString.refine(
+  (value) => value === undefined || !value.includes('REPLACE_WITH'),
+  'holds the placeholder of the example Secret (REPLACE_WITH_…): set a long random value, e.g. from `openssl rand -hex 32`',
+);
 
 export const envSchema = z
   .object({
@@ -226,8 +249,8 @@ export const envSchema = z
     SMTP_MAX_RECIPIENTS: integer(1000, 1, 100_000),
     SMTP_ALLOWED_NETWORKS: cidrList('127.0.0.0/8,::1/128'),
     SMTP_ALLOWED_SENDERS: senderList,
-    SMTP_SOCKET_TIMEOUT: duration('60s'),
-    SMTP_MAX_SESSION_TIME: duration('30m'),
+    SMTP_SOCKET_TIMEOUT: duration('60s', DURATION_FLOORS.SMTP_SOCKET_TIMEOUT),
+    SMTP_MAX_SESSION_TIME: duration('30m', DURATION_FLOORS.SMTP_MAX_SESSION_TIME),
     SMTP_MAX_CONNECTIONS: integer(1000, 1, 100_000),
     SMTP_PROCESSES: integer(1, 1, 64),
     SMTP_MAX_CONNECTIONS_PER_IP: integer(50, 1, 100_000),
@@ -235,8 +258,8 @@ export const envSchema = z
     SMTP_AUTH_REQUIRED: boolean(false),
     SMTP_ALLOW_INSECURE_AUTH: boolean(false),
     SMTP_AUTH_MAX_FAILURES: integer(5, 1, 1000),
-    SMTP_AUTH_FAILURE_WINDOW: duration('5m'),
-    SMTP_AUTH_COOLDOWN: duration('15m'),
+    SMTP_AUTH_FAILURE_WINDOW: duration('5m', DURATION_FLOORS.SMTP_AUTH_FAILURE_WINDOW),
+    SMTP_AUTH_COOLDOWN: duration('15m', DURATION_FLOORS.SMTP_AUTH_COOLDOWN),
     SMTP_TLS_CERT: optionalString,
     SMTP_TLS_KEY: optionalString,
     SMTP_TLS_PORT: optionalInteger(0, 65535, 'a port number'),
@@ -244,15 +267,15 @@ export const envSchema = z
     SMTP_PROXY_PROTOCOL: boolean(false),
     SMTP_TLS_PROXY_PROTOCOL: boolean(false),
     SMTP_PROXY_TRUSTED_NETWORKS: cidrList(''),
-    SMTP_INTAKE_TIMEOUT: duration('5s'),
+    SMTP_INTAKE_TIMEOUT: duration('5s', DURATION_FLOORS.SMTP_INTAKE_TIMEOUT),
     HTTP_HOST: text('127.0.0.1'),
     HTTP_PORT: port(8080),
-    METRICS_TOKEN: optionalString,
+    METRICS_TOKEN: credential,
     HTTP_TLS_CERT: optionalString,
     HTTP_TLS_KEY: optionalString,
-    ADMIN_TOKEN: optionalString,
+    ADMIN_TOKEN: credential,
     ADMIN_USER: optionalString,
-    ADMIN_PASSWORD: optionalString,
+    ADMIN_PASSWORD: credential,
     AWS_ACCESS_KEY_ID: optionalString,
     AWS_SECRET_ACCESS_KEY: optionalString,
     AWS_SESSION_TOKEN: optionalString,
@@ -263,7 +286,7 @@ export const envSchema = z
     REDIS_SENTINEL_USERNAME: optionalString,
     REDIS_SENTINEL_PASSWORD: optionalString,
     REDIS_WAIT_REPLICAS: integer(0, 0, 16),
-    REDIS_WAIT_TIMEOUT: duration('1s'),
+    REDIS_WAIT_TIMEOUT: duration('1s', DURATION_FLOORS.REDIS_WAIT_TIMEOUT),
     REDIS_PREFIX: text('ses-relay')
       .refine((value) => /^[A-Za-z0-9_.{}-]+$/.test(value), 'expected letters, digits, _ . - { }')
       // Redis Cluster hashes a key by the text between its first `{` and the first `}` after it, or
@@ -274,13 +297,13 @@ export const envSchema = z
         'braces must form a hash tag as Redis reads it: the first { and the first } after it, with something between (e.g. {relay} or relay-{eu})',
       ),
     AWS_REGION: text('us-east-1'),
-    SES_ENDPOINT: optionalUrl,
+    SES_ENDPOINT: httpUrl,
     SES_CONFIGURATION_SET: optionalString,
-    SES_REQUEST_TIMEOUT: duration('30s'),
+    SES_REQUEST_TIMEOUT: duration('30s', DURATION_FLOORS.SES_REQUEST_TIMEOUT),
     SES_MAX_SEND_RATE: optionalNumber(0.1, 100_000),
     SES_RATE_FACTOR: fraction(0.9),
-    SES_ACCOUNT_REFRESH: duration('5m'),
-    SES_PAUSE_PROBE_INTERVAL: duration('1m'),
+    SES_ACCOUNT_REFRESH: duration('5m', DURATION_FLOORS.SES_ACCOUNT_REFRESH),
+    SES_PAUSE_PROBE_INTERVAL: duration('1m', DURATION_FLOORS.SES_PAUSE_PROBE_INTERVAL),
     DSN_FROM: optionalString.refine(
       (value) => value === undefined || /^[^@\s]+@[^@\s]+$/.test(value),
       'expected an email address',
@@ -288,8 +311,8 @@ export const envSchema = z
     WORKER_CONCURRENCY: integer(64, 4, 1000),
     // BullMQ's own defaults. A crashed worker's job is taken up again once its lock has expired and
     // a stalled check (every WORKER_STALLED_INTERVAL, by any worker) has seen it: up to the sum of both.
-    WORKER_LOCK_DURATION: duration('30s'),
-    WORKER_STALLED_INTERVAL: duration('30s'),
+    WORKER_LOCK_DURATION: duration('30s', DURATION_FLOORS.WORKER_LOCK_DURATION),
+    WORKER_STALLED_INTERVAL: duration('30s', DURATION_FLOORS.WORKER_STALLED_INTERVAL),
     WORKER_MAX_INFLIGHT_BYTES: size(
       '100MiB',
       1024,
@@ -299,87 +322,50 @@ export const envSchema = z
     WORKER_MAX_STALLED_COUNT: integer(10, 1, 1000),
     // Unset: as many as fill QUEUE_MAX_AGE (queue/retry.ts).
     SEND_MAX_ATTEMPTS: optionalInteger(1, 100_000),
-    SEND_RETRY_BASE: duration('2s'),
-    SEND_RETRY_MAX: duration('15m'),
-    QUEUE_MAX_AGE: duration('3d'),
-    COMPLETED_JOB_RETENTION: duration('1d'),
-    FAILED_JOB_RETENTION: duration('7d'),
-    TRACE_RETENTION: duration('7d'),
+    SEND_RETRY_BASE: duration('2s', DURATION_FLOORS.SEND_RETRY_BASE),
+    SEND_RETRY_MAX: duration('15m', DURATION_FLOORS.SEND_RETRY_MAX),
+    QUEUE_MAX_AGE: duration('3d', DURATION_FLOORS.QUEUE_MAX_AGE),
+    COMPLETED_JOB_RETENTION: duration('1d', DURATION_FLOORS.COMPLETED_JOB_RETENTION),
+    FAILED_JOB_RETENTION: duration('7d', DURATION_FLOORS.FAILED_JOB_RETENTION),
+    TRACE_RETENTION: duration('7d', DURATION_FLOORS.TRACE_RETENTION),
     SUPPRESSION_ACTION: orDefault(z.enum(['reject', 'drop']).default('reject')),
     SUPPRESSION_HASH_KEY: optionalString,
     SOFT_BOUNCE_LIMIT: integer(3, 1, 1000),
-    SOFT_BOUNCE_WINDOW: duration('14d'),
+    SOFT_BOUNCE_WINDOW: duration('14d', DURATION_FLOORS.SOFT_BOUNCE_WINDOW),
     // Why a week: DEFAULT_FEEDBACK_POLICY in webhook/feedback-policy.ts.
-    SOFT_BOUNCE_SUPPRESS_FOR: duration('7d', { ms: 1, message: 'expected a positive duration such as 7d' }),
+    SOFT_BOUNCE_SUPPRESS_FOR: duration('7d', DURATION_FLOORS.SOFT_BOUNCE_SUPPRESS_FOR),
     BOUNCE_RULES: bounceRules,
     COMPLAINT_IGNORED_TYPES: z
       .string()
       .default('not-spam')
       .transform((value) => splitList(value.toLowerCase())),
     SNS_TOPIC_ARNS: topicArnList,
-    REPUTATION_WINDOW: duration('7d'),
+    REPUTATION_WINDOW: duration('7d', DURATION_FLOORS.REPUTATION_WINDOW),
     REPUTATION_MIN_SAMPLE: integer(1000, 1, 100_000_000),
-    REPUTATION_CHECK_INTERVAL: duration('5m'),
+    REPUTATION_CHECK_INTERVAL: duration('5m', DURATION_FLOORS.REPUTATION_CHECK_INTERVAL),
     PAUSE_BOUNCE_RATE: optionalNumber(0.0001, 1),
     PAUSE_COMPLAINT_RATE: optionalNumber(0.00001, 1),
-    SNS_DEDUPE_WINDOW: duration('1d', {
-      ms: 3_600_000,
-      message:
-        'expected at least 1h: SNS retries a failed delivery for up to an hour, and a retry older than this window is refused as stale (400), which SNS does not retry',
-    }),
-    SQS_QUEUE_URL: optionalUrl,
-    SQS_ENDPOINT: optionalUrl,
+    SNS_DEDUPE_WINDOW: duration('1d', DURATION_FLOORS.SNS_DEDUPE_WINDOW),
+    SQS_QUEUE_URL: httpUrl,
+    SQS_ENDPOINT: httpUrl,
     // Raw message delivery carries no SNS signature: applied only when the operator vouches for the queue.
     SQS_RAW_MESSAGES: boolean(false),
-    SHUTDOWN_TIMEOUT: duration('30s'),
+    SHUTDOWN_TIMEOUT: duration('30s', DURATION_FLOORS.SHUTDOWN_TIMEOUT),
     ROLES: roles,
     DEMO_SES_SINK_PORT: port(8005),
     LOG_LEVEL: orDefault(z.enum(LOG_LEVELS).default('info')),
   })
-  .superRefine((config, ctx) => {
-    const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
-    if (Boolean(config.SMTP_TLS_CERT) !== Boolean(config.SMTP_TLS_KEY)) {
-      issue('SMTP_TLS_CERT', 'SMTP_TLS_CERT and SMTP_TLS_KEY go together');
-    }
-    if (Boolean(config.HTTP_TLS_CERT) !== Boolean(config.HTTP_TLS_KEY)) {
-      issue('HTTP_TLS_CERT', 'HTTP_TLS_CERT and HTTP_TLS_KEY go together');
-    }
-    if (!config.SMTP_TLS_CERT && (config.SMTP_REQUIRE_TLS || config.SMTP_TLS_PORT !== undefined)) {
-      issue('SMTP_REQUIRE_TLS', 'SMTP_REQUIRE_TLS and SMTP_TLS_PORT need SMTP_TLS_CERT and SMTP_TLS_KEY');
-    }
-    if (config.SMTP_AUTH_REQUIRED && !config.SMTP_USERS_FILE) {
-      issue('SMTP_AUTH_REQUIRED', 'SMTP_AUTH_REQUIRED needs SMTP_USERS_FILE');
-    }
-    if (config.SMTP_TLS_PROXY_PROTOCOL && config.SMTP_TLS_PORT === undefined) {
-      issue('SMTP_TLS_PROXY_PROTOCOL', 'SMTP_TLS_PROXY_PROTOCOL needs SMTP_TLS_PORT');
-    }
-    // A PROXY header names the client, so whoever may send one may claim any address (one inside
-    // SMTP_ALLOWED_NETWORKS relays without AUTH): only the load balancers may.
-    if (
-      (config.SMTP_PROXY_PROTOCOL || config.SMTP_TLS_PROXY_PROTOCOL) &&
-      config.SMTP_PROXY_TRUSTED_NETWORKS.length === 0
-    ) {
-      issue(
-        'SMTP_PROXY_TRUSTED_NETWORKS',
-        "SMTP_PROXY_PROTOCOL and SMTP_TLS_PROXY_PROTOCOL need SMTP_PROXY_TRUSTED_NETWORKS: list the load balancers' addresses (CIDRs); to take a PROXY header from any peer, write 0.0.0.0/0,::/0",
-      );
-    }
-    if (Boolean(config.ADMIN_USER) !== Boolean(config.ADMIN_PASSWORD)) {
-      issue('ADMIN_USER', 'ADMIN_USER and ADMIN_PASSWORD go together');
-    }
-    if (Boolean(config.AWS_ACCESS_KEY_ID) !== Boolean(config.AWS_SECRET_ACCESS_KEY)) {
-      issue('AWS_ACCESS_KEY_ID', 'AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY go together');
-    }
-    if (
-      (config.REDIS_SENTINEL_USERNAME || config.REDIS_SENTINEL_PASSWORD) &&
-      redisUrlKind(config.REDIS_URL) !== 'sentinel'
-    ) {
-      issue(
-        'REDIS_SENTINEL_PASSWORD',
-        'REDIS_SENTINEL_USERNAME and REDIS_SENTINEL_PASSWORD need a redis-sentinel:// REDIS_URL',
-      );
-    }
-  })
+  // Run even when single values were refused (zod skips refinements then by default), so one message
+  // names every problem; the rules skip settings that were refused.
+  .superRefine(
+    (config, ctx) => {
+      const refused = new Set(ctx.issues.map((issue) => issue.path?.[0]));
+      for (const { path, message } of crossCheckProblems(config, refused)) {
+        ctx.addIssue({ code: 'custom', path: [path], message });
+      }
+    },
+    { when: (payload) => typeof payload.value === 'object' && payload.value !== null },
+  )
   // On Redis Cluster every key of a deployment must share one hash slot (BullMQ's scripts and ours
   // touch several keys at once): a prefix without a {hash tag} (and so without braces) gets one.
   .transform((config) =>

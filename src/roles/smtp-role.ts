@@ -2,6 +2,7 @@
 // needs for AUTH (users file, failure throttle) and TLS (reloadable certificate).
 import type { AddressInfo } from 'node:net';
 import { createAuthThrottle, createUserDirectory, type UserDirectory } from '../auth/index.js';
+import { openRelayRisk } from '../config/index.js';
 import { createProducer } from '../queue/producer.js';
 import { createIntake } from '../smtp/intake.js';
 import { createSmtpListener } from '../smtp/listener.js';
@@ -61,6 +62,8 @@ export async function startSmtpRole(ctx: RoleContext): Promise<SmtpRole> {
       'smtp.auth_unreachable: SMTP_USERS_FILE is set but AUTH needs TLS (SMTP_TLS_CERT/KEY) or SMTP_ALLOW_INSECURE_AUTH=true',
     );
   }
+  const openRelay = openRelayRisk(config);
+  if (openRelay) logger.warn(`smtp.open_relay: ${openRelay}`);
   const listener = createSmtpListener({
     config,
     logger,

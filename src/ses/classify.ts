@@ -38,6 +38,18 @@ const CREDENTIAL_NAMES = new Set([
   'UnrecognizedClientException',
 ]);
 
+/**
+ * What the SDK names an error it could not read as an SES error: `Unknown` for an answer with no
+ * error type (a proxy, a wrong endpoint path), `SyntaxError` for a body that is not JSON (an HTML
+ * page). Such a 4xx is no verdict of SES on the message: the deployment is wrong, and the message
+ * waits (retried until QUEUE_MAX_AGE) for it to be fixed, as with refused credentials.
+ */
+const UNREADABLE_NAMES = new Set(['Unknown', 'UnknownError', 'SyntaxError', '']);
+
+function isUnreadable(facts: SesErrorFacts, message: string): boolean {
+  return UNREADABLE_NAMES.has(facts.name) || message.includes('deserialization error');
+}
+
 export function classifySesError(facts: SesErrorFacts): SesErrorClass {
   const message = facts.message.toLowerCase();
   // The daily quota message can arrive under several names (LimitExceeded, Throttling): message first.
@@ -57,7 +69,8 @@ export function classifySesError(facts: SesErrorFacts): SesErrorClass {
     return 'transient';
   }
   if (PERMANENT_NAMES.has(facts.name)) return 'permanent';
-  // Any other 4xx is a verdict on the request; 5xx, timeouts and network errors may pass.
+  if (isUnreadable(facts, message)) return 'transient';
+  // Any other 4xx is SES's verdict on the request; 5xx, timeouts and network errors may pass.
   if (facts.httpStatus !== undefined && facts.httpStatus >= 400 && facts.httpStatus < 500) return 'permanent';
   return 'transient';
 }

@@ -20,8 +20,11 @@ export interface RecordedSend {
 
 export interface SesErrorReply {
   status: number;
+  /** Sent as x-amzn-errortype; empty: no error type at all (the SDK then names the error Unknown). */
   type: string;
   message: string;
+  /** Sent as a text/html body instead of SES's JSON: a page from a proxy or a wrong endpoint path. */
+  html?: string;
 }
 
 export interface FakeIdentity {
@@ -242,6 +245,10 @@ export class FakeSes {
       tags: input.EmailTags ?? [],
     };
     const error = this.script?.(send, index);
+    if (error?.html !== undefined) {
+      res.writeHead(error.status, { 'content-type': 'text/html' }).end(error.html);
+      return;
+    }
     if (error) return reply(res, error.status, { message: error.message }, error.type);
     const messageId = `0100fake${String(this.nextId++).padStart(8, '0')}-ses-000000`;
     this.sends.push({ ...send, messageId });

@@ -20,7 +20,20 @@ describe('SES error classification', () => {
     ['MailFromDomainNotVerifiedException', 400, 'not verified', 'permanent'],
     ['NotFoundException', 404, 'Configuration set does not exist', 'permanent'],
     ['BadRequestException', 400, 'bad', 'permanent'],
+    // A 4xx with an error type SES sent, even one this table does not know, is SES's verdict.
     ['SomethingNew', 400, 'unknown verdict', 'permanent'],
+    // A 4xx the SDK could not read as an SES error (no error type; an HTML or plain-text page from a
+    // proxy or a wrong endpoint path) is no verdict on the message: it waits, like a credential error.
+    ['Unknown', 404, 'UnknownError', 'transient'],
+    ['Unknown', 400, 'nope', 'transient'],
+    ['UnknownError', 404, '', 'transient'],
+    [
+      'SyntaxError',
+      404,
+      `Unexpected token '<', "<html><bod"... is not valid JSON\n  Deserialization error: to see the raw response, inspect the hidden field {error}.$response on this object.`,
+      'transient',
+    ],
+    ['SyntaxError', 407, "Unexpected token 'P'... Deserialization error: ...", 'transient'],
     ['InternalFailure', 500, 'oops', 'transient'],
     ['ServiceUnavailable', 503, '', 'transient'],
     ['TimeoutError', undefined, 'socket timed out', 'transient'],
