@@ -286,6 +286,7 @@ export const envSchema = z
     REDIS_SENTINEL_USERNAME: optionalString,
     REDIS_SENTINEL_PASSWORD: optionalString,
     REDIS_WAIT_REPLICAS: integer(0, 0, 16),
+    REDIS_MEMORY_HIGH_WATER: integer(90, 0, 99),
     REDIS_WAIT_TIMEOUT: duration('1s', DURATION_FLOORS.REDIS_WAIT_TIMEOUT),
     REDIS_PREFIX: text('ses-relay')
       .refine((value) => /^[A-Za-z0-9_.{}-]+$/.test(value), 'expected letters, digits, _ . - { }')

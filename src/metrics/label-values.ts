@@ -29,6 +29,7 @@ export const REFUSAL_REASONS = [
   'sender',
   'recipients',
   'queue',
+  'queue_full',
   'size',
   'content',
   'suppressed',

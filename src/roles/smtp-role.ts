@@ -6,6 +6,7 @@ import { openRelayRisk } from '../config/index.js';
 import { createProducer } from '../queue/producer.js';
 import { createIntake } from '../smtp/intake.js';
 import { createSmtpListener } from '../smtp/listener.js';
+import { watchQueueRoom } from '../smtp/queue-room.js';
 import { createRecipientPolicy } from '../smtp/recipient-policy.js';
 import { readyOrAfter } from '../shared/redis.js';
 import { coalesceRedisWrites } from '../shared/write-coalescing.js';
@@ -40,6 +41,12 @@ export async function startSmtpRole(ctx: RoleContext): Promise<SmtpRole> {
     waitReplicas: config.REDIS_WAIT_REPLICAS,
     waitTimeoutMs: config.REDIS_WAIT_TIMEOUT,
   });
+  const queueRoom = watchQueueRoom({
+    redis: intakeRedis,
+    deploymentKey: keys.raw('queue-room'),
+    highWaterPercent: config.REDIS_MEMORY_HIGH_WATER,
+    logger,
+  });
   const users: UserDirectory | undefined = config.SMTP_USERS_FILE
     ? await createUserDirectory({ path: config.SMTP_USERS_FILE, logger })
     : undefined;
@@ -71,6 +78,7 @@ export async function startSmtpRole(ctx: RoleContext): Promise<SmtpRole> {
     users,
     throttle,
     tls,
+    queueFull: () => queueRoom.full(),
     checkRecipient: createRecipientPolicy({
       suppression: createSuppression(ctx, intakeRedis),
       action: config.SUPPRESSION_ACTION,
@@ -97,6 +105,7 @@ export async function startSmtpRole(ctx: RoleContext): Promise<SmtpRole> {
       await tls?.reload();
     },
     async stop() {
+      queueRoom.stop();
       await listener.stop(config.SHUTDOWN_TIMEOUT);
       users?.close();
       tls?.close();

@@ -148,6 +148,11 @@ export const ERROR_CATALOG = {
     smtp: { code: 421, enhanced: '4.7.0' },
     doc: 'SMTP_PROXY_PROTOCOL is on and the connection does not come from SMTP_PROXY_TRUSTED_NETWORKS.',
   },
+  QUEUE_FULL: {
+    retryable: true,
+    smtp: { code: 452, enhanced: '4.3.1' },
+    doc: 'Redis memory is at REDIS_MEMORY_HIGH_WATER: intake takes no new mail until the workers have sent some.',
+  },
   QUEUE_UNAVAILABLE: {
     retryable: true,
     smtp: { code: 451, enhanced: '4.3.0' },

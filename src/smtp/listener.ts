@@ -42,6 +42,8 @@ export interface ListenerOptions {
   users?: UserDirectory | undefined;
   throttle?: AuthThrottle | undefined;
   tls?: CertificateStore | undefined;
+  /** Redis memory is at its high-water mark: new transactions are refused at MAIL FROM. */
+  queueFull?(): boolean;
 }
 
 /** After open transactions have finished, idle sessions get 421 and are closed after this grace. */

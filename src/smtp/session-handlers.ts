@@ -32,6 +32,8 @@ export interface SessionDeps {
   metrics: Metrics;
   handleData: ReturnType<typeof createIntake>;
   checkRecipient?(address: string, sessionId: string): Promise<RecipientVerdict>;
+  /** Redis memory is at its high-water mark (queue-room.ts). */
+  queueFull?(): boolean;
   users?: UserDirectory | undefined;
   throttle?: AuthThrottle | undefined;
   limits: ConnectionLimits;
@@ -220,6 +222,12 @@ export function createSessionHandlers(deps: SessionDeps, state: SessionState): P
         refuse('sender');
         return callback(
           smtpError('SMTP_SENDER_NOT_ALLOWED', `<${printable(sender)}>: sender address not allowed`),
+        );
+      }
+      if (deps.queueFull?.()) {
+        refuse('queue_full');
+        return callback(
+          smtpError('QUEUE_FULL', 'Insufficient system storage: the queue is full, try again later'),
         );
       }
       state.busy.set(session.id, session);

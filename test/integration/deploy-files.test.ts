@@ -612,7 +612,7 @@ describe('Prometheus alert rules', () => {
     const exprs = rules.map((rule) => rule.expr.replace(/\s+/g, ' ').trim());
     expect(exprs).toContainEqual(
       expect.stringMatching(
-        /^sum\(rate\(ses_relay_messages_refused_total\{reason="queue"\}\[\w+\]\)\) > 0$/,
+        /^sum\(rate\(ses_relay_messages_refused_total\{reason=~"queue\|queue_full"\}\[\w+\]\)\) > 0$/,
       ),
     );
     // Per master, and only where a limit is set (0 = none).
