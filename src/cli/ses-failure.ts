@@ -3,21 +3,10 @@
 // marks everything it throws, and only errors without that mark can be Redis's.
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import { errorMessage } from '../shared/errors.js';
+import { NETWORK_ERROR_CODES } from '../shared/network-errors.js';
 
 const sesFailures = new WeakSet<object>();
 
-/** Socket and DNS errors: SES was not reached, so it gave no answer to report. */
-const UNREACHABLE_CODES: ReadonlySet<string> = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-]);
 /** What the SDK and AbortSignal.timeout throw for a call that got no answer in time. */
 const UNREACHABLE_NAMES: ReadonlySet<string> = new Set(['TimeoutError', 'AbortError', 'RequestTimeout']);
 
@@ -51,7 +40,7 @@ function isUnreachable(err: unknown): boolean {
   const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
   if (status !== undefined) return false;
   const code = (err as { code?: unknown }).code;
-  return (typeof code === 'string' && UNREACHABLE_CODES.has(code)) || UNREACHABLE_NAMES.has(err.name);
+  return (typeof code === 'string' && NETWORK_ERROR_CODES.has(code)) || UNREACHABLE_NAMES.has(err.name);
 }
 
 export interface SesTarget {

@@ -1,6 +1,7 @@
 // Tells "Redis could not be reached or cannot serve right now" apart from every other failure, so a
 // boundary can answer "try again later" (HTTP 503) instead of "internal error". Pure: it looks only
 // at the error, which ioredis often reports as a plain Error whose message is all there is to go by.
+import { NETWORK_ERROR_CODES } from './network-errors.js';
 
 /** ioredis's own error names when it gives up on a command or on every Cluster node. */
 const UNAVAILABLE_NAMES: ReadonlySet<string> = new Set([
@@ -20,18 +21,6 @@ const UNAVAILABLE_MESSAGES: readonly RegExp[] = [
 /** Redis replies that mean "not now" rather than "wrong command": loading, failing over, no quorum. */
 const UNAVAILABLE_REPLIES = /^(LOADING|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|READONLY)\b/;
 
-/** Socket errors on the way to Redis. */
-const UNAVAILABLE_CODES: ReadonlySet<string> = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-]);
-
 /** How deep a chain of `cause`s is followed: errors wrapped by our own layers. */
 const MAX_CAUSE_DEPTH = 5;
 
@@ -41,7 +30,7 @@ function isUnavailableError(err: Error): boolean {
     UNAVAILABLE_NAMES.has(err.name) ||
     UNAVAILABLE_MESSAGES.some((pattern) => pattern.test(err.message)) ||
     UNAVAILABLE_REPLIES.test(err.message) ||
-    (typeof code === 'string' && UNAVAILABLE_CODES.has(code))
+    (typeof code === 'string' && NETWORK_ERROR_CODES.has(code))
   );
 }
 
