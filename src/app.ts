@@ -15,6 +15,7 @@ import { startSmtpRole, type SmtpRole } from './roles/smtp-role.js';
 import { startWorkerRole } from './roles/worker-role.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { createTraceStore } from './trace/trace-store.js';
+import { egressProxyOf, useEgressProxy } from './shared/egress-proxy.js';
 import { createKeys } from './shared/keys.js';
 import { createLogger, type Logger } from './shared/logger.js';
 import { closeRedis, createRedisFactory } from './shared/redis.js';
@@ -56,6 +57,8 @@ export interface AppDependencies {
 
 export function createApp(config: Config, deps: AppDependencies = {}): App {
   const logger = deps.logger ?? createLogger(config.LOG_LEVEL);
+  // For the SNS certificate and SubscribeURL fetches, which have no configuration at hand.
+  useEgressProxy(egressProxyOf(config));
   const roles = new Set<Role>(config.ROLES);
   const redisFor = createRedisFactory({
     url: config.REDIS_URL,

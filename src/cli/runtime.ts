@@ -8,6 +8,7 @@ import { loadEnvironment, parseConfig, unknownSettings, type Config } from '../c
 import type { SendingHolds } from '../queue/holds.js';
 import type { SendJobData } from '../queue/job.js';
 import { configuredCredentials, createSesClient } from '../ses/client.js';
+import { egressProxyOf } from '../shared/egress-proxy.js';
 import { RelayError, errorMessage } from '../shared/errors.js';
 import { redisTargetOf } from '../doctor/checks/redis-server.js';
 import { createKeys, type Keys } from '../shared/keys.js';
@@ -85,6 +86,7 @@ export function createRuntime(config: Config): CliRuntime {
           requestTimeoutMs: config.SES_REQUEST_TIMEOUT,
           maxSockets: CLI_SES_MAX_SOCKETS,
           credentials: configuredCredentials(config),
+          egress: egressProxyOf(config),
         }),
       )),
     async queue() {

@@ -351,6 +351,14 @@ export const envSchema = z
     SQS_ENDPOINT: httpUrl,
     // Raw message delivery carries no SNS signature: applied only when the operator vouches for the queue.
     SQS_RAW_MESSAGES: boolean(false),
+    // The egress proxy (shared/egress-proxy.ts). Each lower-case form is read when the upper-case
+    // one is unset; README lists both in one row.
+    HTTPS_PROXY: httpUrl,
+    https_proxy: httpUrl,
+    HTTP_PROXY: httpUrl,
+    http_proxy: httpUrl,
+    NO_PROXY: optionalString,
+    no_proxy: optionalString,
     SHUTDOWN_TIMEOUT: duration('30s', DURATION_FLOORS.SHUTDOWN_TIMEOUT),
     ROLES: roles,
     DEMO_SES_SINK_PORT: port(8005),

@@ -10,9 +10,23 @@ const OTHER_NAMES = new Set([
   ...SECRET_KEYS.map((key) => `${key}_FILE`),
 ]);
 
+/**
+ * The proxy variables are every HTTP client's convention, not a family of the gateway's: NO_COLOR or
+ * HTTPS_CA_FILE are not typos of them.
+ */
+const CONVENTIONAL = new Set([
+  'HTTPS_PROXY',
+  'https_proxy',
+  'HTTP_PROXY',
+  'http_proxy',
+  'NO_PROXY',
+  'no_proxy',
+]);
+
 /** AWS_* belongs to the AWS SDK and its tools; only the gateway's own families are checked. */
 const FAMILIES = new Set(
   Object.keys(envSchema.in.shape)
+    .filter((key) => !CONVENTIONAL.has(key))
     .map((key) => key.split('_')[0]!)
     .filter((family) => family !== 'AWS'),
 );

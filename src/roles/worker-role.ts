@@ -15,6 +15,7 @@ import { createProducer } from '../queue/producer.js';
 import { createDailyQuota, type DailyQuota } from '../queue/quota.js';
 import { createSendWorker } from '../queue/worker.js';
 import { configuredCredentials, createSesClient } from '../ses/client.js';
+import { egressProxyOf } from '../shared/egress-proxy.js';
 import type { CertificateFetcher } from '../webhook/index.js';
 import { createSqsPoller, type SqsPollerEvent } from '../webhook/sqs-poller.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -47,6 +48,7 @@ export async function startWorkerRole(ctx: RoleContext, deps: WorkerRoleDeps = {
       requestTimeoutMs: config.SES_REQUEST_TIMEOUT,
       maxSockets: config.WORKER_CONCURRENCY,
       credentials: configuredCredentials(config),
+      egress: egressProxyOf(config),
     });
   ctx.metrics.enable('worker');
   const redis = ctx.connect('worker', 'worker-bookkeeping');
@@ -218,6 +220,7 @@ export async function startWorkerRole(ctx: RoleContext, deps: WorkerRoleDeps = {
         endpoint: config.SQS_ENDPOINT,
         rawMessages: config.SQS_RAW_MESSAGES,
         credentials: deps.sqsCredentials ?? configuredCredentials(config),
+        egress: egressProxyOf(config),
         webhook: createFeedbackHandler(ctx, redis, suppression, deps.fetchSnsCertificate),
         logger,
         observe: sqsObserver(ctx.metrics),

@@ -1,8 +1,7 @@
 // The only place that creates the SES v2 client. SDK retries are off (maxAttempts: 1): BullMQ owns
 // every retry, so a throttled or failed call is never silently repeated inside one attempt.
-import { Agent } from 'node:https';
-import { Agent as HttpAgent } from 'node:http';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
+import { DIRECT, type EgressProxy } from '../shared/egress-proxy.js';
 
 export interface SesClientOptions {
   region: string;
@@ -13,6 +12,8 @@ export interface SesClientOptions {
   /** Fixed credentials (the local sink and tests); otherwise the AWS default provider chain. */
   credentials?:
     { accessKeyId: string; secretAccessKey: string; sessionToken?: string | undefined } | undefined;
+  /** HTTPS_PROXY / HTTP_PROXY / NO_PROXY (egressProxyOf(config)); direct connections without it. */
+  egress?: EgressProxy | undefined;
 }
 
 export type AwsCredentials = NonNullable<SesClientOptions['credentials']>;
@@ -37,6 +38,7 @@ export function configuredCredentials(config: {
 
 export function createSesClient(options: SesClientOptions): SESv2Client {
   const agentOptions = { keepAlive: true, maxSockets: options.maxSockets };
+  const egress = options.egress ?? DIRECT;
   const client = new SESv2Client({
     region: options.region,
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
@@ -48,8 +50,8 @@ export function createSesClient(options: SesClientOptions): SESv2Client {
       requestTimeout: options.requestTimeoutMs,
       throwOnRequestTimeout: true,
       connectionTimeout: 5000,
-      httpsAgent: new Agent(agentOptions),
-      httpAgent: new HttpAgent(agentOptions),
+      httpsAgent: egress.agent('https:', agentOptions),
+      httpAgent: egress.agent('http:', agentOptions),
     },
   });
   // The SDK's request timeout stops at the response headers: an answer whose body trickles in would

@@ -1,12 +1,17 @@
 // A bounded HTTPS GET for the two URLs an SNS message makes us call (signing certificate,
 // SubscribeURL): https only, no redirects (a redirect could leave the checked host), a deadline that
 // covers the body too, and a size cap. SNS waits 15 s for our answer, so every call must end sooner.
+// Through the egress proxy when one is configured (shared/egress-proxy.ts), with a CONNECT tunnel.
+import { fetchFor } from '../shared/egress-fetch.js';
+import { currentEgressProxy, type EgressProxy } from '../shared/egress-proxy.js';
 
 export interface HttpsGetOptions {
   timeoutMs: number;
   maxBytes: number;
-  /** For tests: Node's global fetch by default. */
+  /** For tests: Node's global fetch, or a GET through the egress proxy, by default. */
   fetchImpl?: typeof fetch;
+  /** The process's egress proxy by default. */
+  egress?: EgressProxy;
 }
 
 export interface HttpsGetResult {
@@ -16,7 +21,7 @@ export interface HttpsGetResult {
 
 export async function httpsGet(url: URL, options: HttpsGetOptions): Promise<HttpsGetResult> {
   if (url.protocol !== 'https:') throw new Error(`refusing to fetch ${url.protocol} URL`);
-  const fetchImpl = options.fetchImpl ?? fetch;
+  const fetchImpl = options.fetchImpl ?? fetchFor(url, options.egress ?? currentEgressProxy());
   const signal = AbortSignal.timeout(options.timeoutMs);
   const response = await fetchImpl(url, { redirect: 'error', signal });
   const body = await readCapped(response, options.maxBytes);

@@ -10,6 +10,7 @@
 import type { AwsCredentials } from '../ses/client.js';
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { DIRECT, type EgressProxy } from '../shared/egress-proxy.js';
 import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { sqsRegionOf } from './sqs-region.js';
@@ -39,6 +40,8 @@ export interface SqsPollerOptions {
   region: string;
   endpoint?: string | undefined;
   credentials?: AwsCredentials | undefined;
+  /** HTTPS_PROXY / HTTP_PROXY / NO_PROXY (egressProxyOf(config)); direct connections without it. */
+  egress?: EgressProxy | undefined;
   webhook: Pick<SnsWebhook, 'handleSnsBody' | 'applySesEvent'>;
   logger: Logger;
   /** Counts what the poller does (the worker feeds metrics from it). */
@@ -81,6 +84,9 @@ export function createSqsPoller(options: SqsPollerOptions): SqsPoller {
     options.timing?.receiveTimeoutMs ?? waitTimeSeconds * 1000 + RECEIVE_TIMEOUT_MARGIN_MS;
   const errorBackoffMs = options.timing?.errorBackoffMs ?? RECEIVE_ERROR_BACKOFF_MS;
   const errorBackoffMaxMs = options.timing?.errorBackoffMaxMs ?? RECEIVE_ERROR_BACKOFF_MAX_MS;
+  // The SDK's own defaults for its pool: keep-alive, 50 sockets.
+  const agentOptions = { keepAlive: true, maxSockets: 50 };
+  const egress = options.egress ?? DIRECT;
   const client = new SQSClient({
     // Signed for the queue's own region (its URL names it), which need not be SES's.
     region: sqsRegionOf(options.queueUrl, options.region),
@@ -90,6 +96,8 @@ export function createSqsPoller(options: SqsPollerOptions): SqsPoller {
       requestTimeout: receiveTimeoutMs,
       throwOnRequestTimeout: true,
       connectionTimeout: 5000,
+      httpsAgent: egress.agent('https:', agentOptions),
+      httpAgent: egress.agent('http:', agentOptions),
     },
   });
   const abort = new AbortController();

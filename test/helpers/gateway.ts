@@ -6,6 +6,7 @@ import type { Redis } from 'ioredis';
 import { createApp, type App, type AppAddresses } from '../../src/app.js';
 import { parseConfig, type Config, type EnvInput } from '../../src/config/index.js';
 import { createSesClient } from '../../src/ses/client.js';
+import { egressProxyOf } from '../../src/shared/egress-proxy.js';
 import { createLogger } from '../../src/shared/logger.js';
 import { createRedisFactory } from '../../src/shared/redis.js';
 import type { CertificateFetcher } from '../../src/webhook/index.js';
@@ -74,6 +75,7 @@ export async function startGateway(
     requestTimeoutMs: config.SES_REQUEST_TIMEOUT,
     maxSockets: config.WORKER_CONCURRENCY,
     credentials: TEST_CREDENTIALS,
+    egress: egressProxyOf(config),
   });
   const app = createApp(config, {
     logger,

@@ -234,6 +234,10 @@ describe('unknown settings', () => {
       HOME: '/root',
       SMTPX: '1',
       HTTP_PROXY_URL: 'http://proxy',
+      // Conventions of other tools that share a first word with the proxy variables.
+      NO_COLOR: '1',
+      HTTPS_CA_FILE: '/etc/ssl/ca.pem',
+      NO_PROXY: 'localhost',
     };
     expect(unknownSettings(env)).toEqual([
       { name: 'HTTP_PROXY_URL', suggestion: undefined },

@@ -1,8 +1,10 @@
 // The SES account as GetAccount reports it: reachable with these credentials, sending enabled,
 // out of the sandbox, in good standing. The first result (`ses.account`) says whether SES answered
 // at all; the SES checks after it need that.
+import type { Config } from '../../config/index.js';
 import { readAccount, type AccountState } from '../../ses/account.js';
 import { sesErrorFacts } from '../../ses/classify.js';
+import { egressProxyOf, proxyLabel } from '../../shared/egress-proxy.js';
 import { describeSdkError, sesTarget } from '../sdk-error.js';
 import { type CheckResult, type DoctorCheck, fail, ok, warn } from '../types.js';
 
@@ -89,17 +91,54 @@ export function endpointWarning(region: string, endpoint: string | undefined): C
   ];
 }
 
+/**
+ * How SES calls leave the host while an egress proxy is configured: through which one (host:port,
+ * never its credentials), or directly and why. Empty without a proxy.
+ */
+export function egressNote(config: Config): string {
+  const { AWS_REGION: region, SES_ENDPOINT: endpoint } = config;
+  const partition = region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
+  const target = new URL(endpoint ?? `https://email.${region}.${partition}`);
+  const httpsProxy = config.HTTPS_PROXY ?? config.https_proxy;
+  const httpProxy = config.HTTP_PROXY ?? config.http_proxy;
+  if (httpsProxy === undefined && httpProxy === undefined) return '';
+  const proxy = egressProxyOf(config).proxyFor(target);
+  if (proxy) return ` (through the egress proxy ${proxyLabel(proxy)})`;
+  const configured = target.protocol === 'https:' ? httpsProxy : httpProxy;
+  return configured === undefined
+    ? ` (directly: no ${target.protocol === 'https:' ? 'HTTPS_PROXY' : 'HTTP_PROXY'} for ${target.protocol}// targets)`
+    : ` (directly: NO_PROXY names ${target.host})`;
+}
+
+/** A 407 is the egress proxy's answer (SES never gives one): the fix is the proxy's credentials. */
+function proxyAware(err: unknown, result: CheckResult): CheckResult {
+  const facts = sesErrorFacts(err);
+  const answered = facts.httpStatus === 407;
+  if (!answered && !/refused the tunnel .*: 407/.test(facts.message)) return result;
+  return {
+    ...result,
+    ...(answered ? { message: `${result.message} (HTTP 407 Proxy Authentication Required)` } : {}),
+    fix: 'give the egress proxy its credentials in its URL: HTTPS_PROXY / HTTP_PROXY=http://user:password@host:port',
+  };
+}
+
 export const sesAccountCheck: DoctorCheck = {
   id: SES_ACCOUNT,
   async run(ctx) {
     const { AWS_REGION: region, SES_ENDPOINT: endpoint } = ctx.config;
+    const note = egressNote(ctx.config);
+    const noted = ([first, ...rest]: CheckResult[]) =>
+      first ? [{ ...first, message: `${first.message}${note}` }, ...rest] : [];
     try {
       return [
-        ...evaluateAccount(await readAccount(ctx.ses), region, endpoint),
+        ...noted(evaluateAccount(await readAccount(ctx.ses), region, endpoint)),
         ...endpointWarning(region, endpoint),
       ];
     } catch (err) {
-      return [explainSesFailure(err, region, endpoint), ...endpointWarning(region, endpoint)];
+      return [
+        ...noted([proxyAware(err, explainSesFailure(err, region, endpoint))]),
+        ...endpointWarning(region, endpoint),
+      ];
     }
   },
 };
