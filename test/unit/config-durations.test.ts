@@ -1,14 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { problemsOf } from '../helpers/config-problems.js';
 import { parseConfig } from '../../src/config/index.js';
-
-function problemsOf(env: Record<string, string>): string {
-  try {
-    parseConfig(env);
-  } catch (err) {
-    return (err as Error).message;
-  }
-  throw new Error('expected the configuration to be refused');
-}
 
 // Each duration's floor: a value below it, the floor itself, and what the floor needs besides.
 const FLOORS: [string, string, string, Record<string, string>?][] = [

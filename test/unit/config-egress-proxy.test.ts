@@ -1,14 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { problemsOf } from '../helpers/config-problems.js';
 import { parseConfig } from '../../src/config/index.js';
-
-function problemsOf(env: Record<string, string>): string {
-  try {
-    parseConfig(env);
-  } catch (err) {
-    return (err as Error).message;
-  }
-  throw new Error('expected the configuration to be refused');
-}
 
 describe('egress proxy settings', () => {
   it.each(['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'])(

@@ -2,16 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { problemsOf } from '../helpers/config-problems.js';
 import { parseConfig } from '../../src/config/index.js';
-
-function problemsOf(env: Record<string, string>): string {
-  try {
-    parseConfig(env);
-  } catch (err) {
-    return (err as Error).message;
-  }
-  throw new Error('expected the configuration to be refused');
-}
 
 describe('endpoint URLs', () => {
   it.each(['SES_ENDPOINT', 'SQS_ENDPOINT', 'SQS_QUEUE_URL'])(

@@ -2,17 +2,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { problemsOf } from '../helpers/config-problems.js';
 import { loadConfig, parseConfig, unknownSettings } from '../../src/config/index.js';
 import { dotenvProblems, hidePassword } from '../../src/config/load.js';
-
-function problemsOf(env: Record<string, string>): string {
-  try {
-    parseConfig(env);
-  } catch (err) {
-    return (err as Error).message;
-  }
-  throw new Error('expected the configuration to be refused');
-}
 
 describe('empty values', () => {
   it('mean the default, as if the variable were not set', () => {
