@@ -45,6 +45,9 @@ export class PrivateRedis {
   }
 
   async start(): Promise<this> {
+    // Already running: a second server would fail to bind and take the place of the first in
+    // this.child, so stop() would leave the first one running after the tests.
+    if (this.child && this.child.exitCode === null && this.child.signalCode === null) return this;
     this.child = spawn(
       'redis-server',
       [
