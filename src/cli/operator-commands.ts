@@ -8,6 +8,7 @@ import { DAY_MS, duration, durationAtMost, pointInTime, positiveInt, positiveNum
 import type { SuppressionReason } from '../suppression/index.js';
 import { EXIT_USAGE, runCommand } from './runtime.js';
 import { CONFIRM_ABOVE_ITEMS } from './confirm.js';
+import type { ExportFlags } from './suppression-commands.js';
 import { SUPPRESSION_FORMATS, SUPPRESSION_REASONS } from '../ops/suppression-io.js';
 
 const suppression = () => import('./suppression-commands.js');
@@ -34,16 +35,6 @@ export function withUsageExitCodes(command: Command): Command {
 }
 
 const json = () => new Option('--json', 'print JSON instead of text');
-
-interface ExportCommandFlags {
-  format?: 'csv' | 'jsonl';
-  out?: string;
-  toSes?: boolean;
-  rate: number;
-  dryRun?: boolean;
-  yes?: boolean;
-  json?: boolean;
-}
 
 function registerSuppression(program: Command): void {
   const group = withUsageExitCodes(program.command('suppression')).description(
@@ -134,7 +125,7 @@ function registerSuppression(program: Command): void {
       `with --to-ses: push more than ${CONFIRM_ABOVE_ITEMS} entries without asking (needed when stdin is not a terminal)`,
     )
     .addOption(json())
-    .action((flags: ExportCommandFlags) =>
+    .action((flags: ExportFlags) =>
       runCommand(async (rt) => (await suppression()).exportSuppressions(rt, flags)),
     );
 }
