@@ -31,7 +31,7 @@ import type { SendingHolds } from './holds.js';
 import { DROPPED_CHUNK, type SendJobData, type SendJobResult } from './job.js';
 import { readQueuedMessage } from './queued-message.js';
 import type { DailyQuota } from './quota.js';
-import { createSendGate, SendingHeld, type PacerLike } from './send-gate.js';
+import { createSendGate, SendingHeld, type Cleared, type PacerLike } from './send-gate.js';
 import { createSesCall, SendFailure, type SesCallObserver } from './ses-call.js';
 
 export type { PacerLike } from './send-gate.js';
@@ -81,6 +81,8 @@ export interface DeliverDeps {
   budget?: ByteBudget;
   /** Aborted when the worker stops: waits end and their jobs are put back (see putBack). */
   stopping?: AbortSignal;
+  /** How long the probe after a throttle back-off is held if its worker dies mid-call. */
+  probeLeaseMs?: number;
 }
 
 /** What became of one chunk: its SES MessageId, or SES's evidence for refusing it for good. */
@@ -102,6 +104,7 @@ export function createDeliverer(deps: DeliverDeps) {
     pacer: deps.pacer,
     userPacer: deps.userLimits && ((user, rate) => deps.userLimits!.pacer(user, rate)),
     stopping,
+    probeLeaseMs: deps.probeLeaseMs,
   });
 
   async function delay(
@@ -146,12 +149,15 @@ export function createDeliverer(deps: DeliverDeps) {
       const reservation = await reserve(job.data, recipients.length);
       if (!reservation.admitted)
         return delay(job, token, reservation.waitMs, reservation.why, reservation.context);
+      let cleared: Cleared | undefined;
       try {
-        const cleared = await gate.clearToSend(job.data, recipients.length);
+        cleared = await gate.clearToSend(job.data, recipients.length);
         const sesMessageId = await sendChunk(job.data, raw, recipients, chunk);
         gate.sent(cleared);
         return { sesMessageId };
       } catch (err) {
+        // A throttled answer starts the next back-off (handleFailure); any other ends a probe.
+        if (cleared && !(err instanceof SendFailure && err.errorClass === 'throttled')) gate.failed(cleared);
         await reservation.giveBack();
         if (!(err instanceof SendFailure)) throw err;
         const refused = await handleFailure(job, token, err, throttled, chunk);

@@ -52,16 +52,48 @@ end
 `;
 
 /*
- * hold-gate-2: what stands between a chunk and its SES call, in one round trip.
+ * hold-gate-3: what stands between a chunk and its SES call, in one round trip.
+ * Once a back-off has ended, while its length is still remembered (no call has succeeded since), one
+ * caller at a time probes SES: the first to ask with a token holds the probe for the lease; everyone
+ * else waits (a short poll, at most what is left of the lease) until the probe's success clears the
+ * back-off, its throttled answer starts the next one, or its holder lets it go.
  * KEYS[1] hold hash, KEYS[2] throttle key
- * Returns { since or '', by or '', reason or '', back-off ms left, back-off length remembered (0: none) }
+ * ARGV[1] probe token ('' looks without claiming the probe), ARGV[2] probe lease ms, ARGV[3] poll ms
+ * Returns { since or '', by or '', reason or '', ms to wait, back-off length remembered (0: none),
+ *           1 when this caller holds the probe }
  */
 export const GATE_LUA = `
 ${READ_THROTTLE_LUA}
 local hold = redis.call('HMGET', KEYS[1], 'since', 'by', 'reason')
 local now = nowMs()
 local untilMs, backoff = readThrottle(KEYS[2], now, 1)
-return { hold[1] or '', hold[2] or '', hold[3] or '', math.max(0, untilMs - now), backoff }
+local waitMs = math.max(0, untilMs - now)
+local probing = 0
+if waitMs == 0 and backoff > 0 then
+  local owner = redis.call('HGET', KEYS[2], 'probe')
+  local probeUntil = tonumber(redis.call('HGET', KEYS[2], 'probeUntil') or '0')
+  if owner and owner ~= ARGV[1] and probeUntil > now then
+    waitMs = math.min(probeUntil - now, tonumber(ARGV[3]))
+  elseif ARGV[1] ~= '' and not hold[1] then
+    redis.call('HSET', KEYS[2], 'probe', ARGV[1], 'probeUntil', now + tonumber(ARGV[2]))
+    probing = 1
+  end
+end
+return { hold[1] or '', hold[2] or '', hold[3] or '', waitMs, backoff, probing }
+`;
+
+/*
+ * throttle-probe-release-1: the probe's call ended without a throttled answer or a success (another
+ * error, the worker stopping): the next caller may probe at once instead of after the lease.
+ * KEYS[1] throttle key
+ * ARGV[1] the probe's token
+ */
+export const PROBE_RELEASE_LUA = `
+if redis.call('TYPE', KEYS[1]).ok == 'hash' and redis.call('HGET', KEYS[1], 'probe') == ARGV[1] then
+  redis.call('HDEL', KEYS[1], 'probe', 'probeUntil')
+  return 1
+end
+return 0
 `;
 
 /*

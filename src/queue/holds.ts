@@ -6,7 +6,14 @@
 // - a throttling answer starts a short back-off that every worker waits out before its next call.
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { GATE_LUA, PAUSE_LUA, RESUME_LUA, THROTTLE_CLEAR_LUA, THROTTLE_LUA } from './holds-scripts.js';
+import {
+  GATE_LUA,
+  PAUSE_LUA,
+  PROBE_RELEASE_LUA,
+  RESUME_LUA,
+  THROTTLE_CLEAR_LUA,
+  THROTTLE_LUA,
+} from './holds-scripts.js';
 
 export interface HoldState {
   reason: string;
@@ -18,10 +25,22 @@ export interface HoldState {
 /** What stands between a chunk and its SES call right now. */
 export interface SendGate {
   hold: HoldState | undefined;
-  /** Throttle back-off left; 0 when none is in force. */
+  /**
+   * How long to wait before asking again: what is left of a throttle back-off, or a short poll while
+   * another caller probes SES after one; 0 when nothing stands in the way.
+   */
   throttleMs: number;
   /** A back-off was started recently and is remembered (the next one doubles it). */
   throttleRemembered: boolean;
+  /** This caller holds the probe: the one SES call allowed after a back-off until its answer. */
+  probing: boolean;
+}
+
+export interface GateOptions {
+  /** Claims the probe when one is due; without it the gate is only read. */
+  probeToken?: string;
+  /** How long the probe is held if its holder never says how the call ended (a crashed worker). */
+  probeLeaseMs?: number;
 }
 
 export interface ThrottleOptions {
@@ -46,7 +65,9 @@ export interface SendingHolds {
   /** Lifts the hold (only one of `onlyBy` when given); true when one was lifted. */
   resume(options?: { onlyBy?: HoldState['by'] }): Promise<boolean>;
   current(): Promise<HoldState | undefined>;
-  gate(): Promise<SendGate>;
+  gate(options?: GateOptions): Promise<SendGate>;
+  /** The probe's call ended otherwise than throttled or sent: the next caller may probe now. */
+  releaseProbe(token: string): Promise<void>;
   /** A throttling answer: starts (or doubles) the shared back-off unless one is in force. */
   throttle(options: ThrottleOptions): Promise<ThrottleStart>;
   /** A call succeeded after a back-off: the next throttle starts from the base length again. */
@@ -56,11 +77,22 @@ export interface SendingHolds {
 
 /** How long a back-off's length is remembered after it ends, so that a throttle then doubles it. */
 const THROTTLE_MEMORY_MS = 30_000;
+/** The probe's lease when the caller names none: the default SES request timeout and some. */
+const DEFAULT_PROBE_LEASE_MS = 35_000;
+/** How often callers waiting for a probe's answer ask again. */
+export const PROBE_POLL_MS = 100;
 
 type HoldsRedis = Redis & {
   sesRelayHoldPause?(key: string, since: string, reason: string, by: string): Promise<number>;
   sesRelayHoldResume?(key: string, onlyBy: string): Promise<number>;
-  sesRelayHoldGate?(hold: string, throttle: string): Promise<[string, string, string, number, number]>;
+  sesRelayHoldGate?(
+    hold: string,
+    throttle: string,
+    probeToken: string,
+    leaseMs: string,
+    pollMs: string,
+  ): Promise<[string, string, string, number, number, number]>;
+  sesRelayProbeRelease?(key: string, token: string): Promise<number>;
   sesRelayThrottle?(key: string, ...args: string[]): Promise<[number, number, number]>;
   sesRelayThrottleClear?(key: string): Promise<number>;
 };
@@ -73,6 +105,7 @@ function defineScripts(redis: HoldsRedis): Required<HoldsRedis> {
     redis.defineCommand('sesRelayHoldGate', { numberOfKeys: 2, lua: GATE_LUA });
     redis.defineCommand('sesRelayThrottle', { numberOfKeys: 1, lua: THROTTLE_LUA });
     redis.defineCommand('sesRelayThrottleClear', { numberOfKeys: 1, lua: THROTTLE_CLEAR_LUA });
+    redis.defineCommand('sesRelayProbeRelease', { numberOfKeys: 1, lua: PROBE_RELEASE_LUA });
   }
   return redis as Required<HoldsRedis>;
 }
@@ -91,9 +124,20 @@ export function createSendingHolds(options: {
   const { queue, holdKey, throttleKey } = options;
   const redis = defineScripts(options.redis);
 
-  const gate = async (): Promise<SendGate> => {
-    const [since, by, reason, throttleMs, backoff] = await redis.sesRelayHoldGate(holdKey, throttleKey);
-    return { hold: holdOf(since, by, reason), throttleMs, throttleRemembered: backoff > 0 };
+  const gate = async (gateOptions: GateOptions = {}): Promise<SendGate> => {
+    const [since, by, reason, throttleMs, backoff, probing] = await redis.sesRelayHoldGate(
+      holdKey,
+      throttleKey,
+      gateOptions.probeToken ?? '',
+      String(Math.round(gateOptions.probeLeaseMs ?? DEFAULT_PROBE_LEASE_MS)),
+      String(PROBE_POLL_MS),
+    );
+    return {
+      hold: holdOf(since, by, reason),
+      throttleMs,
+      throttleRemembered: backoff > 0,
+      probing: probing === 1,
+    };
   };
   const current = async () => (await gate()).hold;
 
@@ -124,6 +168,9 @@ export function createSendingHolds(options: {
         String(THROTTLE_MEMORY_MS),
       );
       return { started: started === 1, backoffMs, remainingMs };
+    },
+    async releaseProbe(token) {
+      await redis.sesRelayProbeRelease(throttleKey, token);
     },
     async throttleCleared() {
       await redis.sesRelayThrottleClear(throttleKey);

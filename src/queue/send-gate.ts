@@ -3,7 +3,10 @@
 // shared throttle back-off. A hold found there ends the job's run (SendingHeld: the job goes back to
 // the queue with no attempt used) and wakes every job of this process waiting in the pacer, so a
 // pause stops sending at once rather than after the bookings already made. A back-off is waited out
-// and the chunk paced again. Bookings that end up unused are given back.
+// and the chunk paced again. When it ends, one chunk probes SES while the others wait for its answer,
+// so a storm that goes on costs one throttled call per period, not a second's worth of them.
+// Bookings that end up unused are given back.
+import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { PacerBooking } from '../pacing/index.js';
@@ -35,12 +38,16 @@ export interface SendGateDeps {
   userPacer?: ((user: string, ratePerSecond: number) => PacerLike) | undefined;
   /** Aborted when the worker stops: every wait here ends at once. */
   stopping?: AbortSignal | undefined;
+  /** How long a probe is held when its holder never reports (the SES request timeout and some). */
+  probeLeaseMs?: number | undefined;
 }
 
 /** The chunk may go to SES now; say `sent` after SES accepted it. */
 export interface Cleared {
   /** A throttle back-off is remembered: a call that succeeds now clears it. */
   throttleRemembered: boolean;
+  /** Set when this call is the probe after a back-off; its outcome lets the others go or not. */
+  probeToken?: string;
 }
 
 export interface SendGate {
@@ -52,12 +59,17 @@ export interface SendGate {
   sent(cleared: Cleared): void;
   /** SES throttled the call: starts or doubles the shared back-off (once per period). */
   throttled(): Promise<ThrottleStart>;
+  /** The call ended otherwise (another error): a probe it held passes to the next caller. */
+  failed(cleared: Cleared): void;
   /** A hold began elsewhere in this process (SES paused): wake the jobs waiting here. */
   wake(hold: HoldState): void;
 }
 
 export function createSendGate(deps: SendGateDeps): SendGate {
   const { holds, stopping } = deps;
+  // Probe tokens: unique across processes, cheap per call.
+  const tokenPrefix = randomUUID();
+  let tokens = 0;
   /**
    * One signal ends every wait of this process: aborted with SendingHeld when a hold is found (then
    * replaced for the waits after it), or with the stop's reason when the worker stops.
@@ -113,6 +125,7 @@ export function createSendGate(deps: SendGateDeps): SendGate {
   return {
     async beforeReserve() {
       for (;;) {
+        // Only looks: the probe is claimed right before the call, not before the quota is reserved.
         const gate = await holds.gate();
         if (gate.hold) held(gate.hold);
         if (gate.throttleMs <= 0) return;
@@ -123,10 +136,13 @@ export function createSendGate(deps: SendGateDeps): SendGate {
       for (;;) {
         const signal = waitSignal();
         const bookings = await pace(data, recipients, signal);
-        const gate = await holds.gate().catch(async (err: unknown) => {
-          await giveBack(bookings);
-          throw err;
-        });
+        const probeToken = `${tokenPrefix}:${++tokens}`;
+        const gate = await holds
+          .gate({ probeToken, probeLeaseMs: deps.probeLeaseMs })
+          .catch(async (err: unknown) => {
+            await giveBack(bookings);
+            throw err;
+          });
         if (!gate.hold && gate.throttleMs <= 0) {
           if (bookings.some((booking) => booking.late)) {
             deps.logger.warn(
@@ -134,7 +150,9 @@ export function createSendGate(deps: SendGateDeps): SendGate {
               'pacing.late_send: sent after its slot (event loop stalled); the rate bound is not assured for it',
             );
           }
-          return { throttleRemembered: gate.throttleRemembered };
+          return gate.probing
+            ? { throttleRemembered: gate.throttleRemembered, probeToken }
+            : { throttleRemembered: gate.throttleRemembered };
         }
         await giveBack(bookings);
         if (gate.hold) held(gate.hold);
@@ -147,6 +165,13 @@ export function createSendGate(deps: SendGateDeps): SendGate {
           deps.logger.warn({ err: err.message }, 'ses.throttle_clear_failed');
         });
       }
+    },
+    failed(cleared) {
+      if (cleared.probeToken === undefined) return;
+      holds.releaseProbe(cleared.probeToken).catch((err: Error) => {
+        // The lease ends it anyway.
+        deps.logger.warn({ err: err.message }, 'ses.throttle_probe_release_failed');
+      });
     },
     throttled: () =>
       holds.throttle({

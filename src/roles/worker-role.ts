@@ -156,6 +156,8 @@ export async function startWorkerRole(ctx: RoleContext, deps: WorkerRoleDeps = {
     sesSentLast24Hours: () => monitor.sesSentLast24Hours(),
     holds,
     pauseProbeMs: config.SES_PAUSE_PROBE_INTERVAL,
+    // A probe's call ends (and reports) within the request timeout; the lease covers a dead worker.
+    probeLeaseMs: config.SES_REQUEST_TIMEOUT + 5000,
     maxAgeMs: config.QUEUE_MAX_AGE,
     chunkRecordTtlMs: config.QUEUE_MAX_AGE + config.FAILED_JOB_RETENTION,
     observe: (outcome, ms, recipients) => {
