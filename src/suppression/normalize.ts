@@ -40,13 +40,26 @@ function normalizeDomain(domain: string): string | undefined {
   return DOMAIN_NAME.test(ascii) ? ascii : undefined;
 }
 
+/** A local part that needs no quotes (RFC 5321 Dot-string). */
+function isDotString(local: string): boolean {
+  return !(
+    CONTROL_OR_SPACE.test(local) ||
+    SPECIALS.test(local) ||
+    local.startsWith('.') ||
+    local.endsWith('.') ||
+    local.includes('..')
+  );
+}
+
 function normalizeLocalPart(local: string): string | undefined {
   if (local === '' || local.length > MAX_LOCAL_PART_CHARS) return undefined;
-  if (QUOTED_LOCAL_PART.test(local)) return local;
-  if (CONTROL_OR_SPACE.test(local) || SPECIALS.test(local) || local.startsWith('.') || local.endsWith('.')) {
-    return undefined;
+  if (QUOTED_LOCAL_PART.test(local)) {
+    // `"bob"` is the mailbox `bob` (RFC 5321 4.1.2): quotes that protect nothing must not make a
+    // second spelling of a suppressed address.
+    const inner = local.slice(1, -1);
+    return inner !== '' && isDotString(inner) ? inner : local;
   }
-  return local.includes('..') ? undefined : local;
+  return isDotString(local) ? local : undefined;
 }
 
 /**

@@ -21,6 +21,11 @@ describe('normalizeAddress', () => {
     ['"john doe"@example.com', '"john doe"@example.com'],
     ['a.b@sub.example.co.uk', 'a.b@sub.example.co.uk'],
     ['"a,b;c"@example.com', '"a,b;c"@example.com'],
+    // Quotes around a plain local part name the same mailbox, so they cannot dodge a suppression.
+    ['"bob"@example.com', 'bob@example.com'],
+    ['"Bob.Smith"@Example.com', 'bob.smith@example.com'],
+    ['"bob."@example.com', '"bob."@example.com'],
+    ['"a..b"@example.com', '"a..b"@example.com'],
     ["o'brien!#$%&*=?^_`{|}~-@example.com", "o'brien!#$%&*=?^_`{|}~-@example.com"],
   ])('normalises %j to %j', (input, expected) => {
     expect(normalizeAddress(input)).toBe(expected);
