@@ -58,7 +58,9 @@ end
  * else waits (a short poll, at most what is left of the lease) until the probe's success clears the
  * back-off, its throttled answer starts the next one, or its holder lets it go.
  * KEYS[1] hold hash, KEYS[2] throttle key
- * ARGV[1] probe token ('' looks without claiming the probe), ARGV[2] probe lease ms, ARGV[3] poll ms
+ * ARGV[1] probe token ('' looks without claiming the probe), ARGV[2] probe lease ms, ARGV[3] poll ms,
+ * ARGV[4] memory ms (how long the back-off's length is kept after it ends; claiming the probe keeps
+ * the key at least that long past the lease, so neither the probe nor the length vanish under it)
  * Returns { since or '', by or '', reason or '', ms to wait, back-off length remembered (0: none),
  *           1 when this caller holds the probe }
  */
@@ -76,6 +78,8 @@ if waitMs == 0 and backoff > 0 then
     waitMs = math.min(probeUntil - now, tonumber(ARGV[3]))
   elseif ARGV[1] ~= '' and not hold[1] then
     redis.call('HSET', KEYS[2], 'probe', ARGV[1], 'probeUntil', now + tonumber(ARGV[2]))
+    local keep = tonumber(ARGV[2]) + tonumber(ARGV[4])
+    if redis.call('PTTL', KEYS[2]) < keep then redis.call('PEXPIRE', KEYS[2], keep) end
     probing = 1
   end
 end

@@ -91,6 +91,7 @@ type HoldsRedis = Redis & {
     probeToken: string,
     leaseMs: string,
     pollMs: string,
+    memoryMs: string,
   ): Promise<[string, string, string, number, number, number]>;
   sesRelayProbeRelease?(key: string, token: string): Promise<number>;
   sesRelayThrottle?(key: string, ...args: string[]): Promise<[number, number, number]>;
@@ -131,6 +132,7 @@ export function createSendingHolds(options: {
       gateOptions.probeToken ?? '',
       String(Math.round(gateOptions.probeLeaseMs ?? DEFAULT_PROBE_LEASE_MS)),
       String(PROBE_POLL_MS),
+      String(THROTTLE_MEMORY_MS),
     );
     return {
       hold: holdOf(since, by, reason),

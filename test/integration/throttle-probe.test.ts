@@ -101,6 +101,17 @@ describe('the probe after a throttle back-off', () => {
     expect(cleared).toHaveLength(6);
   });
 
+  it('keeps the back-off remembered for as long as the probe is leased', async () => {
+    const { gate } = setUp(120_000);
+    await backOffEnded(50);
+    // The length is remembered for 30 s after a back-off ends; a probe leased for longer extends it,
+    // so a holder that dies mid-call does not free every waiting caller when the memory runs out.
+    const probe = await gate.clearToSend(data, 1);
+    expect(probe.probeToken).toBeDefined();
+    expect(await redis.pttl(keys.throttle)).toBeGreaterThan(120_000);
+    expect(await holds.gate({ probeToken: 'another caller' })).toMatchObject({ probing: false });
+  });
+
   it('passes the probe on at once when its call ends otherwise, and after the lease when its holder is gone', async () => {
     const released = setUp(60_000);
     await backOffEnded(50);
