@@ -178,6 +178,13 @@ export function createSessionHandlers(deps: SessionDeps, state: SessionState): P
     },
 
     onMailFrom(address: SMTPServerAddress, session: SMTPServerSession, callback: Callback) {
+      // An idle session (a pooled client) starts no new transaction once draining has begun: the
+      // shutdown would wait for it, and it would be cut mid-way at SHUTDOWN_TIMEOUT. 421 closes it.
+      if (deps.isDraining()) {
+        return callback(
+          smtpError('SMTP_SHUTTING_DOWN', `${config.SMTP_NAME} shutting down, try again later`),
+        );
+      }
       if (config.SMTP_REQUIRE_TLS && !session.secure) {
         refuse('tls');
         return callback(smtpError('SMTP_TLS_REQUIRED', 'Must issue a STARTTLS command first'));

@@ -110,6 +110,41 @@ describe('graceful shutdown', () => {
     }
   });
 
+  it('answers MAIL on an idle session with 421 once draining has begun, so the shutdown does not wait for it', async () => {
+    const gw = await startGateway({ ROLES: 'smtp', SHUTDOWN_TIMEOUT: '15s' }, { ses });
+    const [inProgress, idle] = await Promise.all([
+      SmtpClient.connect(gw.smtpPort),
+      SmtpClient.connect(gw.smtpPort),
+    ]);
+    try {
+      await inProgress.hello();
+      await idle.hello();
+      expect((await inProgress.command('MAIL FROM:<app@example.com>')).code).toBe(250);
+      const stopping = gw.app.stop();
+      await waitFor(
+        async () => {
+          const late = await SmtpClient.connect(gw.smtpPort);
+          const greeting = await late.read();
+          late.close();
+          return greeting.code === 421;
+        },
+        { what: 'draining to begin' },
+      );
+
+      const mail = await idle.command('MAIL FROM:<app@example.com>');
+      expect(mail.code).toBe(421);
+      expect(mail.text).toMatch(/^4\.3\.2 .* shutting down/);
+      expect((await inProgress.command('RCPT TO:<u@example.net>')).code).toBe(250);
+      expect((await inProgress.data(simpleMessage())).code).toBe(250);
+      await stopping;
+      expect(gw.logs.filter((line) => line.msg === 'smtp.shutdown_timeout')).toEqual([]);
+    } finally {
+      inProgress.close();
+      idle.close();
+      await gw.stop();
+    }
+  });
+
   it('refuses new sessions with 421 while a transaction in progress finishes; queued mail survives a restart', async () => {
     const prefix = uniquePrefix('shutdown');
     // No worker: the message stays queued across the restart.
