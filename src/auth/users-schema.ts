@@ -2,6 +2,7 @@
 // One call reports every problem at once, each named by user and field; password hashes never appear
 // in a message (a plaintext password pasted by mistake must not end up in logs).
 import { z } from 'zod';
+import { senderEntry } from '../config/sender-entries.js';
 
 /** An authenticated submitter and the sending policy that comes with its credentials. */
 export interface SmtpUser {
@@ -49,10 +50,14 @@ const userSchema = z.strictObject({
     .regex(BCRYPT_HASH, 'expected a bcrypt hash ($2a$, $2b$ or $2y$); create one with `ses-relay user hash`'),
   allowedSenders: z
     .array(
-      z
-        .string()
-        .transform((entry) => entry.trim().toLowerCase())
-        .refine((entry) => /^[^@\s]*@[^@\s]+$/.test(entry), 'expected an address or an @domain entry'),
+      z.string().transform((entry, ctx) => {
+        const normalized = senderEntry(entry);
+        if (normalized === undefined) {
+          ctx.addIssue({ code: 'custom', message: 'expected an address or an @domain entry' });
+          return z.NEVER;
+        }
+        return normalized;
+      }),
     )
     .default([]),
   configurationSet: z

@@ -7,6 +7,7 @@ import { redisUrlKind, redisUrlProblem } from '../shared/redis.js';
 import { crossCheckProblems } from './cross-checks.js';
 import { bareNumberHint, DURATION_FLOORS, type DurationFloor } from './duration-floors.js';
 import { parseBytes, parseCidr, parseDurationMs, splitList, type Cidr } from './parsers.js';
+import { senderEntry } from './sender-entries.js';
 
 /** SES v2 refuses messages over 40 MB; the gateway never accepts more than it can hand over. */
 export const SES_MAX_MESSAGE_BYTES = 40_000_000;
@@ -134,11 +135,12 @@ const senderList = z
   .string()
   .default('')
   .transform((value, ctx) => {
-    const entries = splitList(value).map((item) => item.toLowerCase());
-    for (const entry of entries) {
-      if (!/^[^@\s]*@[^@\s]+$/.test(entry)) {
-        ctx.addIssue({ code: 'custom', message: `"${entry}" is neither an address nor an @domain entry` });
-      }
+    const entries: string[] = [];
+    for (const item of splitList(value)) {
+      const entry = senderEntry(item);
+      if (entry === undefined) {
+        ctx.addIssue({ code: 'custom', message: `"${item}" is neither an address nor an @domain entry` });
+      } else entries.push(entry);
     }
     return entries;
   });

@@ -43,7 +43,7 @@ describe('users file parsing', () => {
         'users:',
         '  - username: billing-app',
         `    password: '${hash}'`,
-        '    allowedSenders: [Billing@Example.com, "@Corp.Example"]',
+        '    allowedSenders: [Billing@Example.com, "@Corp.Example", "@Bücher.de"]',
         '    configurationSet: billing_set-1',
         '    tags: { team: billing, priority: 2 }',
         '    fromEmailAddressIdentityArn: arn:aws:ses:eu-west-1:123456789012:identity/example.com',
@@ -55,7 +55,7 @@ describe('users file parsing', () => {
     expect(stored?.passwordHash).toBe(hash);
     expect(stored?.user).toEqual({
       username: 'billing-app',
-      allowedSenders: ['billing@example.com', '@corp.example'],
+      allowedSenders: ['billing@example.com', '@corp.example', '@xn--bcher-kva.de'],
       configurationSet: 'billing_set-1',
       tags: [
         { Name: 'team', Value: 'billing' },

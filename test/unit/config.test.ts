@@ -87,6 +87,10 @@ describe('configuration', () => {
   it('reads sender entries as lower-case addresses or @domains', () => {
     const config = parseConfig({ SMTP_ALLOWED_SENDERS: 'App@Example.com, @Corp.example' });
     expect(config.SMTP_ALLOWED_SENDERS).toEqual(['app@example.com', '@corp.example']);
+    // Domains as MAIL FROM is compared: in punycode, however the entry spells them.
+    expect(
+      parseConfig({ SMTP_ALLOWED_SENDERS: '@Bücher.de, chef@münchen.example' }).SMTP_ALLOWED_SENDERS,
+    ).toEqual(['@xn--bcher-kva.de', 'chef@xn--mnchen-3ya.example']);
     expect(() => parseConfig({ SMTP_ALLOWED_SENDERS: 'nonsense' })).toThrow(/SMTP_ALLOWED_SENDERS/);
   });
 
