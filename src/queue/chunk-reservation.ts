@@ -30,8 +30,8 @@ export function createChunkReservation(deps: ReservationDeps) {
   return async function reserve(data: SendJobData, recipients: number): Promise<Reservation> {
     const { user, userDailyCap } = data;
     const own = user && userDailyCap !== undefined ? deps.userQuota?.(user) : undefined;
-    if (own) {
-      const decision = await own.reserve(recipients, userDailyCap!);
+    const decision = own ? await own.reserve(recipients, userDailyCap!) : undefined;
+    if (decision) {
       if (!decision.admitted) {
         return {
           admitted: false,
@@ -41,8 +41,10 @@ export function createChunkReservation(deps: ReservationDeps) {
         };
       }
     }
+    // Each given back to the minute it was counted in (see quota.ts).
+    const ownMinute = decision?.minute;
     const giveBackOwn = async () => {
-      await own?.release(recipients).catch(() => undefined);
+      if (own && ownMinute !== undefined) await own.release(recipients, ownMinute).catch(() => undefined);
     };
     const limit = deps.quotaLimit();
     const sesSent = deps.sesSentLast24Hours?.() ?? 0;
@@ -67,7 +69,10 @@ export function createChunkReservation(deps: ReservationDeps) {
     return {
       admitted: true,
       async giveBack() {
-        await Promise.all([deps.quota.release(recipients).catch(() => undefined), giveBackOwn()]);
+        await Promise.all([
+          deps.quota.release(recipients, reserved.minute).catch(() => undefined),
+          giveBackOwn(),
+        ]);
       },
     };
   };

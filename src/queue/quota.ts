@@ -17,12 +17,30 @@ const WINDOW_MS = WINDOW_MINUTES * MINUTE_MS;
 
 /*
  * KEYS[1] quota hash
- * ARGV[1] recipients to reserve (may be negative to give back a reservation)
+ * ARGV[1] recipients to reserve (negative to give back a reservation)
  * ARGV[2] quota (recipients per 24 h); -1 for unlimited
  * ARGV[3] recipients SES already counts in its 24 hours (0 when unknown): the total may not pass
  *         the quota from the larger of the two
+ * ARGV[4] with a negative ARGV[1]: the minute the reservation was counted in (as this script
+ *         returned it). The recipients go back to that minute, not to the current one: given back
+ *         to a later minute they would leave the window after the reservation did, the total
+ *         falling below what was sent in between and rising again, for nothing, 24 h on. A minute
+ *         that has already left the window took its recipients with it: nothing is given back.
  * Returns { admitted (1/0), ms to wait when not admitted (-1: only SES's count stands in the way,
- *           which this ledger cannot see leave), total after the call }
+ *           which this ledger cannot see leave), total after the call, the current minute (the one
+ *           an admitted reservation was counted in) }
+ *
+ * `total` is stored as the exact sum of the minute fields, never clamped (only the value returned
+ * and compared is at least 0), so the ledger cannot drift from its fields.
+ *
+ * Rolling upgrade (workers of both versions on one hash; the format is the same): a worker gives
+ * back only what it reserved itself (the reservation lives in its memory), so a new worker's
+ * give-back always names its minute. An old worker's give-back still goes to the current minute
+ * and its script still clamps the stored total at 0, which can leave `total` above the sum of the
+ * fields. This script therefore recounts `total` from the fields whenever a minute leaves the
+ * window (at most once a minute, 1,442 fields at most), which also repairs ledgers that drifted
+ * before the upgrade; an old worker's misplaced negative field can hold the total that much low
+ * until it leaves the window (as before the upgrade), after which the ledger is exact.
  */
 const RESERVE_SCRIPT = `
 local key = KEYS[1]
@@ -41,18 +59,24 @@ if minute - oldest > 2 * ${WINDOW_MINUTES} then
   oldest = minute
 end
 -- A minute leaves once its end, (oldest + 1) minutes, is more than 24 h ago.
+local pruned = false
 while (oldest + 1) * ${MINUTE_MS} < windowStart do
-  local count = tonumber(redis.call('HGET', key, tostring(oldest)) or '0')
-  if count ~= 0 then
-    total = total - count
-    redis.call('HDEL', key, tostring(oldest))
-  end
+  if redis.call('HDEL', key, tostring(oldest)) == 1 then pruned = true end
   oldest = oldest + 1
 end
-if n > 0 and quota >= 0 and math.max(total, alreadySent) + n > quota then
+if pruned then
+  total = 0
+  local fields = redis.call('HGETALL', key)
+  for i = 1, #fields, 2 do
+    local f = fields[i]
+    if f ~= 'total' and f ~= 'oldest' then total = total + (tonumber(fields[i + 1]) or 0) end
+  end
+end
+local counted = math.max(total, 0)
+if n > 0 and quota >= 0 and math.max(counted, alreadySent) + n > quota then
   local wait = -1
-  if total + n > quota then
-    local need = total + n - quota
+  if counted + n > quota then
+    local need = counted + n - quota
     local m = oldest
     while need > 0 and m <= minute do
       need = need - tonumber(redis.call('HGET', key, tostring(m)) or '0')
@@ -62,14 +86,17 @@ if n > 0 and quota >= 0 and math.max(total, alreadySent) + n > quota then
     wait = m * ${MINUTE_MS} + ${WINDOW_MS} - nowMs + 1
   end
   redis.call('HSET', key, 'total', total, 'oldest', oldest)
-  return {0, wait, total}
+  return {0, wait, counted, minute}
 end
-total = total + n
-if total < 0 then total = 0 end
-redis.call('HINCRBY', key, tostring(minute), n)
+local at = minute
+if n < 0 and ARGV[4] and ARGV[4] ~= '' then at = tonumber(ARGV[4]) end
+if n ~= 0 and at >= oldest and at <= minute then
+  total = total + n
+  if redis.call('HINCRBY', key, tostring(at), n) == 0 then redis.call('HDEL', key, tostring(at)) end
+end
 redis.call('HSET', key, 'total', total, 'oldest', oldest)
 redis.call('EXPIRE', key, ${(WINDOW_MINUTES + 60) * 60})
-return {1, 0, total}
+return {1, 0, math.max(total, 0), minute}
 `;
 
 export interface QuotaDecision {
@@ -81,13 +108,21 @@ export interface QuotaDecision {
   waitMs: number;
   /** Recipients counted in the last 24 hours after this call. */
   sentLast24Hours: number;
+  /**
+   * The ledger minute (Redis time, minutes since the epoch) an admitted reservation was counted
+   * in: release() needs it to give the reservation back to that minute.
+   */
+  minute: number;
 }
 
 export interface DailyQuota {
   /** `alreadySent`: SES's SentLast24Hours; the reservation must fit above it too. */
   reserve(recipients: number, quota: number, alreadySent?: number): Promise<QuotaDecision>;
-  /** Gives a reservation back (the send did not happen). */
-  release(recipients: number): Promise<void>;
+  /**
+   * Gives a reservation back (the send did not happen): `minute` is its decision's `minute`. Does
+   * nothing once that minute has left the 24-hour window (the recipients left with it).
+   */
+  release(recipients: number, minute: number): Promise<void>;
   sentLast24Hours(): Promise<number>;
 }
 
@@ -97,7 +132,8 @@ type QuotaRedis = Redis & {
     recipients: number,
     quota: number,
     alreadySent: number,
-  ) => Promise<[number, number, number]>;
+    minute?: number,
+  ) => Promise<[number, number, number, number]>;
 };
 
 export function createDailyQuota(client: Redis, key: string): DailyQuota {
@@ -106,20 +142,28 @@ export function createDailyQuota(client: Redis, key: string): DailyQuota {
   if (!redis.sesRelayQuotaReserve)
     redis.defineCommand('sesRelayQuotaReserve', { numberOfKeys: 1, lua: RESERVE_SCRIPT });
   const reserveCommand = redis.sesRelayQuotaReserve!.bind(redis);
-  const run = async (recipients: number, quota: number, alreadySent = 0): Promise<QuotaDecision> => {
+  const run = async (
+    recipients: number,
+    quota: number,
+    alreadySent = 0,
+    at?: number,
+  ): Promise<QuotaDecision> => {
     const limit = Number.isFinite(quota) ? Math.floor(quota) : -1;
     const floor = Number.isFinite(alreadySent) && alreadySent > 0 ? Math.floor(alreadySent) : 0;
-    const [admitted, waitMs, total] = await reserveCommand(key, recipients, limit, floor);
+    const [admitted, waitMs, total, minute] = await (at === undefined
+      ? reserveCommand(key, recipients, limit, floor)
+      : reserveCommand(key, recipients, limit, floor, at));
     return {
       admitted: admitted === 1,
       waitMs: waitMs < 0 ? Infinity : Math.max(1000, waitMs),
       sentLast24Hours: total,
+      minute,
     };
   };
   return {
     reserve: (recipients, quota, alreadySent) => run(recipients, quota, alreadySent),
-    release: async (recipients) => {
-      await run(-recipients, -1);
+    release: async (recipients, minute) => {
+      if (recipients > 0) await run(-recipients, -1, 0, Math.floor(minute));
     },
     sentLast24Hours: async () => (await run(0, -1)).sentLast24Hours,
   };
