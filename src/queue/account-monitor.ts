@@ -1,13 +1,15 @@
 // Keeps the worker's view of the SES account current: reads GetAccount at start and every
 // `refreshMs`, feeds the pacing rate and the 24-hour quota, pauses the queue when SES says sending
 // is disabled, and — while SES holds the queue, or the account has not been read yet — probes every
-// `probeMs` (resuming once SES sends again). Start-up waits for the first read only briefly: while
-// it is missing the worker runs as when GetAccount fails, at SES_MAX_SEND_RATE or 1 recipient/s.
+// `probeMs` (resuming once a GetAccount read in that probe says SES sends again; an unreadable account
+// keeps the hold). Each probe tick also brings the BullMQ queue in line with the hold (holds.ts).
+// Start-up waits for the first read only briefly: while it is missing the worker runs as when
+// GetAccount fails, at SES_MAX_SEND_RATE or 1 recipient/s.
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import { isSandbox, pacingRate, readAccount, type AccountState, type RateSettings } from '../ses/account.js';
 import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
-import type { SendingHolds } from './holds.js';
+import type { HoldState, SendingHolds } from './holds.js';
 
 /** How long start() waits for the first GetAccount; SES_REQUEST_TIMEOUT (30 s) would stall start-up. */
 const FIRST_READ_WAIT_MS = 5000;
@@ -53,6 +55,7 @@ export function createAccountMonitor(options: AccountMonitorOptions): AccountMon
   let refreshTimer: NodeJS.Timeout | undefined;
   let probeTimer: NodeJS.Timeout | undefined;
   let warnedUnreadable = false;
+  let warnedHoldKept = false;
   let inFlight: Promise<void> | undefined;
 
   /** One read at a time: a probe that falls due while a slow GetAccount is out waits for it. */
@@ -62,10 +65,14 @@ export function createAccountMonitor(options: AccountMonitorOptions): AccountMon
   }
 
   async function read(): Promise<void> {
+    /** Whether GetAccount answered in this check: `account` alone may be an earlier read. */
+    let readNow = false;
     try {
       const previous = account;
       account = await readAccount(options.ses);
+      readNow = true;
       warnedUnreadable = false;
+      warnedHoldKept = false;
       if (
         !previous ||
         previous.maxSendRate !== account.maxSendRate ||
@@ -106,10 +113,10 @@ export function createAccountMonitor(options: AccountMonitorOptions): AccountMon
     }
     options.onRate(rate);
     await options.publish?.({ account, ratePerSecond: rate, at: Date.now() }).catch(() => undefined);
-    await applySendingState();
+    await applySendingState(readNow);
   }
 
-  async function applySendingState(): Promise<void> {
+  async function applySendingState(readNow: boolean): Promise<void> {
     const hold = await holds.current();
     if (account && !account.sendingEnabled) {
       if (
@@ -122,27 +129,52 @@ export function createAccountMonitor(options: AccountMonitorOptions): AccountMon
       }
       return;
     }
-    // SES-caused holds are lifted by the probe once SES reports sending enabled again; the next
+    if (hold?.by !== 'ses') return;
+    // SES-caused holds are lifted by the probe once SES itself reports sending enabled again, in a
+    // read made by this very check: never on an earlier read while GetAccount fails (an outage, no
+    // ses:GetAccount permission), which would send into a paused account at every probe. The next
     // send confirms it (a SendingPaused answer pauses again). Operator holds stay until resumed:
     // the lift is conditional, so an operator's pause landing after the read above stays.
-    if (
-      hold?.by === 'ses' &&
-      (!account || account.sendingEnabled) &&
-      (await holds.resume({ onlyBy: 'ses' }))
-    ) {
+    if (!readNow) {
+      if (!warnedHoldKept) {
+        logger.warn(
+          { heldForMs: Date.now() - hold.since, reason: hold.reason },
+          'ses.probe_unreadable: GetAccount failed, so the probe cannot tell whether SES sends again; ' +
+            'the SES hold stays until a GetAccount read says sending is enabled or an operator resumes',
+        );
+      }
+      warnedHoldKept = true;
+      return;
+    }
+    if (await holds.resume({ onlyBy: 'ses' })) {
       logger.warn({ heldForMs: Date.now() - hold.since, reason: hold.reason }, 'ses.sending_resumed');
     }
+  }
+
+  /** The queue paused with no hold (or held and running) after a pause and a resume crossed: fixed here. */
+  async function reconcile(): Promise<HoldState | undefined> {
+    const { hold, changed } = await holds.reconcile();
+    if (changed) {
+      logger.warn(
+        { hold },
+        changed === 'resumed'
+          ? 'holds.queue_resumed: the queue was paused with no hold recorded; resumed it'
+          : 'holds.queue_paused: a hold was recorded but the queue was running; paused it',
+      );
+    }
+    return hold;
   }
 
   function schedule(): void {
     refreshTimer = setInterval(() => void check().catch(() => undefined), options.refreshMs);
     refreshTimer.unref();
     probeTimer = setInterval(() => {
-      if (account === undefined) return void check().catch(() => undefined);
-      void holds
-        .current()
-        .then((hold) => (hold?.by === 'ses' ? check() : undefined))
-        .catch(() => undefined);
+      const reconciled = reconcile();
+      if (account === undefined) {
+        void reconciled.catch(() => undefined);
+        return void check().catch(() => undefined);
+      }
+      void reconciled.then((hold) => (hold?.by === 'ses' ? check() : undefined)).catch(() => undefined);
     }, options.probeMs);
     probeTimer.unref();
   }

@@ -64,6 +64,12 @@ export interface SendingHolds {
   pause(state: Omit<HoldState, 'since'>): Promise<boolean>;
   /** Lifts the hold (only one of `onlyBy` when given); true when one was lifted. */
   resume(options?: { onlyBy?: HoldState['by'] }): Promise<boolean>;
+  /**
+   * Brings the BullMQ queue in line with the hold: pauses it under a hold, resumes it without one
+   * (every pause in this project records a hold, an operator's included). Returns the hold in force
+   * and what was changed, if anything.
+   */
+  reconcile(): Promise<{ hold: HoldState | undefined; changed: 'paused' | 'resumed' | undefined }>;
   current(): Promise<HoldState | undefined>;
   gate(options?: GateOptions): Promise<SendGate>;
   /** The probe's call ended otherwise than throttled or sent: the next caller may probe now. */
@@ -149,6 +155,9 @@ export function createSendingHolds(options: {
       // an automatic hold over, so the SES probe does not lift what a person decided.
       const fresh = await redis.sesRelayHoldPause(holdKey, String(Date.now()), state.reason, state.by);
       await queue.pause();
+      // A resume that ran entirely between the two steps above lifted the hold before this pause
+      // reached the queue: left alone, the queue would stay paused with no hold to show or lift.
+      if (!(await current())) await queue.resume();
       return fresh === 1;
     },
     async resume(resumeOptions = {}) {
@@ -158,6 +167,23 @@ export function createSendingHolds(options: {
       // A pause that landed between the two steps above keeps the queue paused, as its hold says.
       if (await current()) await queue.pause();
       return lifted;
+    },
+    async reconcile() {
+      // The re-reads after each change settle a pause or resume that ran meanwhile, as above.
+      const [hold, paused] = await Promise.all([current(), queue.isPaused()]);
+      if (hold && !paused) {
+        await queue.pause();
+        const still = await current();
+        if (!still) await queue.resume();
+        return { hold: still, changed: still ? 'paused' : undefined };
+      }
+      if (!hold && paused) {
+        await queue.resume();
+        const since = await current();
+        if (since) await queue.pause();
+        return { hold: since, changed: since ? undefined : 'resumed' };
+      }
+      return { hold, changed: undefined };
     },
     current,
     gate,

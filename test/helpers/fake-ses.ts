@@ -71,6 +71,10 @@ export class FakeSes {
     ProductionAccessEnabled: true,
     EnforcementStatus: 'HEALTHY',
   };
+  /** When set, GetAccount answers with this error instead of `account` (an outage, a missing permission). */
+  accountError: SesErrorReply | undefined;
+  /** GetAccount requests answered so far, with `account` or `accountError`. */
+  accountReads = 0;
   /** GetEmailIdentity answers from here (keyed by the identity as SES spells it); 404 otherwise. */
   readonly identities = new Map<string, FakeIdentity>();
   /** GetConfigurationSet(EventDestinations) answer from here; 404 for a name not in the map. */
@@ -122,6 +126,8 @@ export class FakeSes {
     this.sendsReceived = 0;
     this.script = undefined;
     this.latencyMs = 0;
+    this.accountError = undefined;
+    this.accountReads = 0;
     this.identities.clear();
     this.configurationSets.clear();
     this.suppressedDestinations.length = 0;
@@ -152,7 +158,12 @@ export class FakeSes {
     const path = url.pathname;
     if (req.method === 'POST' && path === '/v2/email/outbound-emails')
       return this.sendEmail(body, res, arrivedAt);
-    if (req.method === 'GET' && path === '/v2/email/account') return reply(res, 200, this.account);
+    if (req.method === 'GET' && path === '/v2/email/account') {
+      this.accountReads++;
+      const error = this.accountError;
+      if (error) return reply(res, error.status, { message: error.message }, error.type);
+      return reply(res, 200, this.account);
+    }
     if (path === '/v2/email/suppression/addresses') {
       if (req.method === 'GET') return this.listSuppressed(url.searchParams, res);
       if (req.method === 'PUT') return this.putSuppressed(body, res);

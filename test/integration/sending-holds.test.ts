@@ -1,6 +1,7 @@
 // A pause (operator, admin API, reputation guard, SES) stops sending at once, also for jobs already
 // waiting in the pacer and for the rest of a multi-chunk message; the hold itself is written in one
-// step, and the SES probe lifts only an SES hold.
+// step, and the SES probe lifts only an SES hold. A pause and a resume that cross never leave the
+// queue paused with no hold, and the workers' probe tick keeps the queue in line with the hold.
 //
 // "At once", precisely: an SES call counts as in flight at pause time when the worker had invoked
 // the SDK's send for it before pause() resolved (its hold check ran before the hold was written).
@@ -155,5 +156,115 @@ describe('sending holds', () => {
     expect(await holds.resume()).toBe(true);
     expect(await holds.current()).toBeUndefined();
     expect(await queue.isPaused()).toBe(false);
+  });
+
+  it('never leaves the queue paused with no hold when a resume runs between the two steps of a pause', async () => {
+    // Another worker's view of the holds, whose queue.pause() reaches Redis late: its job got
+    // SendingPausedException, the hold is written, and meanwhile a resume (this worker's SES probe,
+    // or an operator) runs from start to end.
+    const slowQueue = new Queue(OUTBOUND_QUEUE, { connection: gw.redis, prefix: keys.bullPrefix });
+    const realPause = slowQueue.pause.bind(slowQueue);
+    let letPauseThrough!: () => void;
+    const through = new Promise<void>((resolve) => (letPauseThrough = resolve));
+    let pauseReached!: () => void;
+    const reached = new Promise<void>((resolve) => (pauseReached = resolve));
+    slowQueue.pause = async () => {
+      pauseReached();
+      await through;
+      return realPause();
+    };
+    const slowHolds = createSendingHolds({
+      redis: gw.redis,
+      queue: slowQueue,
+      holdKey: keys.sendingHold,
+      throttleKey: keys.throttle,
+    });
+    try {
+      const pausing = slowHolds.pause({ reason: 'SendingPausedException (HTTP 400): paused', by: 'ses' });
+      await reached;
+      expect(await holds.resume({ onlyBy: 'ses' })).toBe(true);
+      letPauseThrough();
+      expect(await pausing).toBe(true);
+
+      expect(await holds.current()).toBeUndefined();
+      expect(await queue.isPaused()).toBe(false);
+      const queueId = await queueMessage(gw.smtpPort, { to: ['after-race@example.net'] });
+      await waitFor(async () => (await queue.getJobState(queueId)) === 'completed', {
+        timeoutMs: 10_000,
+        what: 'the message to be delivered',
+      });
+    } finally {
+      letPauseThrough();
+      await slowQueue.close();
+    }
+  });
+});
+
+describe("the workers' probe tick keeps the queue in line with the hold", () => {
+  let gw: TestGateway;
+  let queue: Queue;
+  let holds: SendingHolds;
+  let keys: ReturnType<typeof createKeys>;
+  const logged = (msg: string) => gw.logs.filter((l) => l.msg.startsWith(msg)).length;
+
+  beforeAll(async () => {
+    gw = await startGateway({ SES_PAUSE_PROBE_INTERVAL: '100ms' });
+    keys = createKeys(gw.config.REDIS_PREFIX);
+    queue = new Queue(OUTBOUND_QUEUE, { connection: gw.redis, prefix: keys.bullPrefix });
+    holds = createSendingHolds({
+      redis: gw.redis,
+      queue,
+      holdKey: keys.sendingHold,
+      throttleKey: keys.throttle,
+    });
+  });
+  afterAll(async () => {
+    await queue.close();
+    await gw.stop();
+  });
+  afterEach(async () => {
+    await resumeSending(holds);
+  });
+
+  it('resumes a queue left paused with no hold recorded, and the mail goes out', async () => {
+    // The end state of a pause and a resume that crossed in an older version (or of a BullMQ pause
+    // made outside ses-relay): nothing records why the queue is paused.
+    await queue.pause();
+    const queueId = await queueMessage(gw.smtpPort, { to: ['unpaused@example.net'] });
+    await waitFor(async () => (await queue.getJobState(queueId)) === 'completed', {
+      timeoutMs: 10_000,
+      what: 'the message to be delivered',
+    });
+    expect(await queue.isPaused()).toBe(false);
+    expect(await holds.current()).toBeUndefined();
+    expect(logged('holds.queue_resumed')).toBeGreaterThanOrEqual(1);
+  });
+
+  it('pauses a running queue when a hold is recorded', async () => {
+    await gw.redis.hset(
+      keys.sendingHold,
+      'since',
+      String(Date.now()),
+      'reason',
+      'written alone',
+      'by',
+      'operator',
+    );
+    await waitFor(async () => await queue.isPaused(), { what: 'the queue to be paused' });
+    expect(logged('holds.queue_paused')).toBeGreaterThanOrEqual(1);
+  });
+
+  it("never undoes an operator's pause", async () => {
+    const resumedBefore = logged('holds.queue_resumed');
+    await pauseSending(holds, 'maintenance');
+    const queueId = await queueMessage(gw.smtpPort, { to: ['held@example.net'] });
+    const requests = gw.ses.received;
+    // Ten probe ticks.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(await queue.isPaused()).toBe(true);
+    expect(await holds.current()).toMatchObject({ by: 'operator', reason: 'maintenance' });
+    expect(await queue.getJobState(queueId)).not.toBe('completed');
+    expect(gw.ses.received).toBe(requests);
+    expect(logged('holds.queue_resumed')).toBe(resumedBefore);
   });
 });

@@ -166,6 +166,31 @@ describe('SES account state, quotas and failure paths', () => {
     expect((await fetch(`http://127.0.0.1:${gw.httpPort}/readyz`)).status).toBe(200);
   });
 
+  it('keeps an SES hold while GetAccount fails, and lifts it only once GetAccount says sending is enabled', async () => {
+    const { gw, queue } = await start({ SES_PAUSE_PROBE_INTERVAL: '100ms' });
+    // The account was read at start (sending enabled). Now SES pauses the account and GetAccount
+    // fails (an outage, or no ses:GetAccount permission): that earlier read must not lift the hold.
+    ses.accountError = { status: 503, type: 'ServiceUnavailable', message: 'unavailable' };
+    ses.onSend(() => PAUSED);
+    const queueId = await queueOne(gw);
+    await waitFor(async () => await queue.isPaused(), { what: 'the SES hold' });
+    const reads = ses.accountReads;
+    await waitFor(() => ses.accountReads >= reads + 10, { what: 'ten failed probes' });
+    expect(gw.logs.filter((l) => l.msg === 'ses.sending_resumed')).toEqual([]);
+    expect(gw.logs.filter((l) => l.msg === 'ses.sending_paused')).toHaveLength(1);
+    expect(ses.calls).toBe(1);
+    expect(await queue.isPaused()).toBe(true);
+    // Said once per outage, not at every probe.
+    expect(gw.logs.filter((l) => l.msg.startsWith('ses.probe_unreadable'))).toHaveLength(1);
+
+    // GetAccount answers again, sending enabled: the next probe lifts the hold and the message goes.
+    ses.onSend(undefined);
+    ses.accountError = undefined;
+    await waitFor(async () => (await queue.getJobState(queueId)) === 'completed', { timeoutMs: 10_000 });
+    expect(gw.logs.filter((l) => l.msg === 'ses.sending_resumed')).toHaveLength(1);
+    expect(ses.sends).toHaveLength(1);
+  });
+
   it('fails a message that outlives QUEUE_MAX_AGE like an MTA queue lifetime', async () => {
     const { gw, queue } = await start({ QUEUE_MAX_AGE: '1s' });
     ses.onSend(() => ({ status: 503, type: 'ServiceUnavailable', message: 'down' }));
