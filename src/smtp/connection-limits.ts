@@ -33,3 +33,15 @@ export function createConnectionLimits(maxTotal: number, maxPerIp: number): Conn
     },
   };
 }
+
+/**
+ * smtp-server's `maxClients` for a gateway limit of `maxTotal`: about 10 % (at least 1) above it.
+ * smtp-server counts a connection as soon as it is accepted and refuses past its limit before
+ * onConnect runs, with its own `421 <name> Too many connected clients` (no enhanced code, no log line,
+ * no metric). With room above the gateway's limit, the gateway's `421 4.7.0` is what clients meet,
+ * and smtp-server's check only bounds the connections that have not reached onConnect yet (its 100 ms
+ * greeting delay) or are still closing after a refusal. Per process, as the gateway's limit is.
+ */
+export function backstopMaxClients(maxTotal: number): number {
+  return maxTotal + Math.max(1, Math.ceil(maxTotal / 10));
+}

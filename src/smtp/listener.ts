@@ -17,11 +17,12 @@ import {
   type CertificateStore,
 } from '../tls/index.js';
 import { answerAuthBeforeStartTls } from './auth-before-starttls.js';
-import { createConnectionLimits } from './connection-limits.js';
+import { backstopMaxClients, createConnectionLimits } from './connection-limits.js';
 import type { createIntake } from './intake.js';
 import type { RecipientVerdict } from './recipient-policy.js';
 import { createNetworkPolicy } from './policy.js';
-import { createProxyFront } from './proxy-front.js';
+import { createProxyFront, type ProxyFront } from './proxy-front.js';
+import { acceptBareEnvelopeAddresses } from './bare-envelope-address.js';
 import { createSessionHandlers } from './session-handlers.js';
 
 export interface SmtpListener {
@@ -102,7 +103,9 @@ export function createSmtpListener(options: ListenerOptions): SmtpListener {
     socketTimeout: config.SMTP_SOCKET_TIMEOUT,
     // stop() first waits for transactions in progress; idle sessions then get this long to leave.
     closeTimeout: IDLE_CLOSE_GRACE_MS,
-    maxClients: config.SMTP_MAX_CONNECTIONS,
+    // smtp-server's own check runs before onConnect and answers without an enhanced code, log line or
+    // metric: it is set a little higher, so that the gateway's limit (onConnect) is the one clients meet.
+    maxClients: backstopMaxClients(config.SMTP_MAX_CONNECTIONS),
     logger: false,
     ...(tls ? smtpServerTlsOptions(tls) : {}),
     ...handlers,
@@ -116,6 +119,7 @@ export function createSmtpListener(options: ListenerOptions): SmtpListener {
   const secure =
     tls && config.SMTP_TLS_PORT !== undefined ? new SMTPServer({ ...base, secure: true }) : undefined;
   if (secure) servers.push(secure);
+  for (const server of servers) acceptBareEnvelopeAddresses(server);
   const unfollow = tls ? servers.map((server) => followCertificateStore(server, tls)) : [];
   for (const server of servers)
     server.on('error', (err) => logger.error({ err: err.message }, 'smtp.server_error'));
@@ -161,17 +165,18 @@ export function createSmtpListener(options: ListenerOptions): SmtpListener {
           },
         })
       : undefined;
-  const proxyFronts = [smtpFront, smtpsFront].filter((front) => front !== undefined);
+  /** Each smtp-server fed by a PROXY front, with its front. */
+  const fronted = new Map<SMTPServer, ProxyFront>();
+  if (smtpFront) fronted.set(plain, smtpFront);
+  if (secure && smtpsFront) fronted.set(secure, smtpsFront);
 
   // A client that trickles bytes just fast enough to beat the idle timeout (slowloris) is closed
   // once its session is older than SMTP_MAX_SESSION_TIME, counted from its connect (onConnect
-  // stamps it). smtp-server exposes its connections only as an internal set, read here and nowhere
-  // else.
+  // stamps it); smtp-server's connections are read through connectionsOf().
   const sweeper = setInterval(() => {
     const now = Date.now();
     for (const server of servers) {
-      const connections = (server as unknown as { connections: Set<LiveConnection> }).connections;
-      for (const connection of connections) {
+      for (const connection of connectionsOf(server)) {
         const id = connection.session?.id ?? '';
         const since = state.openedAt.get(id);
         if (since !== undefined && now - since > config.SMTP_MAX_SESSION_TIME) {
@@ -213,12 +218,50 @@ export function createSmtpListener(options: ListenerOptions): SmtpListener {
       if (openTransactions() > 0) logger.warn({ open: state.busy.size }, 'smtp.shutdown_timeout');
       clearInterval(sweeper);
       for (const stop of unfollow) stop();
+      // Every listener stops accepting now, and idle sessions get their 421 after the same grace.
       await Promise.all(
-        proxyFronts.map((front) => new Promise<void>((resolve) => front.close(() => resolve()))),
-      );
-      await Promise.all(
-        servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))),
+        servers.map((server) => {
+          const front = fronted.get(server);
+          if (front) return closeBehindFront(server, front, IDLE_CLOSE_GRACE_MS);
+          return new Promise<void>((resolve) => server.close(() => resolve()));
+        }),
       );
     },
   };
+}
+
+/**
+ * smtp-server's connections: an internal set, read here (session time limit, shutdown) and hooked by
+ * auth-before-starttls.ts and bare-envelope-address.ts.
+ */
+function connectionsOf(server: SMTPServer): Set<LiveConnection> {
+  return (server as unknown as { connections: Set<LiveConnection> }).connections;
+}
+
+/**
+ * Closes a server whose sockets come from a PROXY front as smtp-server's close() closes one that
+ * listens itself. smtp-server's close() still runs (from then on it answers any command with 421),
+ * but its own net.Server never listened, so it calls back at once and cancels the timer that closes
+ * idle sessions; and the front's close() calls back only once every socket it accepted has closed,
+ * handed-over sessions included. So: the front stops accepting now, and after `graceMs` the sockets
+ * still before their session are destroyed and the sessions left get smtp-server's own 421.
+ */
+function closeBehindFront(server: SMTPServer, front: ProxyFront, graceMs: number): Promise<void> {
+  server.close();
+  return new Promise((resolve) => {
+    const grace = setTimeout(() => {
+      front.destroyPending();
+      for (const connection of connectionsOf(server)) {
+        connection.send(421, 'Server shutting down');
+        connection.close();
+      }
+      resolve();
+    }, graceMs);
+    // Unreferenced, as smtp-server's own: it must not keep a process up that has nothing else to do.
+    grace.unref();
+    front.close(() => {
+      clearTimeout(grace);
+      resolve();
+    });
+  });
 }

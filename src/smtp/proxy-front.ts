@@ -48,10 +48,20 @@ export interface ProxyFrontOptions {
   handOver(socket: net.Socket, client: ClientAddress): void | Promise<unknown>;
 }
 
-export function createProxyFront(options: ProxyFrontOptions): net.Server {
+/** The front's TCP server, and a way to drop the connections it has not handed over yet. */
+export interface ProxyFront extends net.Server {
+  /**
+   * Destroys the connections still before their SMTP session (no header yet, or the TLS handshake
+   * after it not done). For shutdown: net.Server.close() would wait for them until their own timeout.
+   */
+  destroyPending(): void;
+}
+
+export function createProxyFront(options: ProxyFrontOptions): ProxyFront {
   const { logger, metrics } = options;
-  let pending = 0;
-  return net.createServer((socket) => {
+  const pending = new Set<net.Socket>();
+  let dropping = false;
+  const server = net.createServer((socket) => {
     socket.on('error', () => undefined);
     // Decided on the TCP peer before a byte is read: the header itself is what is not to be trusted.
     const peer = socket.remoteAddress ?? '';
@@ -61,12 +71,12 @@ export function createProxyFront(options: ProxyFrontOptions): net.Server {
       refuse(socket, options.untrustedRefusal);
       return;
     }
-    if (pending >= options.maxPending) {
+    if (pending.size >= options.maxPending) {
       metrics.messagesRefused.inc({ reason: 'connections' });
       socket.destroy();
       return;
     }
-    pending++;
+    pending.add(socket);
     readProxyHeader(socket)
       .then((result) => admit(socket, result))
       .catch((err: unknown) => {
@@ -74,10 +84,18 @@ export function createProxyFront(options: ProxyFrontOptions): net.Server {
         logger.error({ listener: options.listener, err: errorMessage(err) }, 'smtp.proxy_handover_failed');
         socket.destroy();
       })
-      .finally(() => pending--);
+      .finally(() => pending.delete(socket));
+  });
+  return Object.assign(server, {
+    destroyPending() {
+      dropping = true;
+      for (const socket of pending) socket.destroy();
+    },
   });
 
   async function admit(socket: net.Socket, result: ReadHeaderResult): Promise<void> {
+    // Cut off by destroyPending(): not a client's fault, nothing to refuse or log.
+    if (dropping && socket.destroyed) return;
     if (!result.ok) {
       metrics.messagesRefused.inc({ reason: 'proxy' });
       logger.warn(

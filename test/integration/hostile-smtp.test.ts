@@ -253,7 +253,9 @@ describe('hostile SMTP input', () => {
     ['a domain label with an underscore', 'RCPT TO:<a@a_b.example>', 501],
     ['an unclosed bracket', 'RCPT TO:<a@example.net', 501],
     ['nested brackets', 'RCPT TO:<<a@example.net>>', 501],
-    ['no brackets', 'RCPT TO:a@example.net', 501],
+    // A single bare address is taken (bare-envelope-address.ts); anything else without brackets is not.
+    ['two addresses without brackets', 'RCPT TO:a@example.net b@example.net', 501],
+    ['a bare address with two @', 'RCPT TO:a@b@example.net', 501],
     // The gateway's RFC 5321 check answers the rest, before SES would fail the whole message.
     ['a comma (a list in disguise)', 'RCPT TO:<a,b@example.net>', 553],
     ['a semicolon', 'RCPT TO:<a;b@example.net>', 553],

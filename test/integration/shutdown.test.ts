@@ -1,10 +1,11 @@
+import net from 'node:net';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OUTBOUND_QUEUE } from '../../src/shared/keys.js';
 import { startFakeSes, type FakeSes } from '../helpers/fake-ses.js';
 import { startGateway } from '../helpers/gateway.js';
 import { deleteKeys, uniquePrefix } from '../helpers/redis.js';
-import { sendMail, simpleMessage, SmtpClient } from '../helpers/smtp-client.js';
+import { sendMail, simpleMessage, SmtpClient, type SmtpReply } from '../helpers/smtp-client.js';
 import { waitFor } from '../helpers/wait.js';
 
 describe('graceful shutdown', () => {
@@ -176,4 +177,79 @@ describe('graceful shutdown', () => {
       await second.stop();
     }
   });
+});
+
+describe('shutdown with sessions that stay open', () => {
+  let ses: FakeSes;
+  beforeAll(async () => {
+    ses = await startFakeSes();
+  });
+  afterAll(async () => {
+    await ses.stop();
+  });
+
+  /** The next reply that is not a NOOP's 250. */
+  async function firstRefusal(client: SmtpClient): Promise<SmtpReply> {
+    for (;;) {
+      const reply = await client.read(10_000);
+      if (reply.code !== 250) return reply;
+    }
+  }
+
+  // With PROXY, stop() used to wait for the front's net.Server.close(), which calls back only once
+  // every socket it accepted has closed, the sessions handed to smtp-server included: an idle session
+  // held the shutdown until SMTP_SOCKET_TIMEOUT, one that kept sending NOOP for ever.
+  for (const proxy of [false, true]) {
+    it(`says 421 to idle and NOOP-ing sessions after the grace and stops well within SHUTDOWN_TIMEOUT (SMTP_PROXY_PROTOCOL=${proxy})`, async () => {
+      const gw = await startGateway(
+        {
+          ROLES: 'smtp',
+          SHUTDOWN_TIMEOUT: '2s',
+          SMTP_SOCKET_TIMEOUT: '15s',
+          ...(proxy ? { SMTP_PROXY_PROTOCOL: 'true', SMTP_PROXY_TRUSTED_NETWORKS: '127.0.0.0/8' } : {}),
+        },
+        { ses },
+      );
+      const [idle, chatty] = await Promise.all([
+        SmtpClient.connect(gw.smtpPort),
+        SmtpClient.connect(gw.smtpPort),
+      ]);
+      // With PROXY: a connection from the balancer whose header never came (no session yet).
+      const silent = proxy ? net.connect(gw.smtpPort, '127.0.0.1') : undefined;
+      let silentClosedAt: number | undefined;
+      silent?.on('error', () => undefined).resume();
+      silent?.on('close', () => (silentClosedAt = Date.now()));
+      let noop: NodeJS.Timeout | undefined;
+      try {
+        for (const [n, client] of [idle, chatty].entries()) {
+          if (proxy) client.write(`PROXY TCP4 127.0.0.${9 + n} 127.0.0.1 4000${n} 25\r\n`);
+          expect((await client.hello()).code).toBe(250);
+        }
+        noop = setInterval(() => chatty.write('NOOP\r\n'), 200);
+        const started = Date.now();
+        const stopping = gw.app.stop();
+        const [idleReply, chattyReply] = await Promise.all([idle.read(10_000), firstRefusal(chatty)]);
+        await stopping;
+        const took = Date.now() - started;
+        // smtp-server's own shutdown reply, not its idle-timeout one.
+        expect(idleReply).toMatchObject({ code: 421, text: 'Server shutting down' });
+        expect(chattyReply).toMatchObject({ code: 421, text: 'Server shutting down' });
+        expect(took, 'the shutdown waited for sessions past the 1 s grace').toBeLessThan(2500);
+        if (silent) {
+          await waitFor(() => silentClosedAt !== undefined, {
+            what: 'the headerless connection to be closed',
+          });
+          expect(silentClosedAt! - started, 'the headerless connection outlived the grace').toBeLessThan(
+            2500,
+          );
+        }
+      } finally {
+        clearInterval(noop);
+        idle.close();
+        chatty.close();
+        silent?.destroy();
+        await gw.stop();
+      }
+    }, 30_000);
+  }
 });

@@ -1,6 +1,8 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { backstopMaxClients } from '../../src/smtp/connection-limits.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
+import { SmtpClient } from '../helpers/smtp-client.js';
 
 describe('SMTP_MAX_CONNECTIONS_PER_IP by client key', () => {
   let gw: TestGateway;
@@ -42,5 +44,41 @@ describe('SMTP_MAX_CONNECTIONS_PER_IP by client key', () => {
     expect(await connectAs('2001:db8:1:2:ffff::3')).toBe('421 4.7.0 Too many connections from your host');
     // The next /64 has a budget of its own.
     expect(await connectAs('2001:db8:1:3::1')).toMatch(/^220 /);
+  });
+});
+
+// smtp-server's own maxClients check runs before onConnect; set to SMTP_MAX_CONNECTIONS it answered
+// first, with "421 <name> Too many connected clients" (no enhanced code, log line or metric).
+describe('SMTP_MAX_CONNECTIONS', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startGateway({ ROLES: 'smtp,http', SMTP_MAX_CONNECTIONS: '2' });
+  });
+  afterAll(async () => {
+    await gw.stop();
+  });
+
+  it("refuses the connection past the limit with the gateway's 421 4.7.0, logs it and counts it", async () => {
+    const clients = await Promise.all([1, 2, 3].map(() => SmtpClient.connect(gw.smtpPort)));
+    try {
+      const replies = await Promise.all(clients.map((client) => client.read()));
+      expect(replies.map((reply) => reply.code).sort()).toEqual([220, 220, 421]);
+      expect(replies.find((reply) => reply.code === 421)?.text).toBe('4.7.0 Too many connections');
+      expect(gw.logs.filter((line) => line.msg === 'smtp.refused.connections')).toMatchObject([
+        { limit: 'total' },
+      ]);
+      const metrics = await (await fetch(`http://127.0.0.1:${gw.httpPort}/metrics`)).text();
+      expect(metrics).toMatch(/ses_relay_messages_refused_total\{reason="connections"\} 1\n/);
+    } finally {
+      for (const client of clients) client.close();
+    }
+  });
+
+  it("gives smtp-server's own check (a backstop) about 10 %, at least 1, above the gateway's limit", () => {
+    expect(backstopMaxClients(1)).toBe(2);
+    expect(backstopMaxClients(2)).toBe(3);
+    expect(backstopMaxClients(10)).toBe(11);
+    expect(backstopMaxClients(1000)).toBe(1100);
+    expect(backstopMaxClients(1001)).toBe(1102);
   });
 });
