@@ -2,9 +2,9 @@
 // EHLO until STARTTLS by disabling the command for the session, and smtp-server answers a disabled
 // command with "500 Error: command not recognized"; RFC 3207 §4 asks for "530 5.7.0 Must issue a
 // STARTTLS command first". smtp-server has no per-command hook (onAuth comes only after the SASL
-// exchange, when a LOGIN client has already been asked for its password in clear), so this is the one
-// place that reaches into its connections: each new one passes through the server's `connections`
-// set, and that one reply of its `send` is swapped. smtp-server's own checks (a command sent during
+// exchange, when a LOGIN client has already been asked for its password in clear), so this reaches
+// into its connections (as bare-envelope-address.ts does): each new one passes through the server's
+// `connections` set, and that one reply of its `send` is swapped. smtp-server's own checks (a command sent during
 // the TLS upgrade, before the greeting, …) still run first; the swapped reply still counts towards
 // smtp-server's limit of unrecognised commands.
 import type { SMTPServer } from 'smtp-server';
