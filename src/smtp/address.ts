@@ -1,6 +1,6 @@
 // Envelope address checks for an SES-bound relay: SES has no SMTPUTF8, so a local part must be
 // ASCII; an internationalised domain is converted to its punycode (A-label) form.
-import { domainToASCII } from 'node:url';
+import { asciiDomain as toAsciiDomain } from '../shared/ascii-domain.js';
 
 export type AddressCheck =
   { ok: true; address: string } | { ok: false; reason: 'non-ascii-local-part' | 'invalid' };
@@ -16,7 +16,7 @@ export function checkEnvelopeAddress(address: string): AddressCheck {
   const local = address.slice(0, at);
   const domain = address.slice(at + 1);
   if (!ASCII.test(local)) return { ok: false, reason: 'non-ascii-local-part' };
-  const asciiDomain = ASCII.test(domain) ? domain.toLowerCase() : domainToASCII(domain);
+  const asciiDomain = toAsciiDomain(domain);
   if (asciiDomain === '' || !/^[a-z0-9.-]+$|^\[[0-9a-f.:]+\]$/i.test(asciiDomain)) {
     return { ok: false, reason: 'invalid' };
   }

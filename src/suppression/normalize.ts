@@ -1,6 +1,6 @@
 // The one address normalisation every suppression path uses (SMTP checks, SES events, imports, admin),
 // so that `"Jane" <Jane@Example.COM>` and `jane@example.com` are the same entry. Pure.
-import { domainToASCII } from 'node:url';
+import { asciiDomain } from '../shared/ascii-domain.js';
 
 /** RFC 5321 limits: a longer string cannot be a deliverable address. */
 const MAX_LOCAL_PART_CHARS = 64;
@@ -8,8 +8,6 @@ const MAX_ADDRESS_CHARS = 254;
 
 // eslint-disable-next-line no-control-regex
 const CONTROL_OR_SPACE = /[\x00-\x20\x7f]/;
-// eslint-disable-next-line no-control-regex
-const ASCII = /^[\x00-\x7f]*$/;
 const QUOTED_LOCAL_PART = /^"[^"\\\r\n]*"$/;
 /**
  * RFC 5322 specials, which only a quoted local part may hold: unquoted, `a@b.com,c@d.com` or
@@ -35,8 +33,7 @@ function addrSpec(input: string): string {
 function normalizeDomain(domain: string): string | undefined {
   const bare = domain.endsWith('.') ? domain.slice(0, -1) : domain;
   if (ADDRESS_LITERAL.test(bare)) return bare;
-  // domainToASCII lower-cases and applies IDNA mapping; it returns '' for a name it cannot convert.
-  const ascii = ASCII.test(bare) ? bare : domainToASCII(bare);
+  const ascii = asciiDomain(bare);
   return DOMAIN_NAME.test(ascii) ? ascii : undefined;
 }
 
