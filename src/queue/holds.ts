@@ -148,42 +148,40 @@ export function createSendingHolds(options: {
     };
   };
   const current = async () => (await gate()).hold;
+  /**
+   * Pauses or resumes the queue, then reads the hold again: a pause or resume that ran entirely in
+   * between (another process) would otherwise leave the queue paused with no hold to show or lift,
+   * or running under one. The queue ends as the hold now says; returns that hold.
+   */
+  const setQueue = async (paused: boolean): Promise<HoldState | undefined> => {
+    await (paused ? queue.pause() : queue.resume());
+    const hold = await current();
+    if (paused && !hold) await queue.resume();
+    if (!paused && hold) await queue.pause();
+    return hold;
+  };
 
   return {
     async pause(state) {
       // One step: the first reason wins until someone resumes, except that an operator's pause takes
       // an automatic hold over, so the SES probe does not lift what a person decided.
       const fresh = await redis.sesRelayHoldPause(holdKey, String(Date.now()), state.reason, state.by);
-      await queue.pause();
-      // A resume that ran entirely between the two steps above lifted the hold before this pause
-      // reached the queue: left alone, the queue would stay paused with no hold to show or lift.
-      if (!(await current())) await queue.resume();
+      await setQueue(true);
       return fresh === 1;
     },
     async resume(resumeOptions = {}) {
       const lifted = (await redis.sesRelayHoldResume(holdKey, resumeOptions.onlyBy ?? '')) === 1;
       if (!lifted && resumeOptions.onlyBy) return false;
-      await queue.resume();
-      // A pause that landed between the two steps above keeps the queue paused, as its hold says.
-      if (await current()) await queue.pause();
+      await setQueue(false);
       return lifted;
     },
     async reconcile() {
-      // The re-reads after each change settle a pause or resume that ran meanwhile, as above.
       const [hold, paused] = await Promise.all([current(), queue.isPaused()]);
-      if (hold && !paused) {
-        await queue.pause();
-        const still = await current();
-        if (!still) await queue.resume();
-        return { hold: still, changed: still ? 'paused' : undefined };
-      }
-      if (!hold && paused) {
-        await queue.resume();
-        const since = await current();
-        if (since) await queue.pause();
-        return { hold: since, changed: since ? undefined : 'resumed' };
-      }
-      return { hold, changed: undefined };
+      if (Boolean(hold) === paused) return { hold, changed: undefined };
+      const now = await setQueue(Boolean(hold));
+      // Unchanged when a pause or resume elsewhere already brought hold and queue back in line.
+      const changed = Boolean(now) === Boolean(hold) ? (now ? 'paused' : 'resumed') : undefined;
+      return { hold: now, changed };
     },
     current,
     gate,
