@@ -9,6 +9,7 @@
 // again.
 import type { Redis } from 'ioredis';
 import type { Keys } from '../shared/keys.js';
+import { execPipeline } from '../shared/redis-exec.js';
 import { DROPPED_CHUNK } from './job.js';
 
 /** Field of keys.refusedChunks set when the job failed for good; never a chunk index. */
@@ -36,7 +37,7 @@ export interface ChunkRecords {
 
 export function createChunkRecords(redis: Redis, keys: Keys, ttlMs: number): ChunkRecords {
   async function put(key: string, index: number, value: string): Promise<void> {
-    await redis.multi().hset(key, String(index), value).pexpire(key, ttlMs).exec();
+    await execPipeline(redis.multi().hset(key, String(index), value).pexpire(key, ttlMs));
   }
   return {
     async read(queueId) {

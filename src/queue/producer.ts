@@ -6,6 +6,7 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { withDeadline } from '../shared/deadline.js';
 import { RelayError, errorMessage } from '../shared/errors.js';
+import { execPipeline } from '../shared/redis-exec.js';
 import type { Keys } from '../shared/keys.js';
 import { waitForReplicas } from '../shared/redis-wait.js';
 import { SEND_JOB_NAME, type SendJobData } from './job.js';
@@ -38,11 +39,14 @@ export function createProducer(options: ProducerOptions): Producer {
     // caller removes both, so a job never outlives a refused message and vice versa.
     const stored = Buffer.isBuffer(bytes)
       ? redis.set(keys.raw(data.queueId), bytes, 'PX', options.rawTtlMs)
-      : redis
-          .multi()
-          .rename(bytes.spoolKey, keys.raw(data.queueId))
-          .pexpire(keys.raw(data.queueId), options.rawTtlMs)
-          .exec();
+      : // A spool key lost meanwhile (a failover to a replica that never had it, an eviction)
+        // fails the RENAME inside EXEC: that must be a 451, never a 250 for a job with no bytes.
+        execPipeline(
+          redis
+            .multi()
+            .rename(bytes.spoolKey, keys.raw(data.queueId))
+            .pexpire(keys.raw(data.queueId), options.rawTtlMs),
+        );
     await Promise.all([stored, queue.add(SEND_JOB_NAME, data, { jobId: data.queueId })]);
     const replicas = options.waitReplicas ?? 0;
     if (replicas > 0) {

@@ -6,6 +6,7 @@
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { FeedbackRates } from '../ops/stats.js';
+import { execPipeline } from '../shared/redis-exec.js';
 
 /** The rates in force when an operator lifted the guard's hold; the guard pauses again only above them. */
 export interface Acknowledgement {
@@ -77,7 +78,7 @@ export function createReputationState(redis: Redis, key: string) {
     },
     /** An operator lifted the guard's hold: these rates are accepted until `ack.until`. */
     async acknowledge(ack: Acknowledgement): Promise<void> {
-      await redis.multi().hdel(key, 'pausedAt').hset(key, 'ack', JSON.stringify(ack)).exec();
+      await execPipeline(redis.multi().hdel(key, 'pausedAt').hset(key, 'ack', JSON.stringify(ack)));
     },
     async clearAcknowledgement(): Promise<void> {
       await redis.hdel(key, 'ack');

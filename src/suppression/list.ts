@@ -5,7 +5,7 @@
 import type { Redis } from 'ioredis';
 import { decodeRecord, reasonCode } from './codec.js';
 import { SUPPRESSION_BUCKET_COUNT, type SuppressionKeys } from './keys.js';
-import { execPipeline } from './redis-util.js';
+import { execPipeline } from '../shared/redis-exec.js';
 import { runScript } from '../shared/lua.js';
 import { LIST } from './scripts.js';
 import type { ListOptions, ListPage } from './types.js';

@@ -33,7 +33,7 @@ import { importRecords } from './import.js';
 import { bucketOf, createSuppressionKeys, type SuppressionKeys } from './keys.js';
 import { listEntries } from './list.js';
 import { createAddressKeyer } from './privacy.js';
-import { execPipeline } from './redis-util.js';
+import { execPipeline } from '../shared/redis-exec.js';
 import { runScript } from '../shared/lua.js';
 import { CHECK, REMOVE, SOFT_BOUNCE, SUPPRESS, SWEEP } from './scripts.js';
 import type {
