@@ -86,6 +86,13 @@ export function createProxyFront(options: ProxyFrontOptions): ProxyFront {
       })
       .finally(() => pending.delete(socket));
   });
+  // After listen() a failed accept (ENOBUFS, ENOMEM) is an 'error' event on the server, and one
+  // with no listener ends the process. Before it, listen()'s caller handles bind errors itself.
+  server.once('listening', () =>
+    server.on('error', (err) =>
+      logger.error({ listener: options.listener, err: errorMessage(err) }, 'smtp.proxy_front_error'),
+    ),
+  );
   return Object.assign(server, {
     destroyPending() {
       dropping = true;

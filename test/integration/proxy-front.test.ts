@@ -27,7 +27,7 @@ describe('PROXY front', () => {
     });
     servers.push(front);
     await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
-    return { port: (front.address() as AddressInfo).port, lines };
+    return { port: (front.address() as AddressInfo).port, lines, front };
   }
 
   /** Sends a PROXY header; resolves once the server closes the connection. */
@@ -55,5 +55,21 @@ describe('PROXY front', () => {
       return found.length === 2 ? found : undefined;
     });
     expect(failures[0]).toMatchObject({ level: 'error', listener: 'smtp', err: 'hand-over broke' });
+  });
+
+  it('logs an error on its listening socket and keeps serving', async () => {
+    let calls = 0;
+    const { port, lines, front } = await start(() => {
+      calls++;
+      throw new Error('hand-over broke');
+    });
+    front.emit('error', Object.assign(new Error('accept ENOBUFS'), { code: 'ENOBUFS' }));
+    expect(lines.find((line) => line.msg === 'smtp.proxy_front_error')).toMatchObject({
+      level: 'error',
+      listener: 'smtp',
+      err: 'accept ENOBUFS',
+    });
+    await closedAfterHeader(port);
+    expect(calls).toBe(1);
   });
 });
