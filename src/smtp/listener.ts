@@ -64,7 +64,11 @@ interface LiveConnection {
 export function createSmtpListener(options: ListenerOptions): SmtpListener {
   const { config, logger } = options;
   let draining = false;
-  const state = { busy: new Map<string, SMTPServerSession>(), openedAt: new Map<string, number>() };
+  const state = {
+    busy: new Map<string, SMTPServerSession>(),
+    openedAt: new Map<string, number>(),
+    storing: new Set<string>(),
+  };
   /** Sessions inside a mail transaction; one that left it by RSET or EHLO no longer counts. */
   const openTransactions = (): number => {
     for (const [id, session] of state.busy) if (!session.envelope.mailFrom) state.busy.delete(id);
@@ -179,6 +183,8 @@ export function createSmtpListener(options: ListenerOptions): SmtpListener {
       for (const connection of connectionsOf(server)) {
         const id = connection.session?.id ?? '';
         const since = state.openedAt.get(id);
+        // A message being written to Redis is answered first (SMTP_INTAKE_TIMEOUT bounds that).
+        if (state.storing.has(id)) continue;
         if (since !== undefined && now - since > config.SMTP_MAX_SESSION_TIME) {
           logger.warn({ sid: id }, 'smtp.session_too_long');
           state.openedAt.delete(id);

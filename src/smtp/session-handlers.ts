@@ -50,6 +50,11 @@ export interface SessionState {
   busy: Map<string, SMTPServerSession>;
   /** When each open session connected (for SMTP_MAX_SESSION_TIME). */
   openedAt: Map<string, number>;
+  /**
+   * Sessions whose message has fully arrived and is being written to Redis. The session time limit
+   * waits for them: a 421 then would leave the client resending a message that was queued anyway.
+   */
+  storing: Set<string>;
 }
 
 /**
@@ -162,6 +167,7 @@ export function createSessionHandlers(deps: SessionDeps, state: SessionState): P
       deps.limits.close(session.id);
       state.busy.delete(session.id);
       state.openedAt.delete(session.id);
+      state.storing.delete(session.id);
       dropped.delete(session.id);
       inNetwork.delete(session.id);
     },
@@ -295,13 +301,22 @@ export function createSessionHandlers(deps: SessionDeps, state: SessionState): P
       session: SMTPServerSession,
       callback: (err: Error | null, message?: string) => void,
     ) {
+      let answered = false;
+      stream.once('end', () => {
+        if (!answered) state.storing.add(session.id);
+      });
+      const answer = () => {
+        answered = true;
+        state.busy.delete(session.id);
+        state.storing.delete(session.id);
+      };
       deps.handleData(stream, session, dropped.get(session.id)).then(
         (reply) => {
-          state.busy.delete(session.id);
+          answer();
           callback(null, reply);
         },
         (err: Error) => {
-          state.busy.delete(session.id);
+          answer();
           // Whatever happened, the stream must be drained or the session hangs.
           stream.resume();
           callback(err);
