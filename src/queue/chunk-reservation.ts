@@ -54,6 +54,14 @@ export function createChunkReservation(deps: ReservationDeps) {
     });
     if (!reserved.admitted) {
       await giveBackOwn();
+      if (reserved.refusedBySes) {
+        return {
+          admitted: false,
+          waitMs: Math.min(reserved.waitMs, QUOTA_RECHECK_MS),
+          why: 'SES daily quota exceeded',
+          context: { sesRefusalEndsAt: freesAt(reserved.waitMs) },
+        };
+      }
       return {
         admitted: false,
         waitMs: Math.min(reserved.waitMs, QUOTA_RECHECK_MS),

@@ -12,7 +12,8 @@
 //   transient → the job fails this attempt and BullMQ retries it with backoff;
 //   throttled → every worker backs off (doubling once per back-off period while SES goes on
 //               throttling), this chunk is retried in place (no attempt used);
-//   quota     → the job is delayed (no attempt used) and retried later;
+//   quota     → the job is delayed (no attempt used) and retried later; every worker's reservations
+//               wait for as long, so a backlog does not spend one refused call per message;
 //   paused    → the queue is paused globally and the job delayed until the probe resumes it.
 // A reservation is given back whenever its chunk is not sent. When the worker stops, or sending is
 // put on hold, waits for the pacer or a throttle back-off end at once and their jobs go back to the
@@ -197,6 +198,9 @@ export function createDeliverer(deps: DeliverDeps) {
       }
       case 'quota':
         log.warn(context, 'ses.quota_exceeded');
+        // Every worker's next reservation waits too: a backlog would otherwise spend one refused
+        // call per message. Best effort: this job is delayed either way.
+        await deps.quota.refusedBySes(QUOTA_REFUSAL_DELAY_MS).catch(() => undefined);
         return delay(job, token, QUOTA_REFUSAL_DELAY_MS, 'SES daily quota exceeded');
       case 'paused': {
         const first = await deps.holds.pause({ reason: err.message, by: 'ses' });

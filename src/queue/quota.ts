@@ -9,6 +9,10 @@
 //
 // SES counts every send on the account, this ledger only this deployment's: a reservation must also
 // fit on top of SentLast24Hours as GetAccount last reported it (`alreadySent`).
+//
+// When SES itself answers "Daily message quota exceeded" (other senders on the account, a quota
+// lowered by AWS), a second key records it for a while (`refusedBySes`): every reservation on this
+// ledger then waits it out, so a backlog makes one refused call per worker, not one per message.
 import type { Redis } from 'ioredis';
 
 const WINDOW_MINUTES = 24 * 60;
@@ -17,6 +21,8 @@ const WINDOW_MS = WINDOW_MINUTES * MINUTE_MS;
 
 /*
  * KEYS[1] quota hash
+ * KEYS[2] SES's refusal: while it exists (a PX key), no reservation is admitted (same hash slot:
+ *         both keys sit under REDIS_PREFIX, whose hash tag a Cluster deployment must have)
  * ARGV[1] recipients to reserve (negative to give back a reservation)
  * ARGV[2] quota (recipients per 24 h); -1 for unlimited
  * ARGV[3] recipients SES already counts in its 24 hours (0 when unknown): the total may not pass
@@ -28,7 +34,7 @@ const WINDOW_MS = WINDOW_MINUTES * MINUTE_MS;
  *         that has already left the window took its recipients with it: nothing is given back.
  * Returns { admitted (1/0), ms to wait when not admitted (-1: only SES's count stands in the way,
  *           which this ledger cannot see leave), total after the call, the current minute (the one
- *           an admitted reservation was counted in) }
+ *           an admitted reservation was counted in), 1 when SES's refusal (KEYS[2]) was the reason }
  *
  * `total` is stored as the exact sum of the minute fields, never clamped (only the value returned
  * and compared is at least 0), so the ledger cannot drift from its fields.
@@ -73,6 +79,13 @@ if pruned then
   end
 end
 local counted = math.max(total, 0)
+if n > 0 then
+  local refused = redis.call('PTTL', KEYS[2])
+  if refused > 0 then
+    redis.call('HSET', key, 'total', total, 'oldest', oldest)
+    return {0, refused, counted, minute, 1}
+  end
+end
 if n > 0 and quota >= 0 and math.max(counted, alreadySent) + n > quota then
   local wait = -1
   if counted + n > quota then
@@ -86,7 +99,7 @@ if n > 0 and quota >= 0 and math.max(counted, alreadySent) + n > quota then
     wait = m * ${MINUTE_MS} + ${WINDOW_MS} - nowMs + 1
   end
   redis.call('HSET', key, 'total', total, 'oldest', oldest)
-  return {0, wait, counted, minute}
+  return {0, wait, counted, minute, 0}
 end
 local at = minute
 if n < 0 and ARGV[4] and ARGV[4] ~= '' then at = tonumber(ARGV[4]) end
@@ -96,7 +109,7 @@ if n ~= 0 and at >= oldest and at <= minute then
 end
 redis.call('HSET', key, 'total', total, 'oldest', oldest)
 redis.call('EXPIRE', key, ${(WINDOW_MINUTES + 60) * 60})
-return {1, 0, math.max(total, 0), minute}
+return {1, 0, math.max(total, 0), minute, 0}
 `;
 
 export interface QuotaDecision {
@@ -113,6 +126,8 @@ export interface QuotaDecision {
    * in: release() needs it to give the reservation back to that minute.
    */
   minute: number;
+  /** Not admitted because SES refused the daily quota a short while ago (see refusedBySes). */
+  refusedBySes: boolean;
 }
 
 export interface DailyQuota {
@@ -124,23 +139,32 @@ export interface DailyQuota {
    */
   release(recipients: number, minute: number): Promise<void>;
   sentLast24Hours(): Promise<number>;
+  /** SES answered "Daily message quota exceeded": no reservation is admitted for `forMs`. */
+  refusedBySes(forMs: number): Promise<void>;
 }
 
 type QuotaRedis = Redis & {
   sesRelayQuotaReserve?: (
     key: string,
+    refusedKey: string,
     recipients: number,
     quota: number,
     alreadySent: number,
     minute?: number,
-  ) => Promise<[number, number, number, number]>;
+  ) => Promise<[number, number, number, number, number]>;
 };
+
+/** The key that records SES's refusal of the daily quota for the ledger at `key`. */
+export function refusedKeyOf(key: string): string {
+  return `${key}:ses-refused`;
+}
 
 export function createDailyQuota(client: Redis, key: string): DailyQuota {
   const redis = client as QuotaRedis;
+  const refusedKey = refusedKeyOf(key);
   // EVALSHA after the first call: the script text is sent once per connection.
   if (!redis.sesRelayQuotaReserve)
-    redis.defineCommand('sesRelayQuotaReserve', { numberOfKeys: 1, lua: RESERVE_SCRIPT });
+    redis.defineCommand('sesRelayQuotaReserve', { numberOfKeys: 2, lua: RESERVE_SCRIPT });
   const reserveCommand = redis.sesRelayQuotaReserve!.bind(redis);
   const run = async (
     recipients: number,
@@ -150,14 +174,15 @@ export function createDailyQuota(client: Redis, key: string): DailyQuota {
   ): Promise<QuotaDecision> => {
     const limit = Number.isFinite(quota) ? Math.floor(quota) : -1;
     const floor = Number.isFinite(alreadySent) && alreadySent > 0 ? Math.floor(alreadySent) : 0;
-    const [admitted, waitMs, total, minute] = await (at === undefined
-      ? reserveCommand(key, recipients, limit, floor)
-      : reserveCommand(key, recipients, limit, floor, at));
+    const [admitted, waitMs, total, minute, refused] = await (at === undefined
+      ? reserveCommand(key, refusedKey, recipients, limit, floor)
+      : reserveCommand(key, refusedKey, recipients, limit, floor, at));
     return {
       admitted: admitted === 1,
       waitMs: waitMs < 0 ? Infinity : Math.max(1000, waitMs),
       sentLast24Hours: total,
       minute,
+      refusedBySes: refused === 1,
     };
   };
   return {
@@ -166,5 +191,8 @@ export function createDailyQuota(client: Redis, key: string): DailyQuota {
       if (recipients > 0) await run(-recipients, -1, 0, Math.floor(minute));
     },
     sentLast24Hours: async () => (await run(0, -1)).sentLast24Hours,
+    refusedBySes: async (forMs) => {
+      await redis.set(refusedKey, String(Date.now()), 'PX', Math.max(1, Math.round(forMs)));
+    },
   };
 }

@@ -133,6 +133,7 @@ describe('24-hour quota ledger: giving a reservation back', () => {
         await inner.release(recipients, minute);
       },
       sentLast24Hours: () => inner.sentLast24Hours(),
+      refusedBySes: (forMs) => inner.refusedBySes(forMs),
     });
     const global = createDailyQuota(redis, nextKey());
     const own = createDailyQuota(redis, nextKey());

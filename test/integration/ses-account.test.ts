@@ -82,6 +82,25 @@ describe('SES account state, quotas and failure paths', () => {
     expect(job!.delay + job!.timestamp).toBeGreaterThan(Date.now() + 5 * 60_000);
   });
 
+  it('after a "Daily message quota exceeded", holds the other messages without calling SES', async () => {
+    const { gw, queue } = await start();
+    ses.failNext(DAILY_QUOTA, 100);
+    const first = await queueOne(gw);
+    await waitFor(async () => (await queue.getJobState(first)) === 'delayed');
+    expect(ses.calls).toBe(1);
+    const others = [await queueOne(gw), await queueOne(gw), await queueOne(gw)];
+    for (const queueId of others) {
+      await waitFor(async () => (await queue.getJobState(queueId)) === 'delayed');
+      const job = await queue.getJob(queueId);
+      expect(job?.attemptsMade).toBe(0);
+      // Until the refusal's 10 minutes are over, give or take the time the test took.
+      expect(job!.delay + job!.timestamp).toBeGreaterThan(Date.now() + 5 * 60_000);
+    }
+    expect(ses.calls).toBe(1);
+    const held = gw.logs.filter((l) => l.msg === 'queue.delayed' && l.why === 'SES daily quota exceeded');
+    expect(held.length).toBe(4);
+  });
+
   it('holds messages past Max24HourSend until the 24-hour window has room', async () => {
     ses.account = { ...ses.account, SendQuota: { MaxSendRate: 14, Max24HourSend: 3 } };
     const { gw, queue } = await start();
