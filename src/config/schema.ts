@@ -242,6 +242,7 @@ export const envSchema = z
     SMTP_HOST: text('0.0.0.0'),
     SMTP_PORT: port(2525),
     SMTP_NAME: text(os.hostname()),
+    SMTP_RECEIVED_HEADER: boolean(true),
     SMTP_MAX_MESSAGE_BYTES: size(
       '10MiB',
       1024,

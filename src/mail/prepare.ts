@@ -5,8 +5,10 @@
 // - `Date` and `Message-ID` are added when missing or empty (an empty one is replaced, so the
 //   message never carries two), as a submission server does (RFC 6409 §8);
 // - exact repeats of a field SES takes once are dropped (differing ones are reported);
-// - a message without a blank line gets one after its header section (SES needs header and body).
+// - a message without a blank line gets one after its header section (SES needs header and body);
+// - a `Received:` trace field goes first (received.ts), unless turned off.
 import { headerValue, joinMessage, lineCount, newField, splitMessage, type HeaderField } from './headers.js';
+import { receivedValue, traceDate, type ReceivedInfo } from './received.js';
 import { dedupeSingleFields } from './single-fields.js';
 import type { EmailTag } from './tags.js';
 
@@ -67,6 +69,8 @@ export interface PrepareOptions {
   queueId: string;
   hostname: string;
   now?: Date;
+  /** The session the message came in on, for the Received field; none is added without it. */
+  received?: Omit<ReceivedInfo, 'queueId' | 'hostname' | 'now'> | undefined;
 }
 
 /** The X-SES-* fields' verdicts: the last valid configuration set, every valid tag. */
@@ -123,12 +127,13 @@ export function prepareMessage(input: Buffer, options: PrepareOptions): Prepared
   );
   message.fields = single.fields;
 
+  const now = options.now ?? new Date();
   const added = [];
-  if (headerValue(message, 'date') === undefined) {
-    added.push(
-      newField('Date', (options.now ?? new Date()).toUTCString().replace('GMT', '+0000'), message.eol),
-    );
+  if (options.received) {
+    const info = { ...options.received, queueId: options.queueId, hostname: options.hostname, now };
+    added.push(newField('Received', receivedValue(info, message.eol), message.eol));
   }
+  if (headerValue(message, 'date') === undefined) added.push(newField('Date', traceDate(now), message.eol));
   let messageId = headerValue(message, 'message-id');
   if (messageId === undefined) {
     messageId = `${options.queueId}@${options.hostname}`;

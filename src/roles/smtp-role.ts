@@ -88,6 +88,7 @@ export async function startSmtpRole(ctx: RoleContext): Promise<SmtpRole> {
     handleData: createIntake({
       producer,
       hostname: config.SMTP_NAME,
+      receivedHeader: config.SMTP_RECEIVED_HEADER,
       maxMessageBytes: config.SMTP_MAX_MESSAGE_BYTES,
       defaultConfigurationSet: config.SES_CONFIGURATION_SET,
       logger,

@@ -10,7 +10,7 @@ import type { Redis } from 'ioredis';
 import type { SMTPServerDataStream } from 'smtp-server';
 import { createHeaderEndScanner, MAX_HEADER_SECTION_BYTES } from '../mail/header-end.js';
 import { MAX_LINE_CHARS } from '../mail/message-check.js';
-import { prepareMessage, type PreparedMessage } from '../mail/prepare.js';
+import { prepareMessage, type PreparedMessage, type PrepareOptions } from '../mail/prepare.js';
 
 /** Messages up to this size stay in memory until they are complete. */
 export const SPOOL_THRESHOLD_BYTES = 256 * 1024;
@@ -41,8 +41,8 @@ export interface SpoolOptions {
   /** Where a large message is written while it arrives. */
   spoolKey: string;
   ttlMs: number;
-  queueId: string;
-  hostname: string;
+  /** How the message is prepared (prepare.ts): for a spooled one, its header section on arrival. */
+  prepare: PrepareOptions;
 }
 
 /** Tracks the longest line across chunk boundaries (LF ends a line; a CR before it is not counted). */
@@ -114,10 +114,7 @@ export function spoolData(options: SpoolOptions): Promise<SpoolResult> {
       spooling = true;
       // The prefix holds the whole header section (spooling waits for its blank line): prepare it
       // once. Its long lines are looked for in the prepared bytes, the ones SES receives.
-      const { raw, ...rest } = prepareMessage(Buffer.concat(buffered, length), {
-        queueId: options.queueId,
-        hostname: options.hostname,
-      });
+      const { raw, ...rest } = prepareMessage(Buffer.concat(buffered, length), options.prepare);
       prepared = rest;
       lines.feed(raw);
       spooledBytes = raw.length;

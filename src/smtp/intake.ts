@@ -26,6 +26,8 @@ import { sessionUser } from './session-handlers.js';
 export interface IntakeOptions {
   producer: Producer;
   hostname: string;
+  /** SMTP_RECEIVED_HEADER: add the Received trace field (received.ts). */
+  receivedHeader?: boolean;
   maxMessageBytes: number;
   /** SES_CONFIGURATION_SET: used when neither the user nor X-SES-CONFIGURATION-SET names one. */
   defaultConfigurationSet: string | undefined;
@@ -92,14 +94,24 @@ export function createIntake(options: IntakeOptions) {
     dropped?: ReadonlySet<string>,
   ): Promise<string> {
     const queueId = newQueueId();
+    const prepare: PrepareOptions = {
+      queueId,
+      hostname: options.hostname,
+      received: options.receivedHeader
+        ? {
+            helo: session.hostNameAppearsAs,
+            clientIp: session.remoteAddress,
+            protocol: session.transmissionType,
+          }
+        : undefined,
+    };
     const spooled = await spoolData({
       stream,
       limitBytes: options.maxMessageBytes,
       redis: options.spool.redis,
       spoolKey: options.spool.key(queueId),
       ttlMs: options.spool.ttlMs,
-      queueId,
-      hostname: options.hostname,
+      prepare,
     });
     if (spooled.kind === 'failed') {
       logger.error({ sid: session.id, queueId, err: spooled.error.message }, 'smtp.queue_failed');
@@ -123,7 +135,7 @@ export function createIntake(options: IntakeOptions) {
       metrics.messagesRefused.inc({ reason: 'size' });
       throw headerTooBigError();
     }
-    const { meta, size, longLine, raw } = arrivedMessage(spooled, { queueId, hostname: options.hostname });
+    const { meta, size, longLine, raw } = arrivedMessage(spooled, prepare);
     const discardSpool = () => {
       if (!raw) options.spool.redis.del(options.spool.key(queueId)).catch(() => undefined);
     };

@@ -213,7 +213,7 @@ describe('hostile SMTP input', () => {
     expect(sent.raw.toString()).not.toContain('Who sent this?');
   });
 
-  it('adds Date and Message-ID (queue id @ SMTP_NAME) to a message without them, end to end', async () => {
+  it('adds Received, then Date and Message-ID (queue id @ SMTP_NAME) to a message without them, end to end', async () => {
     const before = Date.now();
     const result = await sendMail(gw.smtpPort, {
       from: 'app@example.com',
@@ -224,11 +224,17 @@ describe('hostile SMTP input', () => {
     const queueId = /queued as (\w+)/.exec(result.data!.text)![1]!;
     const send = await waitFor(() => gw.ses.sends.find((s) => s.raw.includes('Subject: bare')));
     const head = send.raw.toString('latin1').split('\r\n\r\n')[0]!.split('\r\n');
-    expect(head[1]).toBe(`Message-ID: <${queueId}@relay.test>`);
-    const date = /^Date: (.+ \+0000)$/.exec(head[0]!)?.[1];
+    // The trace field first (three lines), then Date and Message-ID, then the client's fields.
+    expect(head.slice(0, 2)).toEqual([
+      'Received: from client.test ([127.0.0.1])',
+      `\tby relay.test (ses-relay) with ESMTP id ${queueId};`,
+    ]);
+    expect(head[2]).toMatch(/^\t\w{3}, \d{1,2} \w{3} \d{4} [\d:]{8} \+0000$/);
+    expect(head[4]).toBe(`Message-ID: <${queueId}@relay.test>`);
+    const date = /^Date: (.+ \+0000)$/.exec(head[3]!)?.[1];
     expect(date).toBeDefined();
     expect(Date.parse(date!)).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000);
-    expect(head.slice(2)).toEqual(['From: App <app@example.com>', 'To: user@example.net', 'Subject: bare']);
+    expect(head.slice(5)).toEqual(['From: App <app@example.com>', 'To: user@example.net', 'Subject: bare']);
   });
 
   it('takes a quoted local part and delivers to exactly that address', async () => {

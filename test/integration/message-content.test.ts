@@ -105,7 +105,7 @@ describe('message content as SES receives it', () => {
     expect(reply?.code).toBe(250);
     const sent = await waitFor(() => gw.ses.sends[0]);
     expect(sent.raw.toString('latin1')).toMatch(
-      /^Date: .+\r\nMessage-ID: <.+>\r\nFrom: app@example.com\r\nTo: user@example.net\r\nSubject: printer test page\r\n\r\n$/,
+      /^Received: from .+\r\n\tby .+\r\n\t.+\r\nDate: .+\r\nMessage-ID: <.+>\r\nFrom: app@example.com\r\nTo: user@example.net\r\nSubject: printer test page\r\n\r\n$/,
     );
   });
 
@@ -116,7 +116,8 @@ describe('message content as SES receives it', () => {
     expect(reply?.code).toBe(250);
     const sent = await waitFor(() => gw.ses.sends[0]);
     const text = sent.raw.toString('latin1');
-    expect(text).toMatch(/^Date: \w{3}, /);
+    // The gateway's fields take the line ending of the client's header section (LF here).
+    expect(text).toMatch(/^Received: from .+\n\tby .+\n\t.+\nDate: \w{3}, /);
     expect(text.endsWith(`\nSubject: mixed\n\r\n${body}`)).toBe(true);
   });
 
@@ -159,7 +160,7 @@ describe('the size SES counts', () => {
     await gw.stop();
   });
 
-  it('refuses with 552 5.3.4 a message at the size limit that Date and Message-ID would take past SES’s', async () => {
+  it('refuses with 552 5.3.4 a message at the size limit that Received, Date and Message-ID would take past SES’s', async () => {
     const limit = gw.config.SMTP_MAX_MESSAGE_BYTES;
     const head = 'From: app@example.com\r\nTo: user@example.net\r\nSubject: at the limit\r\n\r\n';
     const line = `${'y'.repeat(998)}\r\n`;
@@ -177,7 +178,7 @@ describe('the size SES counts', () => {
     const reply = await client.read(60_000);
     client.close();
     expect(`${reply.code} ${reply.text}`).toMatch(
-      /^552 5\.3\.4 Message is 400000\d\d bytes as prepared for SES, over the 40000000 bytes SES accepts$/,
+      /^552 5\.3\.4 Message is 40000\d{3} bytes as prepared for SES, over the 40000000 bytes SES accepts$/,
     );
     await waitFor(async () => (await gw.redis.keys(`${gw.config.REDIS_PREFIX}:spool:*`)).length === 0, {
       what: 'the spool key to go',
