@@ -53,6 +53,11 @@ export interface AppDependencies {
   fetchSnsCertificate?: CertificateFetcher;
   /** Fixed credentials for the SQS poller (tests); otherwise the AWS default provider chain. */
   sqsCredentials?: { accessKeyId: string; secretAccessKey: string };
+  /**
+   * Called once the app has stopped itself for a fault found after start() returned (a Redis that
+   * may evict, seen once it answers): the process should end with a failure exit code.
+   */
+  onFatal?(err: unknown): void;
 }
 
 export function createApp(config: Config, deps: AppDependencies = {}): App {
@@ -153,7 +158,9 @@ export function createApp(config: Config, deps: AppDependencies = {}): App {
       probe.once('ready', () => {
         checkRedisDurability(probe, logger).catch((fatal: unknown) => {
           logger.fatal({ err: errorMessage(fatal) }, 'redis.not_acceptable');
-          void stop();
+          void stop()
+            .catch(() => undefined)
+            .then(() => deps.onFatal?.(fatal));
         });
       });
     }

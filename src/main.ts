@@ -33,11 +33,20 @@ export async function runGateway(
   const root = createLogger(config.LOG_LEVEL);
   const logger = childIndex === undefined ? root : root.child({ smtpProcess: childIndex });
   const split = childIndex === undefined && config.SMTP_PROCESSES > 1 && config.ROLES.includes('smtp');
+  let processes: SmtpProcesses | undefined;
   const app = createApp(
     split ? { ...config, ROLES: config.ROLES.filter((role) => role !== 'smtp') } : config,
-    { ...deps, logger },
+    {
+      ...deps,
+      logger,
+      // The app stopped itself (a Redis it refuses, found after start-up): a failure, not a clean stop.
+      onFatal: () => {
+        void (processes?.stop(config.SHUTDOWN_TIMEOUT) ?? Promise.resolve())
+          .catch(() => undefined)
+          .then(() => flushAndExit(logger, 1));
+      },
+    },
   );
-  let processes: SmtpProcesses | undefined;
   if (childIndex === undefined) {
     for (const { name, suggestion } of unknown) {
       logger.warn({ name, ...(suggestion ? { suggestion } : {}) }, 'config.unknown_setting');

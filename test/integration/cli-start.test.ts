@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeSes, type FakeSes } from '../helpers/fake-ses.js';
-import { deleteKeys, freePort, TEST_REDIS_URL, uniquePrefix } from '../helpers/redis.js';
+import { deleteKeys, freePort, PrivateRedis, TEST_REDIS_URL, uniquePrefix } from '../helpers/redis.js';
 import { sendMail, simpleMessage } from '../helpers/smtp-client.js';
 import { waitFor } from '../helpers/wait.js';
 import { Redis } from 'ioredis';
@@ -98,6 +98,24 @@ describe('ses-relay start (a real process)', () => {
       );
     } finally {
       await proc.cleanUp();
+    }
+  });
+
+  it('exits 1 when a Redis that was down at start-up comes back evicting keys', async () => {
+    const redis = new PrivateRedis(await freePort(), ['--maxmemory-policy', 'allkeys-lru']);
+    // ROLES=smtp: a worker waits for Redis before the other roles start (see app.ts).
+    const proc = await startGateway({ REDIS_URL: redis.url, ROLES: 'smtp' });
+    try {
+      await waitFor(() => proc.out().includes('redis.unreachable_at_start'), {
+        timeoutMs: 20_000,
+        what: 'the deferred durability check',
+      });
+      await redis.start();
+      expect(await proc.exit).toBe(1);
+      expect(proc.out()).toContain('"msg":"redis.not_acceptable"');
+    } finally {
+      await proc.cleanUp();
+      await redis.stop();
     }
   });
 
