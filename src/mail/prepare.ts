@@ -6,7 +6,11 @@
 //   message never carries two), as a submission server does (RFC 6409 §8);
 // - exact repeats of a field SES takes once are dropped (differing ones are reported);
 // - a message without a blank line gets one after its header section (SES needs header and body);
-// - a `Received:` trace field goes first (received.ts), unless turned off.
+// - a `Received:` trace field goes first (received.ts), unless turned off;
+// - for an authenticated user, `X-SES-SOURCE-ARN`, `X-SES-FROM-ARN` and `X-SES-RETURN-PATH-ARN` are
+//   removed: SES honours them when no identity ARN parameter is sent, so one user could send with
+//   an identity the operator bound to another (the users file's fromEmailAddressIdentityArn).
+//   Clients trusted by network alone keep them, as SES SMTP honoured them.
 import { headerValue, joinMessage, lineCount, newField, splitMessage, type HeaderField } from './headers.js';
 import { receivedValue, traceDate, type ReceivedInfo } from './received.js';
 import { dedupeSingleFields } from './single-fields.js';
@@ -26,6 +30,8 @@ export interface PreparedMessage {
   hasFrom: boolean;
   /** A field SES takes once that the message has twice with different values (SES refuses it). */
   duplicateField: string | undefined;
+  /** The X-SES-*-ARN fields removed (dropIdentityHeaders), by name as the client wrote them. */
+  droppedIdentityHeaders: string[];
   /**
    * The client's number for a line of `raw` (1-based), so replies name the line as it was sent;
    * undefined for a line the gateway added.
@@ -34,6 +40,8 @@ export interface PreparedMessage {
 }
 
 const REMOVED_HEADERS = new Set(['bcc', 'resent-bcc', 'x-ses-configuration-set', 'x-ses-message-tags']);
+/** SES sending-authorization fields, removed when the client authenticated (see the top). */
+const IDENTITY_HEADERS = new Set(['x-ses-source-arn', 'x-ses-from-arn', 'x-ses-return-path-arn']);
 
 /** A Date or Message-ID field with nothing in it, which the gateway replaces. */
 function isEmptyField(field: { key: string; value: string }): boolean {
@@ -71,6 +79,8 @@ export interface PrepareOptions {
   now?: Date;
   /** The session the message came in on, for the Received field; none is added without it. */
   received?: Omit<ReceivedInfo, 'queueId' | 'hostname' | 'now'> | undefined;
+  /** Remove the X-SES-*-ARN sending-authorization fields (an authenticated client's message). */
+  dropIdentityHeaders?: boolean;
 }
 
 /** The X-SES-* fields' verdicts: the last valid configuration set, every valid tag. */
@@ -122,9 +132,13 @@ export function prepareMessage(input: Buffer, options: PrepareOptions): Prepared
   const message = splitMessage(input);
   const clientFields = message.fields;
   const { configurationSet, tags, rejectedTags } = sesParameters(clientFields);
-  const single = dedupeSingleFields(
-    clientFields.filter((field) => !REMOVED_HEADERS.has(field.key) && !isEmptyField(field)),
-  );
+  const droppedIdentityHeaders = options.dropIdentityHeaders
+    ? clientFields.filter((field) => IDENTITY_HEADERS.has(field.key)).map((field) => field.name)
+    : [];
+  const removed = (field: HeaderField) =>
+    REMOVED_HEADERS.has(field.key) ||
+    (options.dropIdentityHeaders === true && IDENTITY_HEADERS.has(field.key));
+  const single = dedupeSingleFields(clientFields.filter((field) => !removed(field) && !isEmptyField(field)));
   message.fields = single.fields;
 
   const now = options.now ?? new Date();
@@ -152,6 +166,7 @@ export function prepareMessage(input: Buffer, options: PrepareOptions): Prepared
     tags,
     rejectedTags,
     duplicateField: single.conflict,
+    droppedIdentityHeaders,
     // Built only when a reply needs it (a refused line), not for every message.
     clientLine: (line) => (clientLine ??= lineMap(clientFields, preparedFields, message.separated))(line),
   };

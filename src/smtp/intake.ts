@@ -70,10 +70,14 @@ function arrivedMessage(
 function logSesParameters(
   logger: Logger,
   context: { sid: string; queueId: string; user: string | undefined },
-  rejectedTags: string[],
+  meta: Pick<PreparedMessage, 'rejectedTags' | 'droppedIdentityHeaders'>,
   ses: SesParameters,
 ): void {
+  const { rejectedTags, droppedIdentityHeaders } = meta;
   if (rejectedTags.length > 0) logger.warn({ ...context, dropped: rejectedTags }, 'smtp.tags_dropped');
+  if (droppedIdentityHeaders.length > 0) {
+    logger.warn({ ...context, dropped: droppedIdentityHeaders }, 'smtp.identity_headers_dropped');
+  }
   if (ses.droppedTags.length > 0) {
     logger.warn({ ...context, dropped: ses.droppedTags, limit: MAX_EMAIL_TAGS }, 'smtp.tags_over_limit');
   }
@@ -97,6 +101,7 @@ export function createIntake(options: IntakeOptions) {
     const prepare: PrepareOptions = {
       queueId,
       hostname: options.hostname,
+      dropIdentityHeaders: sessionUser(session) !== undefined,
       received: options.receivedHeader
         ? {
             helo: session.hostNameAppearsAs,
@@ -190,7 +195,7 @@ export function createIntake(options: IntakeOptions) {
         throw smtpError(err.code, 'Temporary failure: the queue is unavailable, try again later');
       throw err;
     }
-    logSesParameters(logger, { sid: session.id, queueId, user: user?.username }, meta.rejectedTags, ses);
+    logSesParameters(logger, { sid: session.id, queueId, user: user?.username }, meta, ses);
     metrics.messagesAccepted.inc();
     // Written after the 250 and not awaited: tracing must never slow or fail intake.
     options.trace
