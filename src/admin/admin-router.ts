@@ -144,7 +144,7 @@ export function createAdminRouter(deps: AdminDeps): AdminRouter {
   const page = buildAdminPage({ basicAuth: plan.basic });
   router.use('/admin', securityHeaders, requireCredentials(plan, deps.auth, page), refuseCrossSite);
   router.get('/admin', (_req, res) => sendPage(res, page, 200));
-  router.use(QUEUE_BOARD_PATH, createQueueBoard([deps.queue]));
+  router.use(QUEUE_BOARD_PATH, createQueueBoard([deps.queue], deps.redis, deps.logger));
   router.use('/admin/api', createApiRouter(deps));
   router.use('/admin', (_req, res) => {
     res.status(404).json(errorBody('ADMIN_NOT_FOUND', 'No such admin route'));

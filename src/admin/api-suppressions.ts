@@ -30,10 +30,23 @@ function importFormat(req: express.Request, body: string): SuppressionFormat {
   return detectFormat(body);
 }
 
-/** Writes chunks with back-pressure; stops early when the client has gone. */
-async function streamTo(res: express.Response, chunks: AsyncIterable<string>): Promise<void> {
+/**
+ * Writes chunks with back-pressure; stops early when the client has gone. `start` sets the
+ * answer's headers once the first chunk is in hand: until then a failure can still be answered as
+ * an error, in JSON, without the headers of a download.
+ */
+async function streamTo(
+  res: express.Response,
+  chunks: AsyncIterable<string>,
+  start: () => void,
+): Promise<void> {
+  let started = false;
   for await (const chunk of chunks) {
     if (res.destroyed) return;
+    if (!started) {
+      start();
+      started = true;
+    }
     if (!res.write(chunk)) {
       await new Promise<void>((resolve) => {
         const done = () => {
@@ -46,6 +59,7 @@ async function streamTo(res: express.Response, chunks: AsyncIterable<string>): P
       });
     }
   }
+  if (!started) start();
   res.end();
 }
 
@@ -63,20 +77,24 @@ function refuseJsonArray(body: string): void {
 }
 
 /**
- * Sets the export's headers from `?format=` and returns the format. A client that accepts only JSON
- * (the admin page's lookups send `Accept: application/json`) gets 406, not the whole list: "export"
- * typed where an address belongs must not start a download of every entry.
+ * The export's format, from `?format=`. A client that accepts only JSON (the admin page's lookups
+ * send `Accept: application/json`) gets 406, not the whole list: "export" typed where an address
+ * belongs must not start a download of every entry.
  */
-function exportHeaders(req: express.Request, res: express.Response): SuppressionFormat {
+function exportFormat(req: express.Request): SuppressionFormat {
   const format = parseInput(formatQuery, req.query, 'query').format ?? 'csv';
   const type = EXPORT_CONTENT_TYPES[format].split(';')[0]!;
   if (!req.accepts(type))
     throw new AdminError('ADMIN_NOT_ACCEPTABLE', `export: answers ${type}; the request does not accept it`);
+  return format;
+}
+
+/** A download's headers: a dated file name and the format's type. */
+function setExportHeaders(res: express.Response, format: SuppressionFormat): void {
   const day = new Date().toISOString().slice(0, 10);
   // attachment() sets a type from the extension; ours, with its charset, goes on after it.
   res.attachment(`suppressions-${day}.${format}`);
   res.type(EXPORT_CONTENT_TYPES[format]);
-  return format;
 }
 
 function notSuppressed(): AdminError {
@@ -108,14 +126,15 @@ export function createSuppressionsApi(store: SuppressionStore, logger: Logger): 
   // Registered before the GET route, which express would otherwise run for HEAD too: the whole
   // export read from Redis, logged, and its body thrown away.
   api.head('/suppressions/export', (req, res) => {
-    exportHeaders(req, res);
+    setExportHeaders(res, exportFormat(req));
     res.end();
   });
 
   api.get('/suppressions/export', async (req, res) => {
-    const format = exportHeaders(req, res);
+    const format = exportFormat(req);
     logger.info({ by: principalOf(res), format }, 'admin.suppressions_exported');
-    await streamTo(res, exportSuppressions(store, format));
+    // The walk reads its first page before it yields anything: Redis down is a JSON 503 then.
+    await streamTo(res, exportSuppressions(store, format), () => setExportHeaders(res, format));
   });
 
   api.post(

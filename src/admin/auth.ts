@@ -1,7 +1,6 @@
 // Who may use /admin: a bearer token (ADMIN_TOKEN) or basic auth (ADMIN_USER/ADMIN_PASSWORD). The
-// checks compare SHA-256 digests with timingSafeEqual, so neither the content nor the length of a
-// secret leaks through response times (a plain timingSafeEqual must first compare lengths).
-import { createHash, timingSafeEqual } from 'node:crypto';
+// checks compare SHA-256 digests in constant time (http/authorization.ts, shared with /metrics).
+import { digestMatches, parseAuthorization, secretDigest } from '../http/authorization.js';
 
 export interface AdminAuthOptions {
   token?: string | undefined;
@@ -37,14 +36,6 @@ export function planAuth(options: AdminAuthOptions): AdminAuthPlan {
   return { bearer, basic, enabled, warning };
 }
 
-const digest = (value: string | Buffer): Buffer => createHash('sha256').update(value).digest();
-
-/** Splits an Authorization header into its scheme (lower-case) and credentials. */
-function parseAuthorization(header: string | undefined): { scheme: string; credentials: string } | undefined {
-  const match = header === undefined ? null : /^([A-Za-z]+) +(\S.*)$/.exec(header.trim());
-  return match ? { scheme: match[1]!.toLowerCase(), credentials: match[2]!.trim() } : undefined;
-}
-
 /** `user:password` from a Basic credential (RFC 7617: the user id holds no colon). */
 export function decodeBasic(credentials: string): { user: string; password: string } | undefined {
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(credentials)) return undefined;
@@ -64,19 +55,19 @@ export function createCredentialCheck(
   options: AdminAuthOptions,
 ): (header: string | undefined) => AdminPrincipal | undefined {
   const plan = planAuth(options);
-  const token = plan.bearer ? digest(options.token!) : undefined;
-  const user = plan.basic ? digest(options.user!) : undefined;
-  const password = plan.basic ? digest(options.password!) : undefined;
+  const token = plan.bearer ? secretDigest(options.token!) : undefined;
+  const user = plan.basic ? secretDigest(options.user!) : undefined;
+  const password = plan.basic ? secretDigest(options.password!) : undefined;
   return (header) => {
     const parsed = parseAuthorization(header);
     if (!parsed) return undefined;
     if (parsed.scheme === 'bearer' && token)
-      return timingSafeEqual(digest(parsed.credentials), token) ? 'token' : undefined;
+      return digestMatches(parsed.credentials, token) ? 'token' : undefined;
     if (parsed.scheme === 'basic' && user && password) {
       const given = decodeBasic(parsed.credentials) ?? { user: '', password: '' };
       // Both compared every time: which half was wrong must not show in the timing either.
-      const userOk = timingSafeEqual(digest(given.user), user);
-      const passwordOk = timingSafeEqual(digest(given.password), password);
+      const userOk = digestMatches(given.user, user);
+      const passwordOk = digestMatches(given.password, password);
       return userOk && passwordOk ? options.user : undefined;
     }
     return undefined;

@@ -2,7 +2,7 @@
 // (application/x-www-form-urlencoded, multipart/form-data, text/plain): those are what an HTML form
 // on another site can send without a CORS preflight, so refusing them keeps a forged request out
 // even from a browser that sent no Origin. JSON routes take application/json; the import takes the
-// list formats it names.
+// list formats it names; the queue dashboard's own routes take anything but a form encoding.
 import express from 'express';
 import { IMPORT_PATH } from './api-suppressions.js';
 import { AdminError } from './errors.js';
@@ -22,6 +22,13 @@ export const IMPORT_CONTENT_TYPES: readonly string[] = [
 
 const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
 
+/** What an HTML form can send to another site without a CORS preflight. */
+const FORM_TYPES: ReadonlySet<string> = new Set([
+  'application/x-www-form-urlencoded',
+  'multipart/form-data',
+  'text/plain',
+]);
+
 /** The media type of a Content-Type header, lower-case, without parameters; undefined when absent. */
 function mediaType(header: string | undefined): string | undefined {
   const type = header?.split(';')[0]?.trim().toLowerCase();
@@ -30,6 +37,20 @@ function mediaType(header: string | undefined): string | undefined {
 
 function unsupported(message: string): AdminError {
   return new AdminError('ADMIN_UNSUPPORTED_MEDIA_TYPE', message, { field: 'body' });
+}
+
+/**
+ * Refuses a state change in a form encoding, even with an empty body. For the queue dashboard, whose
+ * routes are the board's; the API's routes refuse every type but their own (apiBodies).
+ */
+export function refuseFormBodies(
+  req: express.Request,
+  _res: express.Response,
+  next: express.NextFunction,
+): void {
+  const type = mediaType(req.headers['content-type']);
+  const form = !SAFE_METHODS.has(req.method) && type !== undefined && FORM_TYPES.has(type);
+  next(form ? unsupported('body: send application/json, not a form encoding') : undefined);
 }
 
 /**

@@ -110,9 +110,23 @@ function fromBodyParser(err: unknown): AdminError | undefined {
 }
 
 /**
- * The last handler of the admin routers: known errors answer as themselves, Redis outages as 503
- * (the operator's next step is Redis, not a bug report), the rest as 500.
+ * What an error answers as: known errors as themselves, the body parser's as the client's fault, a
+ * Redis outage as 503 (the operator's next step is Redis, not a bug report), anything else as a
+ * 500 that says nothing of it. The last two are logged.
  */
+export function asAdminError(err: unknown, logger: Logger, path: string): AdminError {
+  const known = err instanceof AdminError ? err : fromBodyParser(err);
+  if (known) return known;
+  const message = err instanceof Error ? err.message : String(err);
+  if (isRedisUnavailable(err)) {
+    logger.warn({ err: message, path }, 'admin.redis_unavailable');
+    return new AdminError('ADMIN_REDIS_UNAVAILABLE', 'Redis unreachable');
+  }
+  logger.error({ err: message, path }, 'admin.error');
+  return new AdminError('ADMIN_INTERNAL', 'Internal error');
+}
+
+/** The last handler of the admin routers. */
 export function adminErrorHandler(logger: Logger): express.ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     if (res.headersSent) {
@@ -124,18 +138,6 @@ export function adminErrorHandler(logger: Logger): express.ErrorRequestHandler {
       res.destroy();
       return;
     }
-    const known = err instanceof AdminError ? err : fromBodyParser(err);
-    if (known) {
-      sendError(res, known);
-      return;
-    }
-    const message = err instanceof Error ? err.message : String(err);
-    if (isRedisUnavailable(err)) {
-      logger.warn({ err: message, path: req.path }, 'admin.redis_unavailable');
-      sendError(res, new AdminError('ADMIN_REDIS_UNAVAILABLE', 'Redis unreachable'));
-      return;
-    }
-    logger.error({ err: message, path: req.path }, 'admin.error');
-    sendError(res, new AdminError('ADMIN_INTERNAL', 'Internal error'));
+    sendError(res, asAdminError(err, logger, req.path));
   };
 }

@@ -1,11 +1,14 @@
 // The checks that run in front of Bull Board on the mail queue: the board actions the gateway
-// refuses, the clean actions it limits to finished jobs, the retries it limits to failed jobs, and
-// the request parsing it does itself so
-// that a malformed request answers in the admin API's error shape (the board's own parser and
-// router answer in theirs, quoting the request back).
+// refuses, state changes in a form encoding (as the admin API refuses them), the clean actions it
+// limits to finished jobs (cleaning one job itself, atomically), the retries it limits to failed
+// jobs, and the request parsing it does itself so that a malformed request answers in the admin
+// API's error shape (the board's own parser and router answer in theirs, quoting the request back).
 import type { Queue } from 'bullmq';
 import express from 'express';
+import type { Redis } from 'ioredis';
+import { refuseFormBodies } from './body-types.js';
 import { AdminError } from './errors.js';
+import { removeFinishedJob } from './finished-job-removal.js';
 
 /** Bull Board's own JSON body limit (body-parser's default); its parser then finds the body read. */
 const BOARD_JSON_LIMIT_BYTES = 100 * 1024;
@@ -73,20 +76,25 @@ function queueNamed(queues: Queue[], name: string | undefined): Queue | undefine
   return queues.find((candidate) => candidate.name === name);
 }
 
-/** Routes matched exactly as the board's own (same router, same paths), so no spelling slips past. */
-function guardCleaning(router: express.Router, queues: Queue[]): void {
+/**
+ * Routes matched exactly as the board's own (same router, same paths), so no spelling slips past.
+ * A whole state is cleaned by the board (BullMQ cleans a set in one script); one job is cleaned
+ * here, never by the board, whose state check and removal are round trips apart.
+ */
+function guardCleaning(router: express.Router, queues: Queue[], redis: Redis): void {
   router.put('/api/queues/:queueName/clean/:queueStatus', (req, _res, next) => {
     next(CLEANABLE_STATES.has(req.params.queueStatus) ? undefined : forbidden(CLEAN_REFUSED));
   });
-  router.put('/api/queues/:queueName/:jobId/clean', (req, _res, next) => {
+  router.put('/api/queues/:queueName/:jobId/clean', (req, res, next) => {
     const queue = queueNamed(queues, req.params.queueName);
-    // An unknown queue or job is the board's to answer (404).
+    // An unknown queue is the board's to answer (404).
     if (!queue) return next();
-    queue
-      .getJobState(req.params.jobId)
-      .then((state) =>
-        next(state === 'unknown' || CLEANABLE_STATES.has(state) ? undefined : forbidden(CLEAN_REFUSED)),
-      )
+    removeFinishedJob(redis, queue, req.params.jobId)
+      .then((outcome) => {
+        if (outcome === 'removed') res.status(204).end();
+        else if (outcome === 'unfinished') next(forbidden(CLEAN_REFUSED));
+        else next(new AdminError('ADMIN_NOT_FOUND', 'No such job'));
+      })
       .catch(next);
   });
 }
@@ -106,11 +114,11 @@ function guardRetries(router: express.Router, queues: Queue[]): void {
   });
 }
 
-export function createBoardGuards(queues: Queue[]): express.Router {
+export function createBoardGuards(queues: Queue[], redis: Redis): express.Router {
   const router = express.Router();
-  router.use(refuseUnsafeActions);
+  router.use(refuseUnsafeActions, refuseFormBodies);
   router.use('/api', refuseUndecodablePath, express.json({ limit: BOARD_JSON_LIMIT_BYTES }));
-  guardCleaning(router, queues);
+  guardCleaning(router, queues, redis);
   guardRetries(router, queues);
   return router;
 }

@@ -2,13 +2,17 @@
 // clean once finished, behind the admin auth like the rest of /admin. The board's actions that would
 // bypass the gateway's own controls are refused in front of it (queue-board-guards.ts); its page gets
 // a Content-Security-Policy and loads nothing from outside this origin, and its static files (the
-// same for every user) may be cached, unlike every other /admin answer.
+// same for every user) may be cached, unlike every other /admin answer. Its API's failures answer
+// in the admin's error shape: its own handler would quote the error (ioredis's text) as a 500.
 import { createBullBoard } from '@bull-board/api';
-import type { IServerAdapter } from '@bull-board/api/typings/app';
+import type { ControllerHandlerReturnType, IServerAdapter } from '@bull-board/api/typings/app';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import type { Queue } from 'bullmq';
 import express from 'express';
+import type { Redis } from 'ioredis';
+import type { Logger } from '../shared/logger.js';
+import { asAdminError, errorBody } from './errors.js';
 import { createBoardGuards } from './queue-board-guards.js';
 
 export const QUEUE_BOARD_PATH = '/admin/queues';
@@ -68,7 +72,11 @@ function boardHeaders(req: express.Request, res: express.Response, next: express
   next();
 }
 
-export function createQueueBoard(queues: Queue[]): express.Router {
+/** The board's API routes, named in logs: its error handler is not told which route failed. */
+const BOARD_API_PATH = `${QUEUE_BOARD_PATH}/api`;
+
+/** `redis` is the connection the queues use (the guards run scripts of their own on it). */
+export function createQueueBoard(queues: Queue[], redis: Redis, logger: Logger): express.Router {
   const serverAdapter = new ExpressAdapter();
   serverAdapter.setBasePath(QUEUE_BOARD_PATH);
   createBullBoard({
@@ -83,11 +91,19 @@ export function createQueueBoard(queues: Queue[]): express.Router {
       },
     },
   });
+  // Called by the adapter's API router for whatever its routes throw (after createBullBoard, which
+  // sets the board's own handler).
+  serverAdapter.setErrorHandler((err) => {
+    const answer = asAdminError(err, logger, BOARD_API_PATH);
+    // The board's type lists the statuses its own routes use; the adapter sends any (503 here).
+    const status = answer.status as ControllerHandlerReturnType['status'];
+    return { status, body: errorBody(answer.code, answer.message, answer.field) };
+  });
   // The adapter's router is an express app of its own, with express's defaults.
   const board = serverAdapter.getRouter() as express.Express;
   board.disable('x-powered-by');
   dropExternalFonts(board);
   const router = express.Router();
-  router.use(boardHeaders, createBoardGuards(queues), board);
+  router.use(boardHeaders, createBoardGuards(queues, redis), board);
   return router;
 }

@@ -1,19 +1,14 @@
 // GET /metrics in Prometheus text format. Open by default (bind the HTTP role to a private
-// interface); with METRICS_TOKEN set, a bearer token is required.
-import { timingSafeEqual } from 'node:crypto';
+// interface); with METRICS_TOKEN set, a bearer token is required, read as /admin reads its own.
 import express from 'express';
 import type { Metrics } from '../metrics/metrics.js';
-
-export function bearerMatches(header: string | undefined, token: string): boolean {
-  const given = Buffer.from(header?.startsWith('Bearer ') ? header.slice(7) : '');
-  const wanted = Buffer.from(token);
-  return given.length === wanted.length && timingSafeEqual(given, wanted);
-}
+import { createBearerCheck } from './authorization.js';
 
 export function createMetricsRouter(metrics: Metrics, token: string | undefined): express.Router {
   const router = express.Router();
+  const authorized = token === undefined ? () => true : createBearerCheck(token);
   router.get('/metrics', (req, res, next) => {
-    if (token !== undefined && !bearerMatches(req.headers.authorization, token)) {
+    if (!authorized(req.headers.authorization)) {
       res
         .status(401)
         .set('WWW-Authenticate', 'Bearer')

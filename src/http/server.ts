@@ -1,7 +1,8 @@
 // The HTTP server of the HTTP role: health and readiness, plus whatever routers the role mounts
 // (metrics, SNS webhook, admin). Every answer that is not a page or a scrape is JSON, errors
 // included: a wrong method is a 404 like an unknown path, a client's mistake keeps its 4xx, anything
-// else is a 500 without details, and even requests Node cannot parse get a JSON 4xx.
+// else is a 500 without details, and even requests Node cannot parse or refuses (no Host, an
+// unknown Expect) get a JSON 4xx. Stopping waits on no client for more than a short grace (stop()).
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -17,6 +18,7 @@ const ERROR_CODES: Record<number, string> = {
   408: 'REQUEST_TIMEOUT',
   413: 'PAYLOAD_TOO_LARGE',
   415: 'UNSUPPORTED_MEDIA_TYPE',
+  417: 'EXPECTATION_FAILED',
   431: 'HEADERS_TOO_LARGE',
   500: 'INTERNAL',
 };
@@ -80,6 +82,30 @@ function answerAndClose(socket: Duplex, status: number, message?: string): void 
   socket.once('finish', () => socket.destroy());
 }
 
+/**
+ * RFC 9112 3.2: an HTTP/1.1 request without Host is a 400. Node's own check answers it without a
+ * body (so it is turned off, requireHostHeader: false, and made here); HTTP/1.0 needs no Host.
+ */
+function refuseMissingHost(req: http.IncomingMessage, res: http.ServerResponse): boolean {
+  if (req.httpVersion !== '1.1' || req.headers.host !== undefined) return false;
+  res.setHeader('Connection', 'close');
+  sendJsonError(res, 400, 'Host header required');
+  return true;
+}
+
+/** Writes a JSON error on a response express never saw. */
+function sendJsonError(res: http.ServerResponse, status: number, message: string): void {
+  const body = JSON.stringify(errorBody(status, message));
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(body),
+  });
+  res.end(body);
+}
+
+/** How long stop() lets requests in progress finish before it cuts their connections. */
+export const STOP_GRACE_MS = 3000;
+
 /** `starting` until every role has started, `draining` from the moment shutdown begins. */
 export interface Readiness {
   status: 'ready' | 'not-ready' | 'starting' | 'draining';
@@ -106,7 +132,11 @@ export interface HttpServerOptions {
 
 export interface HttpServer {
   start(): Promise<AddressInfo>;
-  stop(): Promise<void>;
+  /**
+   * Stops listening and closes every connection: idle ones at once, the others as their answer
+   * ends, and whatever is left (a download that stalled, a request sent half-way) after `graceMs`.
+   */
+  stop(graceMs?: number): Promise<void>;
   /** The underlying server, e.g. to swap TLS material after a certificate reload. */
   readonly server: http.Server | https.Server;
 }
@@ -157,12 +187,32 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   });
 
   const fastPaths = options.fastPaths ?? [];
+  let stopping = false;
+  // A keep-alive connection is never idle while its client keeps sending: once stopping, every
+  // answer closes its connection, and each connection left idle by an answer is closed at once.
+  const afterAnswer = () => {
+    if (stopping) server.closeIdleConnections();
+  };
+  const closeWhenStopping = (res: http.ServerResponse) => {
+    res.once('finish', afterAnswer);
+    if (stopping) res.setHeader('Connection', 'close');
+  };
   const handle = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    closeWhenStopping(res);
+    if (refuseMissingHost(req, res)) return;
     for (const fastPath of fastPaths) if (fastPath(req, res)) return;
     app(req, res);
   };
-  const server = options.tls ? https.createServer(options.tls, handle) : http.createServer(handle);
+  const serverOptions: http.ServerOptions = { requireHostHeader: false };
+  const server = options.tls
+    ? https.createServer({ ...options.tls, ...serverOptions }, handle)
+    : http.createServer(serverOptions, handle);
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => answerUnparsable(err, socket));
+  // Expect: 100-continue is Node's to answer; any other expectation is one this server cannot meet.
+  server.on('checkExpectation', (_req: http.IncomingMessage, res: http.ServerResponse) => {
+    closeWhenStopping(res);
+    sendJsonError(res, 417, 'Only 100-continue is supported in Expect');
+  });
   // CONNECT (a proxy tunnel) goes to this event, not to the request handler; with no listener Node
   // closes the socket without a word. No route takes it: the same JSON 404 as any other wrong method.
   server.on('connect', (_req: http.IncomingMessage, socket: Duplex) => {
@@ -181,9 +231,14 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
         });
       });
     },
-    stop() {
+    stop(graceMs = STOP_GRACE_MS) {
+      stopping = true;
       return new Promise((resolve) => {
-        server.close(() => resolve());
+        const cut = setTimeout(() => server.closeAllConnections(), graceMs);
+        server.close(() => {
+          clearTimeout(cut);
+          resolve();
+        });
         server.closeIdleConnections();
       });
     },

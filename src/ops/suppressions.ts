@@ -88,17 +88,22 @@ export async function importSuppressions(
 /**
  * Yields the whole list in `format`, one chunk of text per store page (CSV starts with its header).
  * Entries added or removed during the walk may or may not appear; the rest appear exactly once.
+ * Nothing is yielded before the first page is read (the CSV header comes with it): a caller that
+ * sends its answer's headers with the first chunk can still answer a failed read (Redis down) with
+ * an error rather than a download cut short.
  */
 export async function* exportSuppressions(
   store: SuppressionStore,
   format: SuppressionFormat,
   pageSize = EXPORT_PAGE_SIZE,
 ): AsyncGenerator<string> {
-  if (format === 'csv') yield `${CSV_HEADER}\n`;
+  let header = format === 'csv' ? `${CSV_HEADER}\n` : '';
   let cursor: string | undefined;
   do {
     const page = await store.list({ limit: pageSize, ...(cursor === undefined ? {} : { cursor }) });
-    if (page.items.length > 0) yield page.items.map((record) => `${formatRecord(format, record)}\n`).join('');
+    const text = header + page.items.map((record) => `${formatRecord(format, record)}\n`).join('');
+    if (text !== '') yield text;
+    header = '';
     cursor = page.nextCursor;
   } while (cursor !== undefined);
 }

@@ -3,7 +3,7 @@
 // is Redis reachability and the process's phase (starting, running, draining), nothing else.
 import type { AddressInfo } from 'node:net';
 import { createMetricsRouter } from '../http/metrics-route.js';
-import { createHttpServer, type Readiness } from '../http/server.js';
+import { createHttpServer, STOP_GRACE_MS, type Readiness } from '../http/server.js';
 import { createSendingHolds } from '../queue/holds.js';
 import type http from 'node:http';
 import type https from 'node:https';
@@ -99,7 +99,9 @@ export async function startHttpRole(ctx: RoleContext, deps: HttpRoleDeps = {}): 
       await tls?.reload();
     },
     async stop() {
-      await server.stop();
+      // The HTTP role stops last, inside main.ts's margin over SHUTDOWN_TIMEOUT: a client that stalls
+      // (a download it stopped reading, a request sent half-way) is cut after a short grace.
+      await server.stop(Math.min(STOP_GRACE_MS, config.SHUTDOWN_TIMEOUT));
       unfollow?.();
       tls?.close();
       await queue.close().catch(() => undefined);

@@ -17,7 +17,13 @@ import { createSuppressionStore } from '../../src/suppression/index.js';
 import { createTraceStore } from '../../src/trace/trace-store.js';
 import { createFeedbackKeys } from '../../src/webhook/keys.js';
 import { utcDay } from '../../src/webhook/stats.js';
-import { deleteKeys, startPrivateRedis, TEST_REDIS_URL, uniquePrefix } from '../helpers/redis.js';
+import {
+  deleteKeys,
+  startPrivateRedis,
+  TEST_REDIS_URL,
+  uniquePrefix,
+  type PrivateRedis,
+} from '../helpers/redis.js';
 
 const TOKEN = 'admin-api-test-token';
 const DAY_MS = 86_400_000;
@@ -274,21 +280,28 @@ describe('admin API: errors', () => {
 });
 
 describe('admin API: Redis down', () => {
-  it('answers 503 "Redis unreachable" rather than an internal error, and logs it as such', async () => {
-    const down = await startPrivateRedis();
-    const lines: { msg: string; level: number }[] = [];
-    const recording = createLogger('info', {
-      write: (line: string) => {
-        lines.push(JSON.parse(line) as { msg: string; level: number });
-      },
-    });
+  const lines: { msg: string; level: number; path?: string }[] = [];
+  const recording = createLogger('info', {
+    write: (line: string) => {
+      lines.push(JSON.parse(line) as { msg: string; level: number });
+    },
+  });
+  const UNAVAILABLE = { error: { code: 'ADMIN_REDIS_UNAVAILABLE', message: 'Redis unreachable' } };
+  let down: PrivateRedis;
+  let client: Redis;
+  let ownQueue: ReturnType<typeof createOutboundQueue>;
+  let downServer: http.Server;
+  let url: string;
+
+  beforeAll(async () => {
+    down = await startPrivateRedis();
     // The HTTP role's kind of connection: one retry, then the command fails.
-    const client = createRedisFactory({ url: down.url, commandTimeoutMs: 1000, logger: recording })(
+    client = createRedisFactory({ url: down.url, commandTimeoutMs: 1000, logger: recording })(
       'command',
       'http',
     );
     const ownKeys = createKeys('t-admin-down');
-    const ownQueue = createOutboundQueue({
+    ownQueue = createOutboundQueue({
       connection: client,
       keys: ownKeys,
       retry,
@@ -296,6 +309,7 @@ describe('admin API: Redis down', () => {
       failedRetentionMs: 60_000,
       logger: recording,
     });
+    const ownStore = createSuppressionStore({ redis: client, prefix: 't-admin-down' });
     const downAdmin = createAdminRouter({
       redis: client,
       prefix: 't-admin-down',
@@ -306,46 +320,95 @@ describe('admin API: Redis down', () => {
         holdKey: ownKeys.sendingHold,
         throttleKey: ownKeys.throttle,
       }),
-      suppression: createSuppressionStore({ redis: client, prefix: 't-admin-down' }),
+      suppression: ownStore,
       trace: createTraceStore(client, 't-admin-down', 60_000),
       logger: recording,
       auth: { token: TOKEN },
     });
     const app = express();
     app.use(downAdmin.router);
-    const downServer = http.createServer(app);
+    downServer = http.createServer(app);
     await new Promise<void>((resolve) => downServer.listen(0, '127.0.0.1', resolve));
-    const url = `http://127.0.0.1:${(downServer.address() as AddressInfo).port}/admin/api`;
-    try {
-      const up = await fetch(`${url}/stats`, { headers: { authorization: `Bearer ${TOKEN}` } });
-      expect(up.status).toBe(200);
-      await down.kill();
-      for (const [method, path, body] of [
-        ['GET', '/stats', undefined],
-        ['GET', '/suppressions/a@example.com', undefined],
-        ['POST', '/suppressions', { address: 'a@example.com' }],
-        ['POST', '/queue/pause', {}],
-      ] as const) {
-        const res = await fetch(url + path, {
-          method,
-          headers: {
-            authorization: `Bearer ${TOKEN}`,
-            ...(body ? { 'content-type': 'application/json' } : {}),
-          },
-          body: body ? JSON.stringify(body) : undefined,
-        });
-        expect(res.status, path).toBe(503);
-        expect(await res.json(), path).toEqual({
-          error: { code: 'ADMIN_REDIS_UNAVAILABLE', message: 'Redis unreachable' },
-        });
-      }
-      expect(lines.map((line) => line.msg)).toContain('admin.redis_unavailable');
-      expect(lines.map((line) => line.msg)).not.toContain('admin.error');
-    } finally {
-      await new Promise((resolve) => downServer.close(resolve));
-      client.disconnect();
-      await ownQueue.close().catch(() => undefined);
-      await down.stop();
+    url = `http://127.0.0.1:${(downServer.address() as AddressInfo).port}/admin`;
+    // Something to export, and proof that every route below works while Redis is up.
+    await ownStore.suppress('listed@example.net', { reason: 'manual' });
+    for (const path of ['/api/stats', '/api/suppressions/export', '/queues/api/queues'])
+      expect((await fetch(url + path, { headers: { authorization: `Bearer ${TOKEN}` } })).status, path).toBe(
+        200,
+      );
+    await down.kill();
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => downServer.close(resolve));
+    client.disconnect();
+    await ownQueue.close().catch(() => undefined);
+    await down.stop();
+  });
+
+  /** Status, headers and body of a request; `body` is null when the connection was cut mid-answer. */
+  async function call(method: string, path: string, body?: unknown) {
+    const res = await fetch(url + path, {
+      method,
+      headers: {
+        authorization: `Bearer ${TOKEN}`,
+        ...(body ? { 'content-type': 'application/json' } : {}),
+      },
+      body: body ? JSON.stringify(body) : undefined,
+      signal: AbortSignal.timeout(20_000),
+    });
+    const text = await res.text().catch(() => null);
+    return {
+      status: res.status,
+      type: res.headers.get('content-type'),
+      disposition: res.headers.get('content-disposition'),
+      body: text === null ? null : (JSON.parse(text) as unknown),
+    };
+  }
+
+  it('answers 503 "Redis unreachable" rather than an internal error, and logs it as such', async () => {
+    for (const [method, path, body] of [
+      ['GET', '/api/stats', undefined],
+      ['GET', '/api/suppressions/a@example.com', undefined],
+      ['POST', '/api/suppressions', { address: 'a@example.com' }],
+      ['POST', '/api/queue/pause', {}],
+    ] as const) {
+      expect({ path, ...(await call(method, path, body)) }).toMatchObject({
+        path,
+        status: 503,
+        body: UNAVAILABLE,
+      });
     }
+    expect(lines.map((line) => line.msg)).toContain('admin.redis_unavailable');
+    expect(lines.map((line) => line.msg)).not.toContain('admin.error');
+  });
+
+  it.each(['csv', 'jsonl'])(
+    'answers the %s export with a JSON 503, not a download cut off after its first line',
+    async (format) => {
+      expect(await call('GET', `/api/suppressions/export?format=${format}`)).toEqual({
+        status: 503,
+        type: 'application/json; charset=utf-8',
+        disposition: null,
+        body: UNAVAILABLE,
+      });
+    },
+  );
+
+  it("answers the queue dashboard's API with 503 in the admin's error shape, not a 500 quoting ioredis", async () => {
+    const before = lines.length;
+    for (const [method, path] of [
+      ['GET', '/queues/api/queues'],
+      ['PUT', '/queues/api/queues/outbound/retry/failed'],
+    ] as const) {
+      expect({ path, ...(await call(method, path)) }).toMatchObject({
+        path,
+        status: 503,
+        type: 'application/json; charset=utf-8',
+        body: UNAVAILABLE,
+      });
+    }
+    const logged = lines.slice(before);
+    expect(logged.filter((line) => line.msg === 'admin.redis_unavailable')).toHaveLength(2);
+    expect(logged.map((line) => line.msg)).not.toContain('admin.error');
   });
 });

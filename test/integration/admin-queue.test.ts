@@ -23,7 +23,12 @@ const BASIC = `Basic ${Buffer.from(`${AUTH.user}:${AUTH.password}`).toString('ba
 const prefix = uniquePrefix('admin-queue');
 const redis = new Redis(TEST_REDIS_URL);
 const keys = createKeys(prefix);
-const logger = createLogger('silent');
+const logLines: { msg: string; err?: string }[] = [];
+const logger = createLogger('info', {
+  write: (line: string) => {
+    logLines.push(JSON.parse(line) as { msg: string; err?: string });
+  },
+});
 const queue = createOutboundQueue({
   connection: redis,
   keys,
@@ -238,6 +243,91 @@ describe('queue dashboard', () => {
       delayed: 1,
       prioritized: 1,
     });
+  });
+
+  it('cleans one finished job with every key it had, and answers 404 for a job the queue does not hold', async () => {
+    await queue.drain(true);
+    await failJobs(1, 'gone-failed-');
+    await completeJobs(1, 'gone-done-');
+    const board = `/admin/queues/api/queues/${OUTBOUND_QUEUE}`;
+    for (const id of ['gone-failed-0', 'gone-done-0']) {
+      await (await queue.getJob(id))!.log('a line for the logs key');
+      expect((await call('PUT', `${board}/${id}/clean`)).status, id).toBe(204);
+      expect(await redis.keys(`${queue.toKey(id)}*`), id).toEqual([]);
+    }
+    const removed = await redis.xrange(queue.keys.events!, '-', '+');
+    const events = removed.map(([, fields]) => fields.join(' '));
+    expect(events).toContain('event removed jobId gone-failed-0 prev failed');
+    expect(events).toContain('event removed jobId gone-done-0 prev completed');
+    const missing = await call('PUT', `${board}/no-such-job/clean`);
+    expect([missing.status, missing.json]).toEqual([
+      404,
+      { error: { code: 'ADMIN_NOT_FOUND', message: 'No such job' } },
+    ]);
+  });
+
+  it("never deletes a message that an operator's retry put back in the queue while the board cleaned it", async () => {
+    const lost: string[] = [];
+    for (let round = 0; round < 8; round++) {
+      await queue.drain(true);
+      await queue.clean(0, 0, 'failed');
+      await failJobs(1, `race-${round}-`);
+      const id = `race-${round}-0`;
+      // Two operators at once: one cleans the failed job on the dashboard, one retries failed mail.
+      const [clean, retry] = await Promise.all([
+        call('PUT', `/admin/queues/api/queues/${OUTBOUND_QUEUE}/${id}/clean`),
+        call('POST', '/admin/api/queue/retry-failed', {}),
+      ]);
+      const state = await queue.getJobState(id);
+      // Either order is fine: cleaned first (retried 0, job gone), or retried first (the clean
+      // refused, the job waiting). Retried and then gone is queued mail deleted.
+      const outcome = { clean: clean.status, retried: (retry.json as { retried: number }).retried, state };
+      if (
+        !(outcome.clean === 204 && outcome.retried === 0 && state === 'unknown') &&
+        !(outcome.clean === 403 && outcome.retried === 1 && state === 'waiting')
+      )
+        lost.push(`${id}: ${JSON.stringify(outcome)}`);
+    }
+    expect(lost).toEqual([]);
+  });
+
+  it.each(['application/x-www-form-urlencoded', 'text/plain', 'multipart/form-data; boundary=b'])(
+    'refuses a dashboard state change sent as %s with 415, as the admin API does, even empty',
+    async (type) => {
+      await queue.drain(true);
+      await queue.clean(0, 0, 'failed');
+      await failJobs(1, 'form-');
+      const send = async (method: string, path: string) => {
+        const res = await fetch(origin + path, {
+          method,
+          headers: { authorization: BASIC, 'content-type': type },
+          body: '',
+        });
+        return { path, status: res.status, body: await res.json() };
+      };
+      const refused = {
+        status: 415,
+        body: { error: { code: 'ADMIN_UNSUPPORTED_MEDIA_TYPE', field: 'body' } },
+      };
+      expect(await send('POST', '/admin/api/queue/resume')).toMatchObject(refused);
+      const board = `/admin/queues/api/queues/${OUTBOUND_QUEUE}`;
+      for (const action of ['/clean/failed', '/retry/failed', '/promote', '/form-0/clean', '/form-0/retry'])
+        expect(await send('PUT', board + action)).toMatchObject({ path: board + action, ...refused });
+      expect(await queue.getJobState('form-0')).toBe('failed');
+    },
+  );
+
+  it('answers a board action that fails with a JSON 500 that says nothing of the failure, and logs it', async () => {
+    await queue.drain(true);
+    await queue.clean(0, 0, 'failed');
+    await failJobs(1, 'promote-');
+    // BullMQ throws: only a delayed job can be promoted.
+    const res = await call('PUT', `/admin/queues/api/queues/${OUTBOUND_QUEUE}/promote-0/promote`);
+    expect([res.status, res.json]).toEqual([
+      500,
+      { error: { code: 'ADMIN_INTERNAL', message: 'Internal error' } },
+    ]);
+    expect(logLines.filter((line) => line.msg === 'admin.error').at(-1)?.err).toMatch(/promote-0/);
   });
 
   it("answers the board's malformed requests in the admin API's error shape, without echoing them", async () => {

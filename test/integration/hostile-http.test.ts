@@ -225,6 +225,35 @@ describe('hostile HTTP input', () => {
     expect(answer).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
   });
 
+  it.each([
+    ['an HTTP/1.1 request without Host', 400, 'GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n'],
+    [
+      'an HTTP/1.1 admin request without Host',
+      400,
+      `GET /admin/api/stats HTTP/1.1\r\nAuthorization: Bearer ${TOKEN}\r\nConnection: close\r\n\r\n`,
+    ],
+    [
+      'an HTTP/1.1 webhook post without Host',
+      400,
+      'POST /sns HTTP/1.1\r\nContent-Type: text/plain\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}',
+    ],
+    [
+      'an Expect other than 100-continue',
+      417,
+      'GET /healthz HTTP/1.1\r\nHost: x\r\nExpect: 200-ok\r\nConnection: close\r\n\r\n',
+    ],
+  ])('answers %s, which Node refuses after parsing it, with a JSON %i', async (_what, status, bytes) => {
+    const answer = await sendRawHttp(gw.httpPort, bytes);
+    expect(answer).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
+    expect(judgeRawHttp(answer), JSON.stringify(answer)).toEqual([]);
+  });
+
+  it('serves an HTTP/1.0 request without Host, which needs none', async () => {
+    const answer = await sendRawHttp(gw.httpPort, 'GET /healthz HTTP/1.0\r\n\r\n');
+    expect(answer).toMatch(/^HTTP\/1\.1 200 /);
+    expect(answer).toContain('{"status":"ok"}');
+  });
+
   it('answers CONNECT, which no route takes, with a JSON 404 and closes the connection', async () => {
     const answer = await sendRawHttp(
       gw.httpPort,

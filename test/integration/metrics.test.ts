@@ -173,4 +173,36 @@ describe('Prometheus metrics', () => {
       await locked.stop();
     }
   });
+
+  it('reads the token as /admin does: the scheme in any case, after one space or more', async () => {
+    const token = 'scheme-token';
+    const locked = await startGateway(
+      { METRICS_TOKEN: token, ADMIN_TOKEN: 'admin-token', ROLES: 'http' },
+      { ses: gw.ses },
+    );
+    const status = async (path: string, authorization: string) =>
+      (await fetch(`http://127.0.0.1:${locked.httpPort}${path}`, { headers: { authorization } })).status;
+    try {
+      for (const scheme of ['bearer', 'BEARER', 'Bearer ']) {
+        expect({ scheme, status: await status('/metrics', `${scheme} ${token}`) }).toEqual({
+          scheme,
+          status: 200,
+        });
+        expect({ scheme, status: await status('/admin/api/stats', `${scheme} admin-token`) }).toEqual({
+          scheme,
+          status: 200,
+        });
+      }
+      for (const wrong of [
+        `bearer ${token}x`,
+        `bearer ${token.slice(1)}`,
+        `Basic ${token}`,
+        token,
+        'Bearer ',
+      ])
+        expect({ wrong, status: await status('/metrics', wrong) }).toEqual({ wrong, status: 401 });
+    } finally {
+      await locked.stop();
+    }
+  });
 });
