@@ -3,7 +3,15 @@
 // SMTP_PROCESSES > 1 the smtp role runs in child processes (roles/smtp-processes.ts): the primary
 // starts them and stops them first; a child takes its orders from the primary.
 import { createApp, type App, type AppDependencies } from './app.js';
-import { loadEnvironment, parseConfig, unknownSettings, type Config } from './config/index.js';
+import { warnUnknownSettings } from './cli/runtime.js';
+import {
+  loadEnvironment,
+  parseConfig,
+  settingFileProblems,
+  unknownSettings,
+  type Config,
+  type EnvInput,
+} from './config/index.js';
 import { RelayError, errorMessage } from './shared/errors.js';
 import { createLogger, flushAndExit } from './shared/logger.js';
 import { applyRuntimeV8Flags, missingNodeFlags } from './shared/node-flags.js';
@@ -137,11 +145,18 @@ export async function runGateway(
   return app;
 }
 
-export function loadConfigOrExit(): LoadedConfig {
+/**
+ * The configuration of a gateway process (`ses-relay start`, the demo), or exit code 2 with every
+ * problem, the files its roles cannot read included. The names that are not settings are found
+ * first: a refusal names them too, since a typo (ADMIN_PASWORD) is often what made it.
+ */
+export function loadConfigOrExit(overrides: EnvInput = {}): LoadedConfig {
+  const { env, fileProblems } = loadEnvironment(overrides);
+  const unknown = unknownSettings(env);
   try {
-    const { env, fileProblems } = loadEnvironment();
-    return { config: parseConfig(env, fileProblems), unknown: unknownSettings(env) };
+    return { config: parseConfig(env, [...fileProblems, ...settingFileProblems(env)]), unknown };
   } catch (err) {
+    warnUnknownSettings(unknown);
     process.stderr.write(`ses-relay: ${errorMessage(err)}\n`);
     process.exit(2);
   }

@@ -4,7 +4,13 @@
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { loadEnvironment, parseConfig, unknownSettings, type Config } from '../config/index.js';
+import {
+  loadEnvironment,
+  parseConfig,
+  unknownSettings,
+  type Config,
+  type UnknownSetting,
+} from '../config/index.js';
 import type { SendingHolds } from '../queue/holds.js';
 import type { SendJobData } from '../queue/job.js';
 import { configuredCredentials, createSesClient } from '../ses/client.js';
@@ -151,17 +157,26 @@ function describeFailure(failure: unknown, config: Config): string {
 }
 
 /**
- * The configuration, with one warning line per name that looks like a setting but is not one
- * (`REDIS_PREFX`): a typo would otherwise send the command to the wrong data without a word. The
- * warnings come first, so they stand beside a configuration error they may explain.
+ * One warning line per name that looks like a setting but is not one (`REDIS_PREFX`). Also what
+ * `ses-relay start` and the demo write beside a configuration they refuse: they log the names once
+ * running, but a typo (ADMIN_PASWORD) is often what made the configuration invalid.
  */
-function loadCliConfig(): Config {
-  const { env, fileProblems } = loadEnvironment();
-  for (const { name, suggestion } of unknownSettings(env)) {
+export function warnUnknownSettings(unknown: readonly UnknownSetting[]): void {
+  for (const { name, suggestion } of unknown) {
     err(
       `ses-relay: warning: ${name} is not a setting and is ignored${suggestion ? ` (did you mean ${suggestion}?)` : ''}`,
     );
   }
+}
+
+/**
+ * The configuration, with the warnings for names that are not settings: a typo would otherwise send
+ * the command to the wrong data without a word. The warnings come first, so they stand beside a
+ * configuration error they may explain.
+ */
+function loadCliConfig(): Config {
+  const { env, fileProblems } = loadEnvironment();
+  warnUnknownSettings(unknownSettings(env));
   return parseConfig(env, fileProblems);
 }
 

@@ -1,13 +1,15 @@
 // The shortest value each duration setting can work with, and why: below it the setting can never
 // be right, most often a bare number meant as seconds (a bare number is milliseconds). The tests run
 // some settings close to their floors for speed (200 ms retries, a 1 s queue lifetime), so no floor
-// is above what a test needs.
+// is above what a test needs. Settings used as a timer's delay also have a ceiling (TIMER_CEILING).
 import { parseDurationMs } from './parsers.js';
 
 export interface DurationFloor {
   ms: number;
   message: string;
 }
+
+export type DurationCeiling = DurationFloor;
 
 const atLeast = (shortest: string, why: string): DurationFloor => ({
   ms: parseDurationMs(shortest) ?? Number.NaN,
@@ -84,6 +86,18 @@ export const DURATION_FLOORS = {
   ),
   SHUTDOWN_TIMEOUT: atLeast('1s', 'SIGTERM would cut off SMTP transactions and SES calls in progress'),
 } satisfies Record<string, DurationFloor>;
+
+/**
+ * The longest delay of a setting used as a timer's: Node's setTimeout and setInterval (and socket
+ * timeouts) hold at most 2^31−1 ms, about 24.8 days, and run a longer delay after 1 ms instead, so
+ * SES_ACCOUNT_REFRESH=30d would call GetAccount a thousand times a second. A whole number of days
+ * below that, with room for what is added to a setting before it is used (main.ts waits
+ * SHUTDOWN_TIMEOUT + 15 s). Settings used only as Redis TTLs or BullMQ delays have no ceiling.
+ */
+export const TIMER_CEILING: DurationCeiling = {
+  ms: parseDurationMs('24d') ?? Number.NaN,
+  message: 'expected at most 24d: Node fires a timer set longer than about 24.8 days after 1 ms instead',
+};
 
 /** For a bare number: its unit, and the same number in seconds when that would be long enough. */
 export function bareNumberHint(value: string, minMs: number): string {

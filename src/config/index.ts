@@ -1,6 +1,7 @@
 export { loadConfig, loadEnvironment, parseConfig, hasAwsCredentialHints } from './load.js';
 export { openRelayRisk } from './open-relay.js';
-export { unknownSettings } from './unknown-settings.js';
+export { settingFileProblems } from './setting-files.js';
+export { unknownSettings, type UnknownSetting } from './unknown-settings.js';
 export {
   envSchema,
   ROLE_NAMES,

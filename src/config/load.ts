@@ -76,28 +76,53 @@ export function hidePassword(value: string): string {
 }
 
 /**
- * Lines of a .env file that dotenv would skip without a word (`NAME value`, `=value`, a stray
- * word). Quoted values may span lines; their continuation lines are not checked.
+ * Lines of a .env file that dotenv would skip or misread without a word: `NAME value`, `=value`, a
+ * stray word; an unquoted `#` that is not after a space (dotenv ends the value there: a generated
+ * secret `k3y#rest` would become `k3y`, while Docker Compose reads the whole of it); a quote that is
+ * never closed. A quoted value may span lines; its continuation lines are not checked.
  */
 export function dotenvProblems(text: string, file: string): string[] {
   const problems: string[] = [];
-  let openQuote: string | undefined;
-  text.split(/\r?\n/).forEach((line, index) => {
-    if (openQuote !== undefined) {
-      if (line.includes(openQuote)) openQuote = undefined;
-      return;
-    }
-    const trimmed = line.trim();
-    if (trimmed === '' || trimmed.startsWith('#')) return;
-    const match = /^(?:export\s+)?[A-Za-z_][A-Za-z0-9_.-]*\s*=\s*(["'`]?)(.*)$/.exec(trimmed);
+  const lines = text.split(/\r?\n/);
+  for (let index = 0; index < lines.length; index++) {
+    const at = `  ${file} line ${index + 1}:`;
+    const trimmed = lines[index]!.trim();
+    if (trimmed === '' || trimmed.startsWith('#')) continue;
+    const match = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=(\s*)(["'`]?)(.*)$/.exec(trimmed);
     if (!match) {
-      problems.push(`  ${file} line ${index + 1}: expected NAME=value`);
-      return;
+      problems.push(`${at} expected NAME=value`);
+      continue;
     }
-    const [, quote = '', rest = ''] = match;
-    if (quote !== '' && !rest.includes(quote)) openQuote = quote;
-  });
+    const [, name = '', space = '', quote = '', rest = ''] = match;
+    if (quote === '') {
+      // A # right after `=` or after another character is part of the value for Compose, a
+      // comment for dotenv; after white space it is a comment for both.
+      const hash = rest.indexOf('#');
+      if (hash >= 0 && (hash > 0 ? !/\s/.test(rest[hash - 1]!) : space === '')) {
+        problems.push(`${at} ${name}: quote a value that contains # (unquoted, dotenv cuts it at the #)`);
+      }
+    } else if (!rest.includes(quote)) {
+      const closing = closingLine(lines, index, quote);
+      if (closing === undefined) {
+        problems.push(`${at} ${name}: unterminated quote (${quote}): dotenv keeps it in the value`);
+      } else index = closing;
+    }
+  }
   return problems;
+}
+
+/**
+ * The line that ends a quoted value left open on line `from`, as dotenv reads it: the first later
+ * line with the quote, when only white space or a comment follows the quote there. Otherwise none:
+ * dotenv then reads the opening line unquoted (the quote kept in the value) and the following lines
+ * on their own.
+ */
+function closingLine(lines: readonly string[], from: number, quote: string): number | undefined {
+  for (let index = from + 1; index < lines.length; index++) {
+    const at = lines[index]!.indexOf(quote);
+    if (at >= 0) return /^\s*(#.*)?$/.test(lines[index]!.slice(at + 1)) ? index : undefined;
+  }
+  return undefined;
 }
 
 /**
@@ -128,10 +153,14 @@ export function loadEnvironment(overrides: EnvInput = {}): { env: EnvInput; file
   return { env: { ...fileEnv, ...process.env, ...overrides }, fileProblems };
 }
 
-/** Whether the AWS default credential chain has anything to work with (used by the demo). */
+/**
+ * Whether explicit keys or the AWS default credential chain have anything to work with (used by the
+ * demo, on .env under the environment). The gateway's own key setting counts from its file too.
+ */
 export function hasAwsCredentialHints(env: EnvInput = process.env): boolean {
   return [
     'AWS_ACCESS_KEY_ID',
+    'AWS_ACCESS_KEY_ID_FILE',
     'AWS_PROFILE',
     'AWS_WEB_IDENTITY_TOKEN_FILE',
     'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',

@@ -5,7 +5,13 @@ import { z } from 'zod';
 import { hashTagOf } from '../shared/hash-tag.js';
 import { redisUrlKind, redisUrlProblem } from '../shared/redis.js';
 import { crossCheckProblems } from './cross-checks.js';
-import { bareNumberHint, DURATION_FLOORS, type DurationFloor } from './duration-floors.js';
+import {
+  bareNumberHint,
+  DURATION_FLOORS,
+  TIMER_CEILING,
+  type DurationCeiling,
+  type DurationFloor,
+} from './duration-floors.js';
 import { parseBytes, parseCidr, parseDurationMs, splitList, type Cidr } from './parsers.js';
 import { senderEntry } from './sender-entries.js';
 
@@ -30,9 +36,9 @@ const text = (fallback: string) => orDefault(z.string().trim().default(fallback)
  * A duration in ms; `min` (duration-floors.ts) refuses shorter ones with its own message, which
  * says why. A bare number is milliseconds, so a bare number below the floor was most likely meant
  * as seconds (Postfix's habit): the message says so, rather than the gateway starting and then
- * timing out every session.
+ * timing out every session. `max`: for a setting used as a timer's delay (TIMER_CEILING).
  */
-const duration = (fallback: string, min: DurationFloor) =>
+const duration = (fallback: string, min: DurationFloor, max?: DurationCeiling) =>
   orDefault(
     z
       .string()
@@ -45,6 +51,10 @@ const duration = (fallback: string, min: DurationFloor) =>
         }
         if (ms < min.ms) {
           ctx.addIssue({ code: 'custom', message: `${min.message}${bareNumberHint(value, min.ms)}` });
+          return z.NEVER;
+        }
+        if (max !== undefined && ms > max.ms) {
+          ctx.addIssue({ code: 'custom', message: max.message });
           return z.NEVER;
         }
         return ms;
@@ -252,7 +262,7 @@ export const envSchema = z
     SMTP_MAX_RECIPIENTS: integer(1000, 1, 100_000),
     SMTP_ALLOWED_NETWORKS: cidrList('127.0.0.0/8,::1/128'),
     SMTP_ALLOWED_SENDERS: senderList,
-    SMTP_SOCKET_TIMEOUT: duration('60s', DURATION_FLOORS.SMTP_SOCKET_TIMEOUT),
+    SMTP_SOCKET_TIMEOUT: duration('60s', DURATION_FLOORS.SMTP_SOCKET_TIMEOUT, TIMER_CEILING),
     SMTP_MAX_SESSION_TIME: duration('30m', DURATION_FLOORS.SMTP_MAX_SESSION_TIME),
     SMTP_MAX_CONNECTIONS: integer(1000, 1, 100_000),
     SMTP_PROCESSES: integer(1, 1, 64),
@@ -270,7 +280,7 @@ export const envSchema = z
     SMTP_PROXY_PROTOCOL: boolean(false),
     SMTP_TLS_PROXY_PROTOCOL: boolean(false),
     SMTP_PROXY_TRUSTED_NETWORKS: cidrList(''),
-    SMTP_INTAKE_TIMEOUT: duration('5s', DURATION_FLOORS.SMTP_INTAKE_TIMEOUT),
+    SMTP_INTAKE_TIMEOUT: duration('5s', DURATION_FLOORS.SMTP_INTAKE_TIMEOUT, TIMER_CEILING),
     HTTP_HOST: text('127.0.0.1'),
     HTTP_PORT: port(8080),
     METRICS_TOKEN: credential,
@@ -303,11 +313,11 @@ export const envSchema = z
     AWS_REGION: text('us-east-1'),
     SES_ENDPOINT: httpUrl,
     SES_CONFIGURATION_SET: optionalString,
-    SES_REQUEST_TIMEOUT: duration('30s', DURATION_FLOORS.SES_REQUEST_TIMEOUT),
+    SES_REQUEST_TIMEOUT: duration('30s', DURATION_FLOORS.SES_REQUEST_TIMEOUT, TIMER_CEILING),
     SES_MAX_SEND_RATE: optionalNumber(0.1, 100_000),
     SES_RATE_FACTOR: fraction(0.9),
-    SES_ACCOUNT_REFRESH: duration('5m', DURATION_FLOORS.SES_ACCOUNT_REFRESH),
-    SES_PAUSE_PROBE_INTERVAL: duration('1m', DURATION_FLOORS.SES_PAUSE_PROBE_INTERVAL),
+    SES_ACCOUNT_REFRESH: duration('5m', DURATION_FLOORS.SES_ACCOUNT_REFRESH, TIMER_CEILING),
+    SES_PAUSE_PROBE_INTERVAL: duration('1m', DURATION_FLOORS.SES_PAUSE_PROBE_INTERVAL, TIMER_CEILING),
     DSN_FROM: optionalString.refine(
       (value) => value === undefined || /^[^@\s]+@[^@\s]+$/.test(value),
       'expected an email address',
@@ -315,8 +325,8 @@ export const envSchema = z
     WORKER_CONCURRENCY: integer(64, 4, 1000),
     // BullMQ's own defaults. A crashed worker's job is taken up again once its lock has expired and
     // a stalled check (every WORKER_STALLED_INTERVAL, by any worker) has seen it: up to the sum of both.
-    WORKER_LOCK_DURATION: duration('30s', DURATION_FLOORS.WORKER_LOCK_DURATION),
-    WORKER_STALLED_INTERVAL: duration('30s', DURATION_FLOORS.WORKER_STALLED_INTERVAL),
+    WORKER_LOCK_DURATION: duration('30s', DURATION_FLOORS.WORKER_LOCK_DURATION, TIMER_CEILING),
+    WORKER_STALLED_INTERVAL: duration('30s', DURATION_FLOORS.WORKER_STALLED_INTERVAL, TIMER_CEILING),
     WORKER_MAX_INFLIGHT_BYTES: size(
       '100MiB',
       1024,
@@ -346,7 +356,7 @@ export const envSchema = z
     SNS_TOPIC_ARNS: topicArnList,
     REPUTATION_WINDOW: duration('7d', DURATION_FLOORS.REPUTATION_WINDOW),
     REPUTATION_MIN_SAMPLE: integer(1000, 1, 100_000_000),
-    REPUTATION_CHECK_INTERVAL: duration('5m', DURATION_FLOORS.REPUTATION_CHECK_INTERVAL),
+    REPUTATION_CHECK_INTERVAL: duration('5m', DURATION_FLOORS.REPUTATION_CHECK_INTERVAL, TIMER_CEILING),
     PAUSE_BOUNCE_RATE: optionalNumber(0.0001, 1),
     PAUSE_COMPLAINT_RATE: optionalNumber(0.00001, 1),
     SNS_DEDUPE_WINDOW: duration('1d', DURATION_FLOORS.SNS_DEDUPE_WINDOW),
@@ -362,7 +372,7 @@ export const envSchema = z
     http_proxy: httpUrl,
     NO_PROXY: optionalString,
     no_proxy: optionalString,
-    SHUTDOWN_TIMEOUT: duration('30s', DURATION_FLOORS.SHUTDOWN_TIMEOUT),
+    SHUTDOWN_TIMEOUT: duration('30s', DURATION_FLOORS.SHUTDOWN_TIMEOUT, TIMER_CEILING),
     ROLES: roles,
     DEMO_SES_SINK_PORT: port(8005),
     LOG_LEVEL: orDefault(z.enum(LOG_LEVELS).default('info')),

@@ -12,8 +12,11 @@ export type DeliveryMode =
   | { kind: 'sink'; url: string }
   /** An SES endpoint the operator named in SES_ENDPOINT. */
   | { kind: 'endpoint'; url: string }
-  /** Real Amazon SES; `because`: the credential settings that made the demo choose it. */
-  | { kind: 'ses'; region: string; because: string[] };
+  /**
+   * Real Amazon SES; `because`: the credential settings that made the demo choose it; `dotenv`: those
+   * of them set only in the .env file (`path`), which `env -u` cannot take away.
+   */
+  | { kind: 'ses'; region: string; because: string[]; dotenv?: { path: string; names: string[] } };
 
 /** A secret the demo generated (printed) or one the operator set (not printed). */
 export type DemoSecret = { generated: string } | 'configured';
@@ -82,12 +85,20 @@ function modeLines(mode: DeliveryMode): string[] {
     case 'ses': {
       const because = mode.because.length > 0 ? mode.because.join(', ') : 'AWS credentials were found';
       const verb = mode.because.length === 1 ? 'is' : 'are';
-      const unset = mode.because.map((name) => `-u ${name}`).join(' ');
+      const inFile = mode.dotenv?.names ?? [];
+      const unset = mode.because
+        .filter((name) => !inFile.includes(name))
+        .map((name) => `-u ${name}`)
+        .join(' ');
+      const ways = [
+        ...(unset ? [`env ${unset} npm run demo`] : []),
+        ...(inFile.length > 0 ? [`remove ${inFile.join(', ')} from ${mode.dotenv!.path}`] : []),
+      ];
       return [
         '',
         ` !!! Delivering through REAL Amazon SES (${mode.region}): ${because} ${verb} set. !!!`,
         '     Mail to real addresses is DELIVERED. To capture it in the local SES sink instead, run',
-        `     without ${mode.because.length === 1 ? 'it' : 'them'}${unset ? `: env ${unset} npm run demo` : ''}`,
+        `     without ${mode.because.length === 1 ? 'it' : 'them'}${ways.length > 0 ? `: ${ways.join('; ')}` : ''}`,
       ];
     }
   }

@@ -4,15 +4,8 @@
 // admin credentials when none are set, so the admin page and the queue dashboard work, and prints
 // them with the CLI command for this demo's queue.
 import { randomBytes } from 'node:crypto';
-import {
-  hasAwsCredentialHints,
-  loadConfig,
-  loadEnvironment,
-  unknownSettings,
-  type Config,
-  type EnvInput,
-} from '../config/index.js';
-import { runGateway } from '../main.js';
+import { hasAwsCredentialHints, loadEnvironment, type Config, type EnvInput } from '../config/index.js';
+import { loadConfigOrExit, runGateway } from '../main.js';
 import { createSesClient } from '../ses/client.js';
 import { errorMessage } from '../shared/errors.js';
 import { bannerLines, cliCommand, type AdminAccess, type DeliveryMode } from './banner.js';
@@ -50,20 +43,25 @@ function adminAccess(config: Config): { access: AdminAccess | undefined; overrid
 }
 
 async function main(): Promise<void> {
+  // As `ses-relay start`: a refused configuration exits 2, beside the names that are not settings.
+  const { config: given, unknown } = loadConfigOrExit();
+  // .env under the real environment, as for the configuration: keys kept in .env are used for
+  // sending, so they choose real SES as they would in the environment.
   const { env } = loadEnvironment();
-  const unknown = unknownSettings(env);
-  const given = loadConfig();
   let mode: DeliveryMode;
   if (given.SES_ENDPOINT !== undefined) mode = { kind: 'endpoint', url: given.SES_ENDPOINT };
-  else if (hasAwsCredentialHints()) {
-    mode = { kind: 'ses', region: given.AWS_REGION, because: credentialHints(env) };
+  else if (hasAwsCredentialHints(env)) {
+    const because = credentialHints(env);
+    const inFile = because.filter((name) => process.env[name] === undefined);
+    const dotenv = { path: process.env.DOTENV_PATH ?? '.env', names: inFile };
+    mode = { kind: 'ses', region: given.AWS_REGION, because, ...(inFile.length > 0 ? { dotenv } : {}) };
   } else {
     const account = env.AWS_SES_ACCOUNT ?? JSON.stringify(DEMO_ACCOUNT);
     mode = { kind: 'sink', url: (await startSesSink(given.DEMO_SES_SINK_PORT, account)).url };
   }
   const redisUrl = await ensureRedis(given.REDIS_URL);
   const admin = adminAccess(given);
-  const config = loadConfig({
+  const { config } = loadConfigOrExit({
     REDIS_URL: redisUrl,
     ...admin.overrides,
     ...(mode.kind === 'sink' ? { SES_ENDPOINT: mode.url } : {}),

@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeSes, type FakeSes } from '../helpers/fake-ses.js';
 import { deleteKeys, freePort, PrivateRedis, TEST_REDIS_URL, uniquePrefix } from '../helpers/redis.js';
@@ -74,11 +76,39 @@ describe('ses-relay start (a real process)', () => {
     expect(proc.err()).toContain('ROLES');
   });
 
-  it('warns about look-alike settings and stops with exit code 2 when a named file cannot be read', async () => {
+  it('names every file its roles cannot read in the one refusal, exit code 2', async () => {
+    const proc = await startGateway({
+      HTTP_TLS_CERT: '/nonexistent/http-cert.pem',
+      HTTP_TLS_KEY: '/nonexistent/http-key.pem',
+      SMTP_TLS_CERT: '/nonexistent/smtp-cert.pem',
+      SMTP_TLS_KEY: '/nonexistent/smtp-key.pem',
+      SMTP_USERS_FILE: '/nonexistent/users.yaml',
+    });
+    try {
+      expect(await proc.exit).toBe(2);
+      for (const [name, file] of [
+        ['HTTP_TLS_CERT', 'http-cert.pem'],
+        ['HTTP_TLS_KEY', 'http-key.pem'],
+        ['SMTP_TLS_CERT', 'smtp-cert.pem'],
+        ['SMTP_TLS_KEY', 'smtp-key.pem'],
+        ['SMTP_USERS_FILE', 'users.yaml'],
+      ]) {
+        expect(proc.err()).toContain(`  ${name}: cannot read /nonexistent/${file} (ENOENT)`);
+      }
+      expect(proc.out()).not.toContain('app.start_failed');
+    } finally {
+      await proc.cleanUp();
+    }
+  });
+
+  it('logs look-alike settings, and stops with exit code 2 when a named file is no certificate', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ses-relay-start-'));
+    const notPem = path.join(dir, 'cert.pem');
+    fs.writeFileSync(notPem, 'not a certificate\n');
     const proc = await startGateway({
       ROLES: 'http',
-      HTTP_TLS_CERT: '/nonexistent/cert.pem',
-      HTTP_TLS_KEY: '/nonexistent/key.pem',
+      HTTP_TLS_CERT: notPem,
+      HTTP_TLS_KEY: notPem,
       SMTP_MAX_MESAGE_BYTES: '1MB',
     });
     try {
@@ -94,10 +124,41 @@ describe('ses-relay start (a real process)', () => {
         suggestion: 'SMTP_MAX_MESSAGE_BYTES',
       });
       expect(lines.find((line) => line.msg === 'app.start_failed')?.err).toContain(
-        'HTTP_TLS_CERT /nonexistent/cert.pem cannot be read',
+        `HTTP_TLS_CERT ${notPem} is not a PEM certificate`,
       );
     } finally {
       await proc.cleanUp();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('names a look-alike setting beside the refusal it explains, as the operator commands do', async () => {
+    const proc = run({ ADMIN_USER: 'ops', ADMIN_PASWORD: 'a-long-password-for-the-admin-page' }, ['start']);
+    expect(await proc.exit).toBe(2);
+    expect(proc.err()).toContain(
+      'ses-relay: warning: ADMIN_PASWORD is not a setting and is ignored (did you mean ADMIN_PASSWORD?)\n' +
+        'ses-relay: Invalid configuration:\n  ADMIN_USER: ADMIN_USER and ADMIN_PASSWORD go together',
+    );
+    expect(proc.err()).not.toContain('a-long-password');
+  });
+
+  it('refuses a .env value dotenv would cut at an unquoted #, naming the setting but not the value', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ses-relay-start-'));
+    const envFile = path.join(dir, '.env');
+    fs.writeFileSync(envFile, 'ADMIN_TOKEN=Xk9v2#Lq7pR4sT8uW1yZ3bN6\n');
+    const proc = await startGateway({ DOTENV_PATH: envFile, ROLES: 'http' });
+    try {
+      // Taken, the token would guard /admin cut to "Xk9v2": the gateway would start.
+      await waitFor(() => proc.child.exitCode !== null || proc.out().includes('"msg":"app.started"'), {
+        timeoutMs: 20_000,
+        what: 'the gateway to exit or start',
+      });
+      expect(proc.child.exitCode).toBe(2);
+      expect(proc.err()).toContain(`${envFile} line 1: ADMIN_TOKEN: quote a value that contains #`);
+      expect(proc.err()).not.toContain('Xk9v2');
+    } finally {
+      await proc.cleanUp();
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 

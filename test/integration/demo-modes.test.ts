@@ -3,7 +3,10 @@
 // make it deliver through real SES, and prints working admin credentials and the exact CLI command
 // for its own queue. Each test runs the demo as a real process with a clean environment.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { deleteKeys, freePort, TEST_REDIS_URL, uniquePrefix } from '../helpers/redis.js';
@@ -98,6 +101,48 @@ describe('npm run demo: where mail goes', () => {
     expect(demo.stdout()).toContain('Delivering through REAL Amazon SES (us-east-1): AWS_PROFILE is set');
     expect(demo.stdout()).toContain('env -u AWS_PROFILE npm run demo');
     expect(demo.stdout()).not.toContain('SES sink  http');
+  }, 30_000);
+
+  it('delivers through REAL Amazon SES when the AWS keys are in .env, and says to remove them there', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ses-relay-demo-'));
+    const envFile = path.join(dir, '.env');
+    // An unreachable proxy: the demo must not reach AWS with these keys.
+    fs.writeFileSync(
+      envFile,
+      'AWS_ACCESS_KEY_ID=AKIAEXAMPLEDEMO00000\nAWS_SECRET_ACCESS_KEY=demo-secret\nHTTPS_PROXY=http://127.0.0.1:1\n',
+    );
+    try {
+      demo = startDemo({
+        ...(await demoPorts()),
+        DOTENV_PATH: envFile,
+        REDIS_URL: TEST_REDIS_URL,
+        REDIS_PREFIX: prefix,
+      });
+      await waitFor(() => demo!.stdout().includes(BANNER), { timeoutMs: 20_000, what: 'the banner' });
+      expect(demo.stdout()).toContain(
+        'Delivering through REAL Amazon SES (us-east-1): AWS_ACCESS_KEY_ID is set',
+      );
+      expect(demo.stdout()).toContain(`run\n     without it: remove AWS_ACCESS_KEY_ID from ${envFile}\n`);
+      expect(demo.stdout()).not.toContain('SES sink  http');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+
+  it('refuses a configuration with exit code 2, naming the look-alike setting that explains it', async () => {
+    demo = startDemo({
+      ...(await demoPorts()),
+      REDIS_URL: TEST_REDIS_URL,
+      REDIS_PREFIX: prefix,
+      ADMIN_USER: 'ops',
+      ADMIN_PASWORD: 'a-long-password-for-the-admin-page',
+    });
+    expect(await demo.exited).toBe(2);
+    expect(demo.stderr()).toContain(
+      'ses-relay: warning: ADMIN_PASWORD is not a setting and is ignored (did you mean ADMIN_PASSWORD?)\n' +
+        'ses-relay: Invalid configuration:\n  ADMIN_USER: ADMIN_USER and ADMIN_PASSWORD go together',
+    );
+    expect(demo.stdout()).not.toContain(BANNER);
   }, 30_000);
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { problemsOf } from '../helpers/config-problems.js';
-import { parseConfig } from '../../src/config/index.js';
+import { parseConfig, type Config } from '../../src/config/index.js';
 
 // Each duration's floor: a value below it, the floor itself, and what the floor needs besides.
 const FLOORS: [string, string, string, Record<string, string>?][] = [
@@ -70,6 +70,54 @@ describe('duration floors', () => {
       SHUTDOWN_TIMEOUT: '5s',
     };
     expect(parseConfig(fast)).toMatchObject({ SEND_RETRY_BASE: 20, QUEUE_MAX_AGE: 1000 });
+  });
+});
+
+// The settings used as a timer's delay: Node runs a delay above 2^31-1 ms (24.8 days) after 1 ms,
+// so SES_ACCOUNT_REFRESH=30d would call GetAccount in a loop.
+const TIMER_DELAYS = [
+  'SMTP_SOCKET_TIMEOUT',
+  'SMTP_INTAKE_TIMEOUT',
+  'SES_REQUEST_TIMEOUT',
+  'SES_ACCOUNT_REFRESH',
+  'SES_PAUSE_PROBE_INTERVAL',
+  'WORKER_LOCK_DURATION',
+  'WORKER_STALLED_INTERVAL',
+  'REPUTATION_CHECK_INTERVAL',
+  'SHUTDOWN_TIMEOUT',
+];
+
+describe('duration ceilings', () => {
+  it.each(TIMER_DELAYS)('refuses %s=30d, saying why, and takes 24d', (key) => {
+    expect(problemsOf({ [key]: '30d' })).toMatch(
+      new RegExp(`${key}: expected at most 24d: \\S.* \\(got "30d"\\)`),
+    );
+    expect(problemsOf({ [key]: '2147483648' })).toContain(`${key}: expected at most 24d`);
+    expect(parseConfig({ [key]: '24d' })[key as keyof Config]).toBe(24 * 86_400_000);
+  });
+
+  it('leaves SHUTDOWN_TIMEOUT room for the 15 s main.ts adds before its timer', () => {
+    expect(parseConfig({ SHUTDOWN_TIMEOUT: '24d' }).SHUTDOWN_TIMEOUT + 15_000).toBeLessThanOrEqual(
+      2 ** 31 - 1,
+    );
+  });
+
+  it('puts no ceiling on durations kept as Redis expiries and queue delays', () => {
+    const long = {
+      SEND_RETRY_MAX: '30d',
+      QUEUE_MAX_AGE: '90d',
+      COMPLETED_JOB_RETENTION: '60d',
+      FAILED_JOB_RETENTION: '90d',
+      TRACE_RETENTION: '90d',
+      SOFT_BOUNCE_WINDOW: '60d',
+      SOFT_BOUNCE_SUPPRESS_FOR: '365d',
+      REPUTATION_WINDOW: '30d',
+      SNS_DEDUPE_WINDOW: '30d',
+    };
+    expect(parseConfig(long)).toMatchObject({
+      QUEUE_MAX_AGE: 90 * 86_400_000,
+      SOFT_BOUNCE_SUPPRESS_FOR: 365 * 86_400_000,
+    });
   });
 });
 

@@ -1,9 +1,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { parse as parseDotenv } from 'dotenv';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { problemsOf } from '../helpers/config-problems.js';
-import { loadConfig, parseConfig, unknownSettings } from '../../src/config/index.js';
+import { hasAwsCredentialHints, loadConfig, parseConfig, unknownSettings } from '../../src/config/index.js';
 import { dotenvProblems, hidePassword } from '../../src/config/load.js';
 
 describe('empty values', () => {
@@ -185,8 +186,46 @@ describe('.env files', () => {
   });
 
   it('lets a quoted value span lines', () => {
-    const text = 'SMTP_TLS_KEY="-----BEGIN KEY-----\nabc def\n-----END KEY-----"\nLOG_LEVEL=debug\n';
+    const text = 'SMTP_TLS_KEY="-----BEGIN KEY-----\nabc def\n-----END KEY-----" # key\nLOG_LEVEL=debug\n';
     expect(dotenvProblems(text, '.env')).toEqual([]);
+    expect(parseDotenv(text).SMTP_TLS_KEY).toBe('-----BEGIN KEY-----\nabc def\n-----END KEY-----');
+  });
+
+  it('names a value dotenv would cut at an unquoted #, without echoing it', () => {
+    const text = [
+      'ADMIN_TOKEN=Xk9v2#Lq7pR4sT8uW1yZ3bN6',
+      'METRICS_TOKEN=#Lq7pR4sT8uW1yZ3bN6',
+      'SMTP_NAME=relay.example.com # a comment',
+      'SMTP_HOST=0.0.0.0\t# a comment',
+      'HTTP_HOST= # nothing but a comment',
+      'ADMIN_PASSWORD="pa#ss"',
+      "SUPPRESSION_HASH_KEY='k#y' # quoted",
+      'export REDIS_PREFIX=a#b',
+    ];
+    const problems = dotenvProblems(text.join('\n'), '.env');
+    expect(problems).toEqual([
+      '  .env line 1: ADMIN_TOKEN: quote a value that contains # (unquoted, dotenv cuts it at the #)',
+      '  .env line 2: METRICS_TOKEN: quote a value that contains # (unquoted, dotenv cuts it at the #)',
+      '  .env line 8: REDIS_PREFIX: quote a value that contains # (unquoted, dotenv cuts it at the #)',
+    ]);
+    expect(problems.join('\n')).not.toContain('Lq7p');
+  });
+
+  it('reports a quote never closed, and checks the lines after it', () => {
+    const text = 'SMTP_NAME="relay.example.com\nSMTP_PORT 2526\nLOG_LEVEL=debug\n';
+    // dotenv keeps the quote in the value and reads the next lines on their own.
+    expect(parseDotenv(text)).toEqual({ SMTP_NAME: '"relay.example.com', LOG_LEVEL: 'debug' });
+    expect(dotenvProblems(text, '.env')).toEqual([
+      '  .env line 1: SMTP_NAME: unterminated quote ("): dotenv keeps it in the value',
+      '  .env line 2: expected NAME=value',
+    ]);
+    // A later quote closes the value only when nothing but a comment follows it, as dotenv reads it.
+    const closedTooLate = 'SMTP_NAME="relay\nADMIN_USER="ops"\nstray\n';
+    expect(parseDotenv(closedTooLate)).toMatchObject({ SMTP_NAME: '"relay', ADMIN_USER: 'ops' });
+    expect(dotenvProblems(closedTooLate, '.env')).toEqual([
+      '  .env line 1: SMTP_NAME: unterminated quote ("): dotenv keeps it in the value',
+      '  .env line 3: expected NAME=value',
+    ]);
   });
 
   it('refuses a DOTENV_PATH that names no file, and reads none when it is empty', () => {
@@ -237,5 +276,50 @@ describe('unknown settings', () => {
       { name: 'SES_CONFIGURATIONSET', suggestion: 'SES_CONFIGURATION_SET' },
       { name: 'SMTP_MAX_MESAGE_BYTES', suggestion: 'SMTP_MAX_MESSAGE_BYTES' },
     ]);
+  });
+
+  // A typo in the first word or in a one-word setting: METRIC_TOKEN left /metrics open, ROLE=worker
+  // ran all three roles, without a word.
+  it.each([
+    ['METRIC_TOKEN', 'METRICS_TOKEN'],
+    ['SMPT_PORT', 'SMTP_PORT'],
+    ['RDIS_URL', 'REDIS_URL'],
+    ['ROLE', 'ROLES'],
+    ['LOGLEVEL', 'LOG_LEVEL'],
+    ['smtp_port', 'SMTP_PORT'],
+    ['ADMN_TOKEN', 'ADMIN_TOKEN'],
+  ])('names %s, a near miss of %s outside the families', (name, suggestion) => {
+    expect(unknownSettings({ [name]: '2525', PATH: '/usr/bin', HOME: '/root' })).toEqual([
+      { name, suggestion },
+    ]);
+  });
+
+  it('takes a <SERVICE>_PORT for a service link only by its tcp:// value', () => {
+    expect(
+      unknownSettings({ SMPT_PORT: 'tcp://10.0.0.9:25', RDIS_PORT_6379_TCP: 'tcp://10.0.0.9:6379' }),
+    ).toEqual([]);
+  });
+
+  it('leaves alone what shells, Node, npm, CI, Docker and Kubernetes set', () => {
+    const names = `
+      PATH HOME HOSTNAME PWD OLDPWD SHELL SHLVL TERM LANG LANGUAGE LC_ALL USER LOGNAME TZ MAIL
+      EDITOR PAGER DISPLAY TMPDIR HOST PORT DEBUG _ NODE_ENV NODE_OPTIONS NODE_VERSION
+      NODE_EXTRA_CA_CERTS NODE_PATH YARN_VERSION npm_config_cache npm_lifecycle_event
+      npm_package_name npm_execpath INIT_CWD KUBERNETES_SERVICE_HOST KUBERNETES_SERVICE_PORT
+      KUBERNETES_PORT KUBERNETES_PORT_443_TCP KUBERNETES_PORT_443_TCP_ADDR CI GITHUB_ACTIONS
+      FORCE_COLOR NO_COLOR SSL_CERT_FILE SSH_AUTH_SOCK XDG_RUNTIME_DIR COLORTERM TERM_PROGRAM
+      UV_THREADPOOL_SIZE VITEST FTP_PROXY ftp_proxy ALL_PROXY all_proxy AWS_PROFILE
+      AWS_DEFAULT_REGION JAVA_HOME
+    `
+      .split(/\s+/)
+      .filter(Boolean);
+    expect(unknownSettings(Object.fromEntries(names.map((name) => [name, 'x'])))).toEqual([]);
+  });
+});
+
+describe('AWS credential hints (the demo chooses real SES by them)', () => {
+  it('count the access key from its file too', () => {
+    expect(hasAwsCredentialHints({ AWS_ACCESS_KEY_ID_FILE: '/run/secrets/aws-key' })).toBe(true);
+    expect(hasAwsCredentialHints({ AWS_ACCESS_KEY_ID_FILE: '', AWS_REGION: 'eu-west-1' })).toBe(false);
   });
 });

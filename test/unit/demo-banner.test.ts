@@ -44,6 +44,20 @@ describe('demo banner', () => {
     expect(text).not.toContain('CAPTURED');
   });
 
+  it('says to remove from .env the settings only .env sets (env -u cannot take them away)', () => {
+    const text = banner({
+      mode: {
+        kind: 'ses',
+        region: 'eu-west-1',
+        because: ['AWS_ACCESS_KEY_ID', 'AWS_PROFILE'],
+        dotenv: { path: '.env', names: ['AWS_ACCESS_KEY_ID'] },
+      },
+    });
+    expect(text).toContain(
+      'without them: env -u AWS_PROFILE npm run demo; remove AWS_ACCESS_KEY_ID from .env',
+    );
+  });
+
   it("prints generated admin secrets, but not the operator's own", () => {
     const generated = banner({
       admin: {
