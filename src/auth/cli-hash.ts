@@ -3,18 +3,10 @@
 // scripts can pipe it in. Only the hash goes to stdout; prompts and errors go to stderr.
 import bcrypt from 'bcryptjs';
 import { InvalidArgumentError, type Command } from 'commander';
-import { DEFAULT_BCRYPT_COST } from './password-verifier.js';
+import { DEFAULT_BCRYPT_COST, MAX_BCRYPT_COST, MIN_RECOMMENDED_BCRYPT_COST } from './password-verifier.js';
 
-/** Below this, a hash falls to an offline guesser quickly; allowed (tests) but warned about. */
-const MIN_RECOMMENDED_COST = 10;
-/** bcrypt's lowest cost factor. */
+/** bcrypt's lowest cost factor. Below MIN_RECOMMENDED_BCRYPT_COST, allowed (tests) but warned about. */
 const MIN_COST = 4;
-/**
- * bcrypt allows up to 31, but each step doubles the time of every login (cost 15 takes about 6 s
- * here), and an unknown user name is checked against a dummy hash as costly as the dearest in the
- * file: beyond this, every SMTP AUTH would wait minutes.
- */
-const MAX_COST = 15;
 /** bcrypt looks at the first 72 bytes only; anything after would silently not count. */
 const MAX_PASSWORD_BYTES = 72;
 /** A piped "password" longer than this is not a password (someone piped a file). */
@@ -123,9 +115,9 @@ export async function readNewPassword(io: HashIo): Promise<string> {
 
 /** Reads a password and writes its hash as one line to stdout; returns the hash. */
 export async function runHashCommand(io: HashIo, options: { cost: number }): Promise<string> {
-  if (options.cost < MIN_RECOMMENDED_COST) {
+  if (options.cost < MIN_RECOMMENDED_BCRYPT_COST) {
     io.stderr.write(
-      `warning: cost ${options.cost} is weak; use ${MIN_RECOMMENDED_COST} or more in production\n`,
+      `warning: cost ${options.cost} is weak; use ${MIN_RECOMMENDED_BCRYPT_COST} or more in production\n`,
     );
   }
   const password = await readNewPassword(io);
@@ -136,8 +128,8 @@ export async function runHashCommand(io: HashIo, options: { cost: number }): Pro
 
 function parseCost(value: string): number {
   const cost = Number(value);
-  if (!Number.isInteger(cost) || cost < MIN_COST || cost > MAX_COST) {
-    throw new InvalidArgumentError(`expected a whole number from ${MIN_COST} to ${MAX_COST}`);
+  if (!Number.isInteger(cost) || cost < MIN_COST || cost > MAX_BCRYPT_COST) {
+    throw new InvalidArgumentError(`expected a whole number from ${MIN_COST} to ${MAX_BCRYPT_COST}`);
   }
   return cost;
 }

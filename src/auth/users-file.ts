@@ -4,11 +4,12 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import bcrypt from 'bcryptjs';
 import YAML from 'yaml';
 import { errorMessage, RelayError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { serialize, watchFiles } from '../tls/watch-files.js';
-import { createPasswordVerifier, isWeakHash, MIN_RECOMMENDED_BCRYPT_COST } from './password-verifier.js';
+import { createPasswordVerifier, dummyCost, MIN_RECOMMENDED_BCRYPT_COST } from './password-verifier.js';
 import { validateUsers, type SmtpUser, type StoredUser } from './users-schema.js';
 
 export type { SmtpUser } from './users-schema.js';
@@ -106,6 +107,40 @@ export interface UserDirectoryOptions {
   debounceMs?: number;
 }
 
+/**
+ * Names every user whose hash is cheaper than the file's dearest (an unknown name is checked at that
+ * cost, so this user's quicker answers tell that the name exists) or than MIN_RECOMMENDED_BCRYPT_COST
+ * (quick to guess offline). Names and costs only: a hash, even a weak one, stays out of the log.
+ */
+function warnWeakHashes(log: Logger, stored: readonly StoredUser[]): void {
+  const maxCost = dummyCost(stored.map((entry) => entry.passwordHash));
+  const target = Math.max(maxCost, MIN_RECOMMENDED_BCRYPT_COST);
+  const weak = stored
+    .map((entry) => ({ username: entry.user.username, cost: bcrypt.getRounds(entry.passwordHash) }))
+    .filter((entry) => entry.cost < target);
+  if (weak.length === 0) return;
+  const why: string[] = [];
+  if (weak.some((entry) => entry.cost < maxCost)) {
+    why.push(
+      `cheaper than the file's dearest hash (cost ${maxCost}), which an unknown name is checked ` +
+        'against: quicker answers tell that the name exists',
+    );
+  }
+  if (weak.some((entry) => entry.cost < MIN_RECOMMENDED_BCRYPT_COST)) {
+    why.push(`below cost ${MIN_RECOMMENDED_BCRYPT_COST}: quick to guess offline`);
+  }
+  log.warn(
+    {
+      users: weak,
+      maxCost,
+      minCost: MIN_RECOMMENDED_BCRYPT_COST,
+      why: why.join('; '),
+      fix: `rehash each with \`ses-relay user hash --cost ${target}\``,
+    },
+    'auth.users.weak_hash',
+  );
+}
+
 /** Loads the file (rejecting with a UsersFileError that lists every problem) and starts watching it. */
 export async function createUserDirectory(options: UserDirectoryOptions): Promise<UserDirectory> {
   const log = options.logger.child({ usersFile: options.path });
@@ -120,14 +155,7 @@ export async function createUserDirectory(options: UserDirectoryOptions): Promis
     digest = loaded.digest;
     verifier.useCostOf(loaded.users.map((stored) => stored.passwordHash));
     verifier.clear();
-    // Names only: a hash, even a weak one, stays out of the log.
-    const weak = loaded.users.filter((stored) => isWeakHash(stored.passwordHash));
-    if (weak.length > 0) {
-      log.warn(
-        { users: weak.map((stored) => stored.user.username), minCost: MIN_RECOMMENDED_BCRYPT_COST },
-        'auth.users.weak_hash',
-      );
-    }
+    warnWeakHashes(log, loaded.users);
   }
 
   install(await readUsersFile(options.path));
@@ -165,7 +193,7 @@ export async function createUserDirectory(options: UserDirectoryOptions): Promis
   return {
     async authenticate(username, password) {
       const stored = users.get(username);
-      const ok = await verifier.verify(password, stored?.passwordHash);
+      const ok = await verifier.verify(username, password, stored?.passwordHash);
       return ok && stored ? stored.user : undefined;
     },
     get(username) {

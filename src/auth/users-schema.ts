@@ -3,6 +3,7 @@
 // in a message (a plaintext password pasted by mistake must not end up in logs).
 import { z } from 'zod';
 import { senderEntry } from '../config/sender-entries.js';
+import { DEFAULT_BCRYPT_COST, MAX_BCRYPT_COST } from './password-verifier.js';
 
 /** An authenticated submitter and the sending policy that comes with its credentials. */
 export interface SmtpUser {
@@ -27,7 +28,8 @@ export interface StoredUser {
 
 /**
  * The prefixes only record which old implementation bugs a hash was made without; bcryptjs computes
- * $2a$, $2b$ and $2y$ alike, so htpasswd (`$2y$`) hashes are kept as they are. Cost 4–31 as bcrypt allows.
+ * $2a$, $2b$ and $2y$ alike, so htpasswd (`$2y$`) hashes are kept as they are. Cost 4–31 as bcrypt
+ * allows here; costs above MAX_BCRYPT_COST are refused with a message of their own.
  */
 const BCRYPT_HASH = /^\$2[aby]\$(0[4-9]|[12][0-9]|3[01])\$[./A-Za-z0-9]{53}$/;
 /** SES message tag names and values: ASCII letters, digits, "_" and "-", at most 256 characters. */
@@ -47,7 +49,24 @@ const userSchema = z.strictObject({
   username: z.string().regex(USERNAME, 'expected 1–256 printable ASCII characters without spaces'),
   password: z
     .string()
-    .regex(BCRYPT_HASH, 'expected a bcrypt hash ($2a$, $2b$ or $2y$); create one with `ses-relay user hash`'),
+    .regex(BCRYPT_HASH, {
+      message: 'expected a bcrypt hash ($2a$, $2b$ or $2y$); create one with `ses-relay user hash`',
+      abort: true,
+    })
+    .superRefine((hash, ctx) => {
+      // An unknown name is checked against a dummy as costly as the dearest hash in the file: one
+      // hash above the cap would make every AUTH with a made-up name cost seconds to minutes of CPU.
+      const cost = Number(hash.slice(4, 6));
+      if (cost > MAX_BCRYPT_COST) {
+        ctx.addIssue({
+          code: 'custom',
+          message:
+            `bcrypt cost ${cost} is above ${MAX_BCRYPT_COST}, the most accepted: an unknown name is ` +
+            "checked at the file's highest cost, so every AUTH would take that much CPU; rehash it " +
+            `with \`ses-relay user hash\` (cost ${DEFAULT_BCRYPT_COST} by default)`,
+        });
+      }
+    }),
   allowedSenders: z
     .array(
       z.string().transform((entry, ctx) => {

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import bcrypt from 'bcryptjs';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createKeys } from '../../src/shared/keys.js';
 import { startFakeSes, type FakeSes } from '../helpers/fake-ses.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
@@ -83,5 +83,70 @@ describe('AUTH from many connections at once', () => {
   it('logs in every connection of a pool with the right password, a few at a time', async () => {
     const replies = await authAtOnce(() => PASSWORD);
     expect(replies.map((reply) => reply.code)).toEqual(Array<number>(CONNECTIONS).fill(235));
+  });
+});
+
+describe('a password spray: parallel AUTHs with one wrong password', () => {
+  const PARALLEL = 5;
+  const ROUNDS = 3;
+  let gw: TestGateway;
+  beforeAll(async () => {
+    const file = path.join(tempDir('spray'), 'users.json');
+    // Cost 10: long enough that the parallel AUTHs' checks overlap.
+    fs.writeFileSync(
+      file,
+      JSON.stringify({ users: [{ username: 'crm', password: bcrypt.hashSync('the-real-password', 10) }] }),
+    );
+    gw = await startGateway({
+      SMTP_USERS_FILE: file,
+      SMTP_ALLOW_INSECURE_AUTH: 'true',
+      // Room for every spray below: the point is the bcrypt runs, not the throttle.
+      SMTP_AUTH_MAX_FAILURES: '100',
+      ROLES: 'smtp',
+    });
+  });
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+  afterAll(async () => {
+    await gw.stop();
+    removeTempDirs();
+  });
+
+  /** Bcrypt runs while PARALLEL connections send AUTH PLAIN for `username` with one wrong password at once. */
+  async function spray(username: string, password: string): Promise<number> {
+    const clients = await Promise.all(
+      Array.from({ length: PARALLEL }, async () => {
+        const client = await SmtpClient.connect(gw.smtpPort);
+        await client.hello();
+        return client;
+      }),
+    );
+    const compare = vi.spyOn(bcrypt, 'compare');
+    try {
+      const replies = await Promise.all(clients.map((client) => client.auth(username, password)));
+      expect(replies.map((reply) => reply.code)).toEqual(Array<number>(PARALLEL).fill(535));
+      return compare.mock.calls.length;
+    } finally {
+      compare.mockRestore();
+      for (const client of clients) client.close();
+    }
+  }
+
+  it('costs an unknown name no more bcrypt runs than a real one, so the answer time does not tell which exists', async () => {
+    // Counted rather than timed. Checks that overlap share one run; how many overlap depends on the
+    // machine's load, so the two are compared round by round, with room for one straggler each.
+    const known: number[] = [];
+    const unknown: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      known.push(await spray('crm', `wrong-${round}-a`));
+      unknown.push(await spray('no-such-user', `wrong-${round}-b`));
+    }
+    const sum = (counts: number[]) => counts.reduce((a, b) => a + b, 0);
+    // Before the fix: one run per attempt for the unknown name (PARALLEL * ROUNDS), about one per
+    // round for the real one.
+    expect(sum(unknown), `runs: known ${known.join('/')}, unknown ${unknown.join('/')}`).toBeLessThanOrEqual(
+      sum(known) + ROUNDS,
+    );
   });
 });

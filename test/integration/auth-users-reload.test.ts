@@ -112,6 +112,35 @@ describe('users file reload', () => {
     expect(users.get('a')).toBeUndefined();
   });
 
+  it('refuses a reload with a hash above cost 15 and keeps the loaded users', async () => {
+    const file = path.join(tempDir('users'), 'users.json');
+    fs.writeFileSync(file, JSON.stringify({ users: [{ username: 'a', password: hashes.first }] }));
+    const { users, lines } = await open(file);
+    // A syntactically valid cost-31 hash: were it loaded, every unknown name would cost days of CPU.
+    const costly = `$2b$31$${'.'.repeat(22)}${'A'.repeat(31)}`;
+    fs.writeFileSync(
+      file,
+      JSON.stringify({
+        users: [
+          { username: 'a', password: hashes.second },
+          { username: 'dear', password: costly },
+        ],
+      }),
+    );
+    const outcome = await users.reload();
+    expect(outcome.ok).toBe(false);
+    expect(outcome.ok ? [] : outcome.error.issues).toEqual([
+      expect.stringMatching(/^users\[1\] \("dear"\)\.password: bcrypt cost 31 is above 15/),
+    ]);
+    expect(lines.find((line) => line.msg === 'auth.users.reload_failed')).toMatchObject({
+      level: 'error',
+      issues: [expect.stringContaining('("dear")')],
+    });
+    expect(users.get('dear')).toBeUndefined();
+    expect(await users.authenticate('a', 'first')).toBeDefined();
+    expect(await users.authenticate('a', 'second')).toBeUndefined();
+  });
+
   it('follows a Kubernetes-style volume, where a ..data symlink is swapped', async () => {
     const dir = tempDir('users');
     const version = (name: string, content: string) => {

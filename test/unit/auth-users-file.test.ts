@@ -130,6 +130,30 @@ describe('users file parsing', () => {
     expect(issuesOf(tags('v'.repeat(257)))).toEqual([expect.stringMatching(/tags\.t: tag values may hold/)]);
   });
 
+  it('refuses a hash above cost 15, naming the user, and accepts cost 15', () => {
+    // An unknown name is checked against a dummy as costly as the dearest hash: a cost-31 hash would
+    // make every AUTH with a made-up name a CPU-bound wait of days.
+    const file = (cost: number) =>
+      JSON.stringify({
+        users: [
+          { username: 'ok', password: hash },
+          { username: 'dear', password: dummyHash(cost) },
+        ],
+      });
+    expect(parseUsersText(file(15), 'u.json')).toHaveLength(2);
+    for (const cost of [16, 31]) {
+      expect(issuesOf(file(cost), 'u.json')).toEqual([
+        `users[1] ("dear").password: bcrypt cost ${cost} is above 15, the most accepted: an unknown name ` +
+          "is checked at the file's highest cost, so every AUTH would take that much CPU; rehash it with " +
+          '`ses-relay user hash` (cost 12 by default)',
+      ]);
+    }
+    // A string that is no bcrypt hash keeps its one message, however its digits read.
+    expect(issuesOf(JSON.stringify({ users: [{ username: 'x', password: '$2b$99$x' }] }), 'u.json')).toEqual([
+      expect.stringMatching(/^users\[0\] \("x"\)\.password: expected a bcrypt hash/),
+    ]);
+  });
+
   it('accepts identity ARNs of every partition', () => {
     for (const arn of [
       'arn:aws:ses:us-east-1:123456789012:identity/example.com',
@@ -231,27 +255,66 @@ describe('user directory authentication', () => {
     }
   });
 
-  it('warns at load about hashes below cost 10, naming the users and never a hash', async () => {
+  /** Loads `users` and returns the log lines the load wrote. */
+  async function loadLogs(users: { username: string; password: string }[]) {
     const raw: string[] = [];
     const capture = createLogger('info', { write: (line: string) => void raw.push(line) });
-    const file = writeTemp(
-      'users.json',
-      JSON.stringify({
-        users: [
-          { username: 'weak', password: hash },
-          { username: 'php', password: PHP_2Y_HASH },
-        ],
-      }),
-    );
-    const users = await createUserDirectory({ path: file, logger: capture });
-    users.close();
-    const lines = raw.map((line) => JSON.parse(line) as Record<string, unknown>);
-    expect(lines.find((line) => line.msg === 'auth.users.weak_hash')).toMatchObject({
-      level: 'warn',
-      users: ['weak'],
-      minCost: 10,
+    const directory = await createUserDirectory({
+      path: writeTemp('users.json', JSON.stringify({ users })),
+      logger: capture,
     });
+    directory.close();
+    return { raw, lines: raw.map((line) => JSON.parse(line) as Record<string, unknown>) };
+  }
+
+  it('warns at load about hashes below cost 10, naming the users and never a hash', async () => {
+    const { raw, lines } = await loadLogs([
+      { username: 'weak', password: hash },
+      { username: 'php', password: PHP_2Y_HASH },
+    ]);
+    expect(lines.filter((line) => line.msg === 'auth.users.weak_hash')).toEqual([
+      expect.objectContaining({
+        level: 'warn',
+        users: [{ username: 'weak', cost: 4 }],
+        maxCost: 10,
+        minCost: 10,
+        fix: 'rehash each with `ses-relay user hash --cost 10`',
+      }),
+    ]);
     expect(raw.join('')).not.toContain(hash);
+  });
+
+  it('names at load every user whose hash is cheaper than the dearest in the file, even at cost 10 or more', async () => {
+    // An unknown name is checked at cost 12 here: 'app' and 'ops' answer sooner, which tells that
+    // they exist, though cost 10 and 11 are not weak by themselves.
+    const { raw, lines } = await loadLogs([
+      { username: 'app', password: PHP_2Y_HASH },
+      { username: 'ops', password: dummyHash(11) },
+      { username: 'admin', password: dummyHash(12) },
+      { username: 'crm', password: dummyHash(12) },
+    ]);
+    const warned = lines.filter((line) => line.msg === 'auth.users.weak_hash');
+    expect(warned).toEqual([
+      expect.objectContaining({
+        level: 'warn',
+        users: [
+          { username: 'app', cost: 10 },
+          { username: 'ops', cost: 11 },
+        ],
+        maxCost: 12,
+        fix: 'rehash each with `ses-relay user hash --cost 12`',
+      }),
+    ]);
+    expect(warned[0]?.why).toMatch(/cheaper than the file's dearest hash \(cost 12\)/);
+    expect(raw.join('')).not.toContain(PHP_2Y_HASH);
+  });
+
+  it('warns about no hash when all cost the same, 10 or more', async () => {
+    const { lines } = await loadLogs([
+      { username: 'app', password: PHP_2Y_HASH },
+      { username: 'crm', password: dummyHash(10) },
+    ]);
+    expect(lines.filter((line) => line.msg === 'auth.users.weak_hash')).toEqual([]);
   });
 
   it('refuses a password longer than 72 bytes whose first 72 bytes match, still running bcrypt', async () => {
@@ -281,6 +344,64 @@ describe('user directory authentication', () => {
       await users.authenticate('app', 'wrong');
       await users.authenticate('app', 'wrong');
       expect(compare).toHaveBeenCalledTimes(3);
+    } finally {
+      users.close();
+    }
+  });
+
+  it('shares one bcrypt run between concurrent checks of one name and password, whether or not the name exists', async () => {
+    // A password spray: parallel AUTHs with one wrong password. Were only a real user's checks
+    // shared, it would cost one bcrypt run for a real name and one per attempt for an unknown one,
+    // and the answer time would tell which names exist.
+    const file = writeTemp('users.yaml', `users:\n  - username: app\n    password: '${hash}'\n`);
+    const users = await createUserDirectory({ path: file, logger });
+    const compare = vi.spyOn(bcrypt, 'compare');
+    const spray = (username: string, password: string) =>
+      Promise.all(Array.from({ length: 5 }, () => users.authenticate(username, password)));
+    try {
+      expect(await spray('app', 'wrong')).toEqual(Array(5).fill(undefined));
+      expect(compare).toHaveBeenCalledTimes(1);
+      compare.mockClear();
+      expect(await spray('nobody', 'wrong')).toEqual(Array(5).fill(undefined));
+      expect(compare).toHaveBeenCalledExactlyOnceWith('wrong', dummyHash(4));
+      compare.mockClear();
+      // Over 72 bytes, a real name is checked against the dummy too, shared all the same.
+      expect(await spray('app', 'p'.repeat(73))).toEqual(Array(5).fill(undefined));
+      expect(compare).toHaveBeenCalledExactlyOnceWith('p'.repeat(73), dummyHash(4));
+      compare.mockClear();
+      // A run is shared only while it lasts: the next spray runs bcrypt again.
+      await spray('nobody', 'wrong');
+      expect(compare).toHaveBeenCalledTimes(1);
+    } finally {
+      users.close();
+    }
+  });
+
+  it('runs bcrypt once per name for one password tried at several names, real or not', async () => {
+    const file = writeTemp(
+      'users.json',
+      JSON.stringify({
+        users: [
+          { username: 'a', password: hash },
+          { username: 'b', password: hash },
+        ],
+      }),
+    );
+    const users = await createUserDirectory({ path: file, logger });
+    const compare = vi.spyOn(bcrypt, 'compare');
+    try {
+      await Promise.all(['a', 'b'].map((name) => users.authenticate(name, 'wrong')));
+      expect(compare).toHaveBeenCalledTimes(2);
+      compare.mockClear();
+      await Promise.all(['x', 'y'].map((name) => users.authenticate(name, 'wrong')));
+      expect(compare).toHaveBeenCalledTimes(2);
+      // The right password at an unknown name is refused, even while a real name's run is shared.
+      const [real, unknown] = await Promise.all([
+        users.authenticate('a', 's3cret'),
+        users.authenticate('x', 's3cret'),
+      ]);
+      expect(real?.username).toBe('a');
+      expect(unknown).toBeUndefined();
     } finally {
       users.close();
     }
