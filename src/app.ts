@@ -1,8 +1,10 @@
 // Composition root: builds the context every role shares, starts the roles this process runs and
 // returns { start, stop }. Nothing connects or listens until start(). The HTTP role starts first, so
 // /healthz answers (and /readyz says `starting`) while the others start: a worker that waits for
-// Redis or SES at start-up is not taken for a dead process. stop() shuts down from the edges
-// inward: SMTP stops taking mail, in-flight SES calls finish, HTTP closes, Redis goes last.
+// Redis or SES at start-up is not taken for a dead process. SMTP starts before the worker, so that
+// clients are answered (451 while Redis is down) however long the worker's start takes. stop() shuts
+// down from the edges inward: SMTP stops taking mail, in-flight SES calls finish, HTTP closes, Redis
+// goes last.
 import type { AddressInfo } from 'node:net';
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { Redis } from 'ioredis';
@@ -115,18 +117,18 @@ export function createApp(config: Config, deps: AppDependencies = {}): App {
       addresses.http = role.address;
     }
     await checkDurabilityOrDefer(ctx.connect('command', 'startup-check'));
+    if (roles.has('smtp')) {
+      const role = await startSmtpRole(ctx);
+      smtp = role;
+      addresses.smtp = role.address;
+      if (role.tlsAddress) addresses.smtps = role.tlsAddress;
+    }
     if (roles.has('worker')) {
       worker = await startWorkerRole(ctx, {
         ses: deps.ses,
         sqsCredentials: deps.sqsCredentials,
         fetchSnsCertificate: deps.fetchSnsCertificate,
       });
-    }
-    if (roles.has('smtp')) {
-      const role = await startSmtpRole(ctx);
-      smtp = role;
-      addresses.smtp = role.address;
-      if (role.tlsAddress) addresses.smtps = role.tlsAddress;
     }
     // A stop() that began while the roles were starting stays in charge.
     if (phase === 'starting') phase = 'running';
@@ -145,24 +147,47 @@ export function createApp(config: Config, deps: AppDependencies = {}): App {
   /**
    * A Redis that may evict stops start-up. A Redis that is down at start does not: the roles start
    * (SMTP answers 451 meanwhile) and the check runs once Redis answers, stopping the gateway then.
+   * Only a refusal stops it: a check that fails otherwise (the connection dropped again) runs again
+   * at the next reconnection.
    */
   async function checkDurabilityOrDefer(probe: Redis): Promise<void> {
+    const check = () => checkRedisDurability(probe, logger, config.REDIS_WAIT_REPLICAS);
     try {
-      await withDeadline(checkRedisDurability(probe, logger), STARTUP_CHECK_MS, 'Redis');
+      await withDeadline(check(), STARTUP_CHECK_MS, 'Redis');
     } catch (err) {
       if (err instanceof RelayError) throw err;
       logger.warn(
         { err: errorMessage(err) },
         'redis.unreachable_at_start: the durability check runs once Redis answers',
       );
-      probe.once('ready', () => {
-        checkRedisDurability(probe, logger).catch((fatal: unknown) => {
-          logger.fatal({ err: errorMessage(fatal) }, 'redis.not_acceptable');
-          void stop()
-            .catch(() => undefined)
-            .then(() => deps.onFatal?.(fatal));
-        });
-      });
+      let settled = false;
+      const onReady = () => {
+        check().then(
+          () => {
+            settled = true;
+            probe.off('ready', onReady);
+          },
+          (failure: unknown) => {
+            if (settled) return;
+            if (!(failure instanceof RelayError)) {
+              logger.warn(
+                { err: errorMessage(failure) },
+                'redis.check_failed: the durability check runs again at the next reconnection',
+              );
+              return;
+            }
+            settled = true;
+            probe.off('ready', onReady);
+            logger.fatal({ err: errorMessage(failure) }, 'redis.not_acceptable');
+            void stop()
+              .catch(() => undefined)
+              .then(() => deps.onFatal?.(failure));
+          },
+        );
+      };
+      probe.on('ready', onReady);
+      // Redis may have come back while the first check was still waiting.
+      if (probe.status === 'ready') onReady();
     }
   }
 

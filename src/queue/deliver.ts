@@ -18,10 +18,12 @@
 // A reservation is given back whenever its chunk is not sent. When the worker stops, or sending is
 // put on hold, waits for the pacer or a throttle back-off end at once and their jobs go back to the
 // queue (no attempt used).
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import { chunkRecipients } from '../ses/chunks.js';
+import { errorMessage } from '../shared/errors.js';
 import type { Keys } from '../shared/keys.js';
 import type { Logger } from '../shared/logger.js';
 import type { TraceStore } from '../trace/trace-store.js';
@@ -45,6 +47,9 @@ export { lifetimeText } from './queued-message.js';
 const HELD_PUT_BACK_MS = 1000;
 /** Throttle answers retried inside one job run before the job is delayed instead. */
 const THROTTLE_RETRIES_IN_PLACE = 5;
+/** A chunk record Redis refused is written again after this, doubling up to the maximum. */
+const RECORD_RETRY_MIN_MS = 100;
+const RECORD_RETRY_MAX_MS = 2000;
 /** AWS: after a daily-quota refusal, "wait … up to 10 minutes, and then retry". */
 export const QUOTA_REFUSAL_DELAY_MS = 10 * 60_000;
 
@@ -211,6 +216,44 @@ export function createDeliverer(deps: DeliverDeps) {
     }
   }
 
+  /**
+   * Records a chunk SES has accepted. A failed write (Redis out of memory, a failover) is written
+   * again until it is stored: failing the attempt instead would have the retry find no record and
+   * send the chunk again. Only a worker that stops gives up, and says which chunk a later run resends.
+   */
+  async function recordSentUntilStored(
+    log: Logger,
+    queueId: string,
+    index: number,
+    sesMessageId: string,
+  ): Promise<void> {
+    for (let failures = 0; ; failures++) {
+      try {
+        await records.recordSent(queueId, index, sesMessageId);
+        if (failures > 0) log.info({ chunk: index, sesMessageId, failures }, 'ses.sent_recorded');
+        return;
+      } catch (err) {
+        const context = { chunk: index, sesMessageId, err: errorMessage(err) };
+        if (stopping?.aborted) {
+          log.error(
+            context,
+            'ses.sent_unrecorded: the worker stopped before Redis took the record of a chunk SES accepted; the next run sends that chunk again',
+          );
+          throw err;
+        }
+        if (failures === 0) {
+          log.error(
+            context,
+            'ses.record_failed: SES accepted the chunk but Redis refused its record; writing it again until Redis takes it (the chunk is not sent again)',
+          );
+        }
+        await sleep(Math.min(RECORD_RETRY_MIN_MS * 2 ** failures, RECORD_RETRY_MAX_MS), undefined, {
+          signal: stopping,
+        }).catch(() => undefined);
+      }
+    }
+  }
+
   /** A wait that ended because the worker is stopping (pacer, throttle back-off). */
   function stoppedWaiting(err: unknown): boolean {
     return stopping?.aborted === true && err instanceof Error && err.name === 'AbortError';
@@ -268,7 +311,7 @@ export function createDeliverer(deps: DeliverDeps) {
         refusals.push({ index, error: outcome.refused });
         continue;
       }
-      await records.recordSent(data.queueId, index, outcome.sesMessageId);
+      await recordSentUntilStored(log, data.queueId, index, outcome.sesMessageId);
       sesMessageIds.push(outcome.sesMessageId);
       log.info(
         { sesMessageId: outcome.sesMessageId, chunk: index, chunks: chunks.length, rcpt: recipients.length },

@@ -3,6 +3,7 @@
 // envelope sender when a message accepted earlier fails for good.
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { withDeadline } from '../shared/deadline.js';
 import type { Keys } from '../shared/keys.js';
 import { OUTBOUND_QUEUE } from '../shared/keys.js';
 import { createRepeatFilter } from '../shared/log-repeats.js';
@@ -14,6 +15,8 @@ import type { DsnSender } from './dsn-sender.js';
 import type { SendJobData, SendJobResult } from './job.js';
 import { RETRY_BACKOFF_TYPE, retryDelayMs, type RetryPolicy } from './retry.js';
 
+/** How long start() waits for the worker's connection to Redis. */
+const READY_WAIT_MS = 3000;
 /** How often one kind of worker error is logged at most; repeats in between are only counted. */
 const WORKER_ERROR_LOG_INTERVAL_MS = 10_000;
 
@@ -127,7 +130,11 @@ export function createSendWorker(options: WorkerOptions): SendWorker {
   return {
     async start() {
       void worker.run().catch((err: Error) => logger.fatal({ err: err.message }, 'worker.crashed'));
-      await worker.waitUntilReady();
+      // BullMQ connects on its own, and takes jobs once Redis answers: a Redis that is down at start
+      // must not hold start-up.
+      await withDeadline(worker.waitUntilReady(), READY_WAIT_MS, 'the worker connection').catch(() =>
+        logger.warn('worker.redis_pending: Redis does not answer yet; jobs are taken once it does'),
+      );
     },
     async stop() {
       await worker.close();

@@ -78,7 +78,7 @@ export async function startSmtpRole(ctx: RoleContext): Promise<SmtpRole> {
     users,
     throttle,
     tls,
-    queueFull: () => queueRoom.full(),
+    queueRefusal: () => queueRoom.refusal(),
     checkRecipient: createRecipientPolicy({
       suppression: createSuppression(ctx, intakeRedis),
       action: config.SUPPRESSION_ACTION,

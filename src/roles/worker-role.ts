@@ -15,6 +15,7 @@ import { createProducer } from '../queue/producer.js';
 import { createDailyQuota, type DailyQuota } from '../queue/quota.js';
 import { createSendWorker } from '../queue/worker.js';
 import { configuredCredentials, createSesClient } from '../ses/client.js';
+import { withDeadline } from '../shared/deadline.js';
 import { egressProxyOf } from '../shared/egress-proxy.js';
 import type { CertificateFetcher } from '../webhook/index.js';
 import { createSqsPoller, type SqsPollerEvent } from '../webhook/sqs-poller.js';
@@ -26,6 +27,8 @@ import { outboundQueueFor, type RoleContext, type RunningRole } from './context.
 const CONCURRENCY_REFIT_MS = 2000;
 /** Fewer slots than this would make a single slow call stall the pacer. */
 const MIN_CONCURRENCY = 4;
+/** How long start-up waits for the reputation guard's first reading (as long as for the SES account's). */
+const FIRST_REPUTATION_CHECK_WAIT_MS = 5000;
 
 export interface WorkerRole extends RunningRole {
   holds: SendingHolds;
@@ -205,10 +208,15 @@ export async function startWorkerRole(ctx: RoleContext, deps: WorkerRoleDeps = {
       ctx.metrics.quotaHeadroom.set(Number.isFinite(limit) ? Math.max(0, limit - used) : -1);
     },
   });
-  await monitor.start();
-  await reputation
-    .check()
-    .catch((err: Error) => logger.warn({ err: err.message }, 'reputation.check_failed'));
+  // The first reads wait a bounded time, side by side: a Redis that is down at start must not hold
+  // start-up (SMTP and /healthz are up meanwhile). They go on in the background, and the worker's
+  // connections take jobs once Redis answers.
+  await Promise.all([
+    monitor.start(),
+    withDeadline(reputation.check(), FIRST_REPUTATION_CHECK_WAIT_MS, 'the first reputation check').catch(
+      (err: Error) => logger.warn({ err: err.message }, 'reputation.check_failed'),
+    ),
+  ]);
   reputation.start();
   worker.setConcurrency(tracker.suggested());
   const refit = setInterval(() => worker.setConcurrency(tracker.suggested()), CONCURRENCY_REFIT_MS);

@@ -153,6 +153,11 @@ export const ERROR_CATALOG = {
     smtp: { code: 452, enhanced: '4.3.1' },
     doc: 'Redis memory is at REDIS_MEMORY_HIGH_WATER: intake takes no new mail until the workers have sent some.',
   },
+  REDIS_MAY_EVICT: {
+    retryable: true,
+    smtp: { code: 451, enhanced: '4.3.0' },
+    doc: "Redis's maxmemory-policy changed from noeviction after start-up (a restart, a failover, CONFIG SET): intake takes no new mail until it is noeviction again.",
+  },
   QUEUE_UNAVAILABLE: {
     retryable: true,
     smtp: { code: 451, enhanced: '4.3.0' },

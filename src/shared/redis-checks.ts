@@ -1,7 +1,8 @@
 // Start-up checks of the Redis that holds acknowledged mail. A server older than BullMQ needs, or
 // one that may evict (anything but `noeviction` would silently drop queued messages) stops
 // start-up with the fix. Without AOF and without a
-// replica, a Redis restart loses everything acknowledged since the last snapshot: a warning.
+// replica, a Redis restart loses everything acknowledged since the last snapshot: a warning. So is
+// REDIS_WAIT_REPLICAS above the replicas connected: every message would be refused 451.
 // Read through INFO, which managed services (ElastiCache, MemoryDB) allow where CONFIG GET is off,
 // from every master of a Cluster: the deployment's slot can move to any of them.
 import type { Redis } from 'ioredis';
@@ -92,9 +93,29 @@ export function refuseUnfitMasters(reports: DurabilityReport[]): void {
   }
 }
 
-export async function checkRedisDurability(redis: Redis, logger: Logger): Promise<DurabilityReport[]> {
+/** The masters with fewer connected replicas than REDIS_WAIT_REPLICAS waits for. */
+export function mastersShortOfReplicas(
+  reports: DurabilityReport[],
+  waitReplicas: number,
+): DurabilityReport[] {
+  return waitReplicas > 0 ? reports.filter((r) => r.replicas < waitReplicas) : [];
+}
+
+export async function checkRedisDurability(
+  redis: Redis,
+  logger: Logger,
+  waitReplicas = 0,
+): Promise<DurabilityReport[]> {
   const reports = await readDurability(redis);
   refuseUnfitMasters(reports);
+  const short = mastersShortOfReplicas(reports, waitReplicas);
+  if (short.length > 0) {
+    // A warning, not a refusal: replicas may be catching up after a restart of their own.
+    logger.warn(
+      { waitReplicas, replicas: short.map((r) => `${r.node}: ${r.replicas}`) },
+      `redis.replicas_missing: REDIS_WAIT_REPLICAS is ${waitReplicas} but fewer replicas are connected; until they are, every message waits REDIS_WAIT_TIMEOUT and is refused 451 4.3.0`,
+    );
+  }
   const exposed = reports.filter((r) => !r.aofEnabled && r.replicas === 0);
   if (exposed.length > 0) {
     logger.warn(

@@ -4,10 +4,13 @@
 //   which copies commands into a pipeline first, was measured slower: 1,117 vs 1,545 msg/s);
 // - 'worker' waits through outages (BullMQ requires maxRetriesPerRequest: null for blocking calls);
 // - 'command' is for everything else (HTTP, CLI, bookkeeping).
+// Every connection is made again when it stops answering (see SILENCE_MS; redis-heartbeat.ts asks
+// the idle ones) or when a failover left it on a server that is now a replica (reconnectOnError).
 // REDIS_URL may name one server (redis://, rediss://, unix://), Sentinels (redis-sentinel://) or a
 // Cluster (redis-cluster://); the rest of the code sees the same client interface either way.
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { errorShape } from './log-repeats.js';
+import { keepHeartbeat } from './redis-heartbeat.js';
 import type { Logger } from './logger.js';
 import { parseRedisTarget, type RedisTarget } from './redis-url.js';
 
@@ -24,6 +27,39 @@ export type RedisUse = 'intake' | 'worker' | 'command';
 
 /** Reconnect quickly at first, then every 2 s at most, forever: a gateway outlives Redis outages. */
 const MAX_RECONNECT_DELAY_MS = 2000;
+/** Upper bound for one command on a 'command' connection. */
+const COMMAND_TIMEOUT_MS = 10_000;
+
+/**
+ * How long a connection may receive nothing while commands wait for their answers before it is
+ * dropped and made again (ioredis's socketTimeout; commands are answered in order, so any answer
+ * restarts the clock). A partition, or a peer gone without a reset (the old node of a failover, a
+ * lost NAT entry), leaves the socket open: commands would go into it until the kernel gives up,
+ * about 15 minutes, or for ever behind a proxy that keeps it open. Intake and 'command' connections
+ * give up on a command at their command timeout anyway. A worker connection has none (it waits
+ * through outages), and BullMQ blocks its copy of one on BZPOPMIN for up to 10 s, which is silence
+ * too (BullMQ resets that copy itself 1 s after the block should have ended): 15 s is beyond both.
+ */
+const SILENCE_MS: Record<RedisUse, number | undefined> = {
+  intake: undefined, // its command timeout (SMTP_INTAKE_TIMEOUT)
+  worker: 15_000,
+  command: COMMAND_TIMEOUT_MS,
+};
+
+/**
+ * Replies after which a connection is made again, on whatever use, server, Sentinel master or
+ * Cluster node: READONLY, a write that reached a server a failover turned into a replica while the
+ * connection stayed open (a managed service's endpoint moving to the promoted node, a REPLICAOF);
+ * UNBLOCKED, a blocking read (BullMQ's BZPOPMIN) ended by that change. A new connection reaches the
+ * current primary: through the endpoint, or as Sentinel names it. The command itself fails (true, not
+ * 2: resent alone after the reconnection, a command of a MULTI would run outside it): intake answers
+ * 451 once, BullMQ and the worker try again.
+ */
+const RECONNECT_REPLIES = /^(READONLY|UNBLOCKED)\b/;
+
+function reconnectOnError(err: Error): boolean {
+  return RECONNECT_REPLIES.test(err.message);
+}
 
 /** REDIS_SENTINEL_USERNAME / REDIS_SENTINEL_PASSWORD: what the Sentinels themselves ask for. */
 export interface SentinelCredentials {
@@ -94,6 +130,8 @@ export function createRedisFactory(options: RedisFactoryOptions): RedisFactory {
       connectionName: `ses-relay:${name}`,
       retryStrategy: (times) => Math.min(times * 100, MAX_RECONNECT_DELAY_MS),
       lazyConnect: false,
+      reconnectOnError,
+      socketTimeout: SILENCE_MS[use] ?? options.commandTimeoutMs,
     };
     const perUse: Record<RedisUse, RedisOptions> = {
       intake: {
@@ -102,7 +140,7 @@ export function createRedisFactory(options: RedisFactoryOptions): RedisFactory {
         commandTimeout: options.commandTimeoutMs,
       },
       worker: { maxRetriesPerRequest: null, enableOfflineQueue: true },
-      command: { maxRetriesPerRequest: 1, enableOfflineQueue: true, commandTimeout: 10_000 },
+      command: { maxRetriesPerRequest: 1, enableOfflineQueue: true, commandTimeout: COMMAND_TIMEOUT_MS },
     };
     const client = connect(target, { ...base, ...perUse[use] }, options);
     let lastError = '';
@@ -117,6 +155,7 @@ export function createRedisFactory(options: RedisFactoryOptions): RedisFactory {
       if (lastError !== '') options.logger.info({ redis: name }, 'redis.reconnected');
       lastError = '';
     });
+    keepHeartbeat(client);
     return client;
   };
 }

@@ -110,6 +110,19 @@ export function spoolData(options: SpoolOptions): Promise<SpoolResult> {
     };
     let settle: (() => void) | undefined;
 
+    /**
+     * APPEND creates a key that is gone: after a Redis restart without persistence (or a failover to
+     * a replica that had not received it yet) it would hold only the rest of the message, and the
+     * end of DATA would queue that tail. The length APPEND returns tells: it must be every byte
+     * spooled so far (appends go out in order on one connection).
+     */
+    const appendChecked = async (chunk: Buffer, expected: number): Promise<void> => {
+      const length = await redis.append(spoolKey, chunk);
+      if (length !== expected) {
+        throw new Error(`the spooled message lost its first part: ${length} of ${expected} bytes in Redis`);
+      }
+    };
+
     const startSpooling = () => {
       spooling = true;
       // The prefix holds the whole header section (spooling waits for its blank line): prepare it
@@ -135,7 +148,7 @@ export function spoolData(options: SpoolOptions): Promise<SpoolResult> {
       if (spooling) {
         lines.feed(chunk);
         spooledBytes += chunk.length;
-        write(redis.append(spoolKey, chunk));
+        write(appendChecked(chunk, spooledBytes));
         return;
       }
       buffered.push(chunk);

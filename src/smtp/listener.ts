@@ -7,7 +7,7 @@ import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from 'smtp
 import type { AuthThrottle, UserDirectory } from '../auth/index.js';
 import type { Config } from '../config/index.js';
 import type { Metrics } from '../metrics/metrics.js';
-import { ERROR_CATALOG } from '../shared/errors.js';
+import { ERROR_CATALOG, type RelayError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { coalesceSocketWrites } from '../shared/write-coalescing.js';
 import {
@@ -43,8 +43,8 @@ export interface ListenerOptions {
   users?: UserDirectory | undefined;
   throttle?: AuthThrottle | undefined;
   tls?: CertificateStore | undefined;
-  /** Redis memory is at its high-water mark: new transactions are refused at MAIL FROM. */
-  queueFull?(): boolean;
+  /** Why Redis takes no new mail now (queue-room.ts): new transactions are refused at MAIL FROM. */
+  queueRefusal?(): RelayError | undefined;
 }
 
 /** After open transactions have finished, idle sessions get 421 and are closed after this grace. */

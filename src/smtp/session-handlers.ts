@@ -32,8 +32,8 @@ export interface SessionDeps {
   metrics: Metrics;
   handleData: ReturnType<typeof createIntake>;
   checkRecipient?(address: string, sessionId: string): Promise<RecipientVerdict>;
-  /** Redis memory is at its high-water mark (queue-room.ts). */
-  queueFull?(): boolean;
+  /** Why Redis takes no new mail now, if so: memory at its high-water mark, an evicting policy (queue-room.ts). */
+  queueRefusal?(): RelayError | undefined;
   users?: UserDirectory | undefined;
   throttle?: AuthThrottle | undefined;
   limits: ConnectionLimits;
@@ -237,11 +237,10 @@ export function createSessionHandlers(deps: SessionDeps, state: SessionState): P
           smtpError('SMTP_SENDER_NOT_ALLOWED', `<${printable(sender)}>: sender address not allowed`),
         );
       }
-      if (deps.queueFull?.()) {
-        refuse('queue_full');
-        return callback(
-          smtpError('QUEUE_FULL', 'Insufficient system storage: the queue is full, try again later'),
-        );
+      const queueRefusal = deps.queueRefusal?.();
+      if (queueRefusal) {
+        refuse(queueRefusal.code === 'QUEUE_FULL' ? 'queue_full' : 'queue');
+        return callback(queueRefusal);
       }
       state.busy.set(session.id, session);
       dropped.delete(session.id);

@@ -133,4 +133,20 @@ describe('ses-relay doctor (a real process, real Redis, fake SES)', () => {
         'or set `maxmemory-policy noeviction` in redis.conf (managed Redis: in its parameter group)',
     });
   });
+
+  it('fails REDIS_WAIT_REPLICAS above the replicas Redis has, which would refuse every message', async () => {
+    // The shared test Redis has no replica.
+    const result = await runCli(['doctor', '--json'], { ...env, REDIS_WAIT_REPLICAS: '1' });
+    const report = JSON.parse(result.stdout) as Report;
+    expect({ code: result.code, healthy: report.healthy }).toEqual({ code: 1, healthy: false });
+    expect(report.results.filter((r) => r.check === 'redis.replicas')).toEqual([
+      {
+        check: 'redis.replicas',
+        status: 'fail',
+        message:
+          'REDIS_WAIT_REPLICAS is 1 but 0 replica(s) are connected: every message waits REDIS_WAIT_TIMEOUT and is refused 451 4.3.0',
+        fix: "connect 1 replica(s) (replicaof on each, or the managed service's replica count), or lower REDIS_WAIT_REPLICAS to 0",
+      },
+    ]);
+  });
 });

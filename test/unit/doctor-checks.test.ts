@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { evaluateEventDestinations } from '../../src/doctor/checks/configuration-set.js';
 import { evaluateEvictionPolicy } from '../../src/doctor/checks/redis-memory.js';
 import { evaluatePersistence } from '../../src/doctor/checks/redis-persistence.js';
+import { evaluateWaitReplicas } from '../../src/doctor/checks/redis-replicas.js';
 import { evaluateRedisServer, redisCli } from '../../src/doctor/checks/redis-server.js';
 import { versionAtLeast } from '../../src/shared/redis-checks.js';
 import { candidateIdentities, evaluateIdentity } from '../../src/doctor/checks/sender-identities.js';
@@ -47,6 +48,16 @@ describe('doctor: Redis', () => {
     );
     expect(bare.message).toMatch(/^10\.0\.0\.3:7002: neither AOF nor a replica/);
     expect(redisCli('unix:///run/redis/redis.sock')).toBe('redis-cli -s /run/redis/redis.sock');
+  });
+
+  it('fails REDIS_WAIT_REPLICAS above the connected replicas, naming the node', () => {
+    expect(evaluateWaitReplicas({ connected_slaves: '2' }, 2).status).toBe('ok');
+    const short = evaluateWaitReplicas({ connected_slaves: '1' }, 2, '10.0.0.3:7002');
+    expect(short.status).toBe('fail');
+    expect(short.message).toMatch(
+      /^10\.0\.0\.3:7002: REDIS_WAIT_REPLICAS is 2 but 1 replica\(s\) are connected/,
+    );
+    expect(evaluateWaitReplicas({}, 1).status).toBe('fail');
   });
 
   it('warns without AOF or a replica', () => {

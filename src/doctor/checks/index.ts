@@ -3,6 +3,7 @@ import type { DoctorCheck } from '../types.js';
 import { configurationSetCheck } from './configuration-set.js';
 import { redisEvictionCheck } from './redis-memory.js';
 import { redisPersistenceCheck } from './redis-persistence.js';
+import { redisReplicasCheck } from './redis-replicas.js';
 import { redisServerCheck } from './redis-server.js';
 import { senderIdentitiesCheck } from './sender-identities.js';
 import { sesAccountCheck } from './ses-account.js';
@@ -12,6 +13,7 @@ export const DOCTOR_CHECKS: readonly DoctorCheck[] = [
   redisServerCheck,
   redisEvictionCheck,
   redisPersistenceCheck,
+  redisReplicasCheck,
   sesAccountCheck,
   senderIdentitiesCheck,
   configurationSetCheck,
