@@ -12,6 +12,7 @@
 //   an identity the operator bound to another (the users file's fromEmailAddressIdentityArn).
 //   Clients trusted by network alone keep them, as SES SMTP honoured them.
 import { headerValue, joinMessage, lineCount, newField, splitMessage, type HeaderField } from './headers.js';
+import { authorAddresses } from './author-addresses.js';
 import { receivedValue, traceDate, type ReceivedInfo } from './received.js';
 import { dedupeSingleFields } from './single-fields.js';
 import type { EmailTag } from './tags.js';
@@ -32,6 +33,8 @@ export interface PreparedMessage {
   duplicateField: string | undefined;
   /** The X-SES-*-ARN fields removed (dropIdentityHeaders), by name as the client wrote them. */
   droppedIdentityHeaders: string[];
+  /** The From and Sender mailboxes (author-addresses.ts); parsed when first asked for. */
+  authors(): string[];
   /**
    * The client's number for a line of `raw` (1-based), so replies name the line as it was sent;
    * undefined for a line the gateway added.
@@ -157,6 +160,7 @@ export function prepareMessage(input: Buffer, options: PrepareOptions): Prepared
   message.fields = [...added, ...message.fields];
   const preparedFields = message.fields;
   let clientLine: ((line: number) => number | undefined) | undefined;
+  let authors: string[] | undefined;
 
   return {
     raw: joinMessage(message),
@@ -167,6 +171,8 @@ export function prepareMessage(input: Buffer, options: PrepareOptions): Prepared
     rejectedTags,
     duplicateField: single.conflict,
     droppedIdentityHeaders,
+    // Parsed only for a user with an allow-list, not for every message.
+    authors: () => (authors ??= authorAddresses(preparedFields)),
     // Built only when a reply needs it (a refused line), not for every message.
     clientLine: (line) => (clientLine ??= lineMap(clientFields, preparedFields, message.separated))(line),
   };

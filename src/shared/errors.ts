@@ -28,6 +28,11 @@ export const ERROR_CATALOG = {
     smtp: { code: 553, enhanced: '5.7.1' },
     doc: 'The envelope sender is not in SMTP_ALLOWED_SENDERS.',
   },
+  SMTP_AUTHOR_NOT_ALLOWED: {
+    retryable: false,
+    smtp: { code: 550, enhanced: '5.7.1' },
+    doc: "The message's From or Sender field names an address outside the SMTP user's allowedSenders.",
+  },
   SMTP_NON_ASCII_LOCAL_PART: {
     retryable: false,
     smtp: { code: 553, enhanced: '5.6.7' },

@@ -10,6 +10,7 @@ import { prepareMessage, type PreparedMessage, type PrepareOptions } from '../ma
 import { uniqueRecipients } from '../mail/recipients.js';
 import { MAX_EMAIL_TAGS } from '../mail/tags.js';
 import type { Redis } from 'ioredis';
+import type { SmtpUser } from '../auth/index.js';
 import { spoolData, type SpoolResult } from './data-spool.js';
 import { contentError, headerTooBigError, tooBigForSesError } from './data-refusals.js';
 import type { Producer } from '../queue/producer.js';
@@ -19,9 +20,9 @@ import { newQueueId } from '../shared/ids.js';
 import type { Logger } from '../shared/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { TraceStore } from '../trace/trace-store.js';
-import { plainIp } from './policy.js';
+import { plainIp, senderAllowed } from './policy.js';
 import { sesParameters, type SesParameters } from './ses-parameters.js';
-import { sessionUser } from './session-handlers.js';
+import { printable, sessionUser } from './session-handlers.js';
 
 export interface IntakeOptions {
   producer: Producer;
@@ -87,6 +88,21 @@ function logSesParameters(
       'smtp.configuration_set_overridden',
     );
   }
+}
+
+/**
+ * A user with allowedSenders may name only those as the message's author (From, Sender), as at
+ * MAIL FROM: recipients see the From field, and SES authorizes the send by it. Returns the first
+ * address outside the list, '' when the fields name no address at all, undefined when allowed.
+ */
+function notAllowedAuthor(
+  meta: Pick<PreparedMessage, 'authors'>,
+  user: SmtpUser | undefined,
+): string | undefined {
+  if (!user || user.allowedSenders.length === 0) return undefined;
+  const authors = meta.authors();
+  if (authors.length === 0) return '';
+  return authors.find((address) => !senderAllowed(user.allowedSenders, address));
 }
 
 export function createIntake(options: IntakeOptions) {
@@ -157,6 +173,22 @@ export function createIntake(options: IntakeOptions) {
       metrics.messagesRefused.inc({ reason: 'content' });
       throw contentError(problem);
     }
+    const user = sessionUser(session);
+    const author = notAllowedAuthor(meta, user);
+    if (author !== undefined) {
+      discardSpool();
+      logger.info(
+        { sid: session.id, author: printable(author), user: user?.username },
+        'smtp.refused.author',
+      );
+      metrics.messagesRefused.inc({ reason: 'sender' });
+      throw smtpError(
+        'SMTP_AUTHOR_NOT_ALLOWED',
+        author === ''
+          ? 'The From header field names no address this user may send as'
+          : `<${printable(author)}>: From or Sender address not allowed for this user`,
+      );
+    }
     const recipients = uniqueRecipients(
       session.envelope.rcptTo.map((rcpt) => rcpt.address).filter((rcpt) => !dropped?.has(rcpt)),
     );
@@ -167,7 +199,6 @@ export function createIntake(options: IntakeOptions) {
       return '2.0.0 Ok: not queued, every recipient is suppressed';
     }
     const envelope = session.envelope;
-    const user = sessionUser(session);
     const ses = sesParameters(meta, user, options.defaultConfigurationSet);
     const data: SendJobData = {
       queueId,
