@@ -28,6 +28,11 @@ export interface DsnSender {
 
 export interface DsnSenderOptions {
   from: string;
+  /**
+   * SES_CONFIGURATION_SET: a DSN bypasses intake, where the default is applied; without it, a DSN
+   * that bounces or draws a complaint would never come back to the suppression list or the guard.
+   */
+  configurationSet?: string | undefined;
   hostname: string;
   producer: Producer;
   redis: Redis;
@@ -132,6 +137,7 @@ export function createDsnSender(options: DsnSenderOptions): DsnSender {
         recipients: [failed.from],
         size: raw.length,
         messageId: `${failed.queueId}.dsn@${options.hostname}`,
+        configurationSet: options.configurationSet,
         tags: [],
         clientIp: '',
         helo: '',

@@ -95,6 +95,7 @@ export async function startWorkerRole(ctx: RoleContext, deps: WorkerRoleDeps = {
     ? createDsnSender({
         from: config.DSN_FROM,
         hostname: config.SMTP_NAME,
+        configurationSet: config.SES_CONFIGURATION_SET,
         producer,
         redis,
         keys,
