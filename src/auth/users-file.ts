@@ -92,6 +92,8 @@ export interface UserDirectory {
   /** The user when the password is right; undefined otherwise, in the same time whether or not it exists. */
   authenticate(username: string, password: string): Promise<SmtpUser | undefined>;
   get(username: string): SmtpUser | undefined;
+  /** Every user as loaded now. */
+  list(): SmtpUser[];
   /** Reads the file again (SIGHUP). Never rejects: a bad file is logged and the old users stay. */
   reload(): Promise<ReloadOutcome>;
   readonly size: number;
@@ -198,6 +200,9 @@ export async function createUserDirectory(options: UserDirectoryOptions): Promis
     },
     get(username) {
       return users.get(username)?.user;
+    },
+    list() {
+      return [...users.values()].map((stored) => stored.user);
     },
     reload: () => reload(true),
     get size() {

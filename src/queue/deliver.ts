@@ -36,6 +36,7 @@ import { readQueuedMessage } from './queued-message.js';
 import type { DailyQuota } from './quota.js';
 import { createSendGate, SendingHeld, type Cleared, type PacerLike } from './send-gate.js';
 import { createSesCall, SendFailure, type SesCallObserver } from './ses-call.js';
+import type { UserPolicies } from './user-policy.js';
 
 export type { PacerLike } from './send-gate.js';
 export { lifetimeText } from './queued-message.js';
@@ -79,6 +80,8 @@ export interface DeliverDeps {
   userLimits?: {
     pacer(user: string, ratePerSecond: number): PacerLike;
     quota(user: string): DailyQuota;
+    /** The policy as the smtp role last published it; without it, each job's copy from intake. */
+    policy?: UserPolicies;
   };
   /** Checked again at send time: an address may have been suppressed after the message was queued. */
   suppression?: SuppressionLookup;
@@ -103,12 +106,14 @@ export function createDeliverer(deps: DeliverDeps) {
     quotaLimit: () => deps.quotaLimit(),
     sesSentLast24Hours: () => deps.sesSentLast24Hours?.() ?? 0,
     userQuota: deps.userLimits && ((user) => deps.userLimits!.quota(user)),
+    userPolicy: deps.userLimits?.policy,
   });
   const gate = createSendGate({
     holds: deps.holds,
     logger,
     pacer: deps.pacer,
     userPacer: deps.userLimits && ((user, rate) => deps.userLimits!.pacer(user, rate)),
+    userPolicy: deps.userLimits?.policy,
     stopping,
     probeLeaseMs: deps.probeLeaseMs,
   });

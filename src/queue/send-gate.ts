@@ -13,6 +13,7 @@ import type { PacerBooking } from '../pacing/index.js';
 import type { Logger } from '../shared/logger.js';
 import type { HoldState, SendingHolds, ThrottleStart } from './holds.js';
 import type { SendJobData } from './job.js';
+import { userPolicyOf, type UserPolicies } from './user-policy.js';
 
 /** First throttle back-off; doubles when throttling goes on after a back-off ends, up to the cap. */
 export const THROTTLE_BACKOFF_MS = 1000;
@@ -36,6 +37,8 @@ export interface SendGateDeps {
   pacer: PacerLike | undefined;
   /** The SMTP user's share of the rate (users file), paced before the global rate. */
   userPacer?: ((user: string, ratePerSecond: number) => PacerLike) | undefined;
+  /** The users' policy as the users file has it now; without it (or for a user it lacks), the job's copy. */
+  userPolicy?: UserPolicies | undefined;
   /** Aborted when the worker stops: every wait here ends at once. */
   stopping?: AbortSignal | undefined;
   /** How long a probe is held when its holder never reports (the SES request timeout and some). */
@@ -112,8 +115,11 @@ export function createSendGate(deps: SendGateDeps): SendGate {
   async function pace(data: SendJobData, recipients: number, signal: AbortSignal): Promise<PacerBooking[]> {
     const bookings: PacerBooking[] = [];
     try {
-      if (data.user && data.userRateShare !== undefined && deps.userPacer)
-        bookings.push(await deps.userPacer(data.user, data.userRateShare).acquire(recipients, signal));
+      if (data.user && deps.userPacer) {
+        const { rateShare } = await userPolicyOf(data, deps.userPolicy);
+        if (rateShare !== undefined)
+          bookings.push(await deps.userPacer(data.user, rateShare).acquire(recipients, signal));
+      }
       if (deps.pacer) bookings.push(await deps.pacer.acquire(recipients, signal));
       return bookings;
     } catch (err) {

@@ -1,13 +1,16 @@
 // The SMTP role: the listener, the intake that puts accepted mail into Redis, and what the listener
-// needs for AUTH (users file, failure throttle) and TLS (reloadable certificate).
+// needs for AUTH (users file, failure throttle) and TLS (reloadable certificate). It also publishes
+// the users' dailyCap and rateShare for the workers, which apply them to mail already queued.
 import type { AddressInfo } from 'node:net';
 import { createAuthThrottle, createUserDirectory, type UserDirectory } from '../auth/index.js';
+import { createPolicyPublisher, type PolicyPublisher } from '../auth/policy-publisher.js';
 import { openRelayRisk } from '../config/index.js';
 import { createProducer } from '../queue/producer.js';
 import { createIntake } from '../smtp/intake.js';
 import { createSmtpListener } from '../smtp/listener.js';
 import { watchQueueRoom } from '../smtp/queue-room.js';
 import { createRecipientPolicy } from '../smtp/recipient-policy.js';
+import { withDeadline } from '../shared/deadline.js';
 import { readyOrAfter } from '../shared/redis.js';
 import { coalesceRedisWrites } from '../shared/write-coalescing.js';
 import { createCertificateStore, type CertificateStore } from '../tls/index.js';
@@ -16,6 +19,8 @@ import { createSuppression } from './feedback.js';
 
 /** How long the listener waits for its Redis connection before it listens anyway (answering 451). */
 const INTAKE_READY_WAIT_MS = 3000;
+/** How long start-up waits for the users' policy to reach Redis before it goes on without. */
+const POLICY_PUBLISH_WAIT_MS = 2000;
 
 export interface SmtpRole extends RunningRole {
   address: AddressInfo;
@@ -47,16 +52,39 @@ export async function startSmtpRole(ctx: RoleContext): Promise<SmtpRole> {
     highWaterPercent: config.REDIS_MEMORY_HIGH_WATER,
     logger,
   });
+  // Every successful (re)load is published for the workers: mail already queued uses it.
+  let policy: PolicyPublisher | undefined;
   const users: UserDirectory | undefined = config.SMTP_USERS_FILE
-    ? await createUserDirectory({ path: config.SMTP_USERS_FILE, logger })
+    ? await createUserDirectory({
+        path: config.SMTP_USERS_FILE,
+        logger,
+        onReload: (outcome) => {
+          if (outcome.ok) void policy?.publish();
+        },
+      })
     : undefined;
+  // One 'command' connection for what AUTH needs from Redis: the failure throttle and the policy.
+  const authRedis = users ? ctx.connect('command', 'auth') : undefined;
+  if (users && authRedis) {
+    policy = createPolicyPublisher({
+      redis: authRedis,
+      key: keys.userPolicy,
+      users: () => users.list(),
+      logger,
+    });
+    // Never holds start-up for long (a failure is logged and tried again): workers use each
+    // message's own copy of the policy meanwhile.
+    await withDeadline(policy.publish(), POLICY_PUBLISH_WAIT_MS, 'publishing the users policy').catch(
+      () => undefined,
+    );
+  }
   const tls: CertificateStore | undefined =
     config.SMTP_TLS_CERT && config.SMTP_TLS_KEY
       ? await createCertificateStore({ certPath: config.SMTP_TLS_CERT, keyPath: config.SMTP_TLS_KEY, logger })
       : undefined;
-  const throttle = users
+  const throttle = authRedis
     ? createAuthThrottle({
-        redis: ctx.connect('command', 'auth-throttle'),
+        redis: authRedis,
         prefix: keys.authFailures,
         maxFailures: config.SMTP_AUTH_MAX_FAILURES,
         windowMs: config.SMTP_AUTH_FAILURE_WINDOW,
@@ -98,17 +126,21 @@ export async function startSmtpRole(ctx: RoleContext): Promise<SmtpRole> {
     }),
   });
   const addresses = await listener.start();
+  policy?.start();
   return {
     address: addresses.smtp,
     tlsAddress: addresses.smtps,
     async reload() {
       await users?.reload();
+      // The reload published the users' policy (onReload); reload() resolves once it is written.
+      await policy?.idle();
       await tls?.reload();
     },
     async stop() {
       queueRoom.stop();
       await listener.stop(config.SHUTDOWN_TIMEOUT);
       users?.close();
+      policy?.stop();
       tls?.close();
       await queue.close().catch(() => undefined);
     },

@@ -13,6 +13,7 @@ import { createDsnSender } from '../queue/dsn-sender.js';
 import { createSendingHolds, type SendingHolds } from '../queue/holds.js';
 import { createProducer } from '../queue/producer.js';
 import { createDailyQuota, type DailyQuota } from '../queue/quota.js';
+import { createUserPolicies } from '../queue/user-policy.js';
 import { createSendWorker } from '../queue/worker.js';
 import { configuredCredentials, createSesClient } from '../ses/client.js';
 import { withDeadline } from '../shared/deadline.js';
@@ -137,6 +138,8 @@ export async function startWorkerRole(ctx: RoleContext, deps: WorkerRoleDeps = {
       }
       return quota;
     },
+    // The users file as the smtp role last published it, for mail queued before it changed.
+    policy: createUserPolicies({ redis, key: keys.userPolicy, logger }),
   };
   // Aborted first on stop: jobs waiting for the pacer or a throttle back-off go back to the queue
   // at once instead of holding the shutdown until their turn to send.

@@ -31,6 +31,8 @@ export interface Keys {
   /** Per SMTP user: its share of the send rate and its daily cap. */
   userPacer(user: string): string;
   userQuota(user: string): string;
+  /** Hash of username → its dailyCap and rateShare (JSON) as the smtp role last loaded the users file. */
+  readonly userPolicy: string;
   /** The SES account as the workers last read it, with the pacing rate (JSON string). */
   readonly accountState: string;
 }
@@ -52,5 +54,6 @@ export function createKeys(prefix: string): Keys {
     authFailures: `${prefix}:auth-fail`,
     userPacer: (user) => `${prefix}:pacer:user:${encodeURIComponent(user)}`,
     userQuota: (user) => `${prefix}:quota:user:${encodeURIComponent(user)}`,
+    userPolicy: `${prefix}:user-policy`,
   };
 }

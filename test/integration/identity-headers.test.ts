@@ -29,7 +29,7 @@ describe('X-SES-*-ARN sending-authorization fields', () => {
       file,
       JSON.stringify({
         users: [
-          { username: 'crm', password: HASH, allowedSenders: ['crm@example.com'] },
+          { username: 'crm', password: HASH },
           { username: 'erp', password: HASH, fromEmailAddressIdentityArn: PARTNER_ARN },
         ],
       }),

@@ -99,9 +99,11 @@ describe('SMTP security: AUTH, TLS, no open relay', () => {
     expect(refused.code).toBe(553);
     expect((await client.command('MAIL FROM:<invoices@billing.example.com>')).code).toBe(250);
     expect((await client.command('RCPT TO:<user@example.net>')).code).toBe(250);
-    expect((await client.data(simpleMessage({ extra: ['X-SES-MESSAGE-TAGS: campaign=nov'] }))).code).toBe(
-      250,
-    );
+    const message = simpleMessage({
+      from: 'Billing <invoices@billing.example.com>',
+      extra: ['X-SES-MESSAGE-TAGS: campaign=nov'],
+    });
+    expect((await client.data(message)).code).toBe(250);
     client.close();
     const send = await waitFor(() => ses.sends[0]);
     expect(send.configurationSet).toBe('crm-set');
