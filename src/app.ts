@@ -69,7 +69,8 @@ export function createApp(config: Config, deps: AppDependencies = {}): App {
   const roles = new Set<Role>(config.ROLES);
   const redisFor = createRedisFactory({
     url: config.REDIS_URL,
-    commandTimeoutMs: config.SMTP_INTAKE_TIMEOUT,
+    intakeTimeoutMs: config.SMTP_INTAKE_TIMEOUT,
+    commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT,
     logger,
     sentinelUsername: config.REDIS_SENTINEL_USERNAME,
     sentinelPassword: config.REDIS_SENTINEL_PASSWORD,

@@ -8,6 +8,7 @@
 import type { Redis } from 'ioredis';
 import type { UserPolicy } from '../queue/user-policy.js';
 import { errorMessage } from '../shared/errors.js';
+import { execPipeline } from '../shared/redis-exec.js';
 import type { Logger } from '../shared/logger.js';
 import type { SmtpUser } from './users-schema.js';
 
@@ -58,9 +59,7 @@ export function createPolicyPublisher(options: PolicyPublisherOptions): PolicyPu
     try {
       const multi = redis.multi().del(key);
       if (Object.keys(fields).length > 0) multi.hset(key, fields);
-      const results = await multi.exec();
-      const failed = results?.find(([err]) => err)?.[0];
-      if (!results || failed) throw failed ?? new Error('the transaction was discarded');
+      await execPipeline(multi);
       if (failing) logger.info({ users: Object.keys(fields).length }, 'auth.users.policy_published');
       failing = false;
       return true;

@@ -68,7 +68,8 @@ export function createRuntime(config: Config): CliRuntime {
   const keys = createKeys(config.REDIS_PREFIX);
   const redisFor = createRedisFactory({
     url: config.REDIS_URL,
-    commandTimeoutMs: 10_000,
+    intakeTimeoutMs: config.SMTP_INTAKE_TIMEOUT,
+    commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT,
     logger,
     sentinelUsername: config.REDIS_SENTINEL_USERNAME,
     sentinelPassword: config.REDIS_SENTINEL_PASSWORD,

@@ -31,6 +31,10 @@ export const DURATION_FLOORS = {
     '100ms',
     'writing a message to Redis takes longer than that under load, and each slower write answers 451',
   ),
+  REDIS_COMMAND_TIMEOUT: atLeast(
+    '100ms',
+    'a round trip to Redis under load takes longer than that, and each slower one fails the command',
+  ),
   REDIS_WAIT_TIMEOUT: atLeast(
     '10ms',
     'replicas acknowledge over the network (and 0 makes Redis WAIT forever)',

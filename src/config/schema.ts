@@ -301,6 +301,7 @@ export const envSchema = z
     REDIS_WAIT_REPLICAS: integer(0, 0, 16),
     REDIS_MEMORY_HIGH_WATER: integer(90, 0, 99),
     REDIS_WAIT_TIMEOUT: duration('1s', DURATION_FLOORS.REDIS_WAIT_TIMEOUT),
+    REDIS_COMMAND_TIMEOUT: duration('10s', DURATION_FLOORS.REDIS_COMMAND_TIMEOUT, TIMER_CEILING),
     REDIS_PREFIX: text('ses-relay')
       .refine((value) => /^[A-Za-z0-9_.{}-]+$/.test(value), 'expected letters, digits, _ . - { }')
       // Redis Cluster hashes a key by the text between its first `{` and the first `}` after it, or

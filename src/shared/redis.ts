@@ -4,7 +4,7 @@
 //   which copies commands into a pipeline first, was measured slower: 1,117 vs 1,545 msg/s);
 // - 'worker' waits through outages (BullMQ requires maxRetriesPerRequest: null for blocking calls);
 // - 'command' is for everything else (HTTP, CLI, bookkeeping).
-// Every connection is made again when it stops answering (see SILENCE_MS; redis-heartbeat.ts asks
+// Every connection is made again when it stops answering (see socketTimeout below; redis-heartbeat.ts asks
 // the idle ones) or when a failover left it on a server that is now a replica (reconnectOnError).
 // REDIS_URL may name one server (redis://, rediss://, unix://), Sentinels (redis-sentinel://) or a
 // Cluster (redis-cluster://); the rest of the code sees the same client interface either way.
@@ -27,8 +27,6 @@ export type RedisUse = 'intake' | 'worker' | 'command';
 
 /** Reconnect quickly at first, then every 2 s at most, forever: a gateway outlives Redis outages. */
 const MAX_RECONNECT_DELAY_MS = 2000;
-/** Upper bound for one command on a 'command' connection. */
-const COMMAND_TIMEOUT_MS = 10_000;
 
 /**
  * How long a connection may receive nothing while commands wait for their answers before it is
@@ -36,15 +34,12 @@ const COMMAND_TIMEOUT_MS = 10_000;
  * restarts the clock). A partition, or a peer gone without a reset (the old node of a failover, a
  * lost NAT entry), leaves the socket open: commands would go into it until the kernel gives up,
  * about 15 minutes, or for ever behind a proxy that keeps it open. Intake and 'command' connections
- * give up on a command at their command timeout anyway. A worker connection has none (it waits
+ * take their command timeout (SMTP_INTAKE_TIMEOUT, REDIS_COMMAND_TIMEOUT). A worker connection has
+ * none (it waits
  * through outages), and BullMQ blocks its copy of one on BZPOPMIN for up to 10 s, which is silence
  * too (BullMQ resets that copy itself 1 s after the block should have ended): 15 s is beyond both.
  */
-const SILENCE_MS: Record<RedisUse, number | undefined> = {
-  intake: undefined, // its command timeout (SMTP_INTAKE_TIMEOUT)
-  worker: 15_000,
-  command: COMMAND_TIMEOUT_MS,
-};
+const WORKER_SILENCE_MS = 15_000;
 
 /**
  * Replies after which a connection is made again, on whatever use, server, Sentinel master or
@@ -69,7 +64,9 @@ export interface SentinelCredentials {
 
 export interface RedisFactoryOptions extends SentinelCredentials {
   url: string;
-  /** Upper bound for one command on the intake connection. */
+  /** Upper bound for one command on an intake connection (SMTP_INTAKE_TIMEOUT). */
+  intakeTimeoutMs: number;
+  /** Upper bound for one command on a 'command' connection (REDIS_COMMAND_TIMEOUT). */
   commandTimeoutMs: number;
   logger: Logger;
 }
@@ -131,16 +128,24 @@ export function createRedisFactory(options: RedisFactoryOptions): RedisFactory {
       retryStrategy: (times) => Math.min(times * 100, MAX_RECONNECT_DELAY_MS),
       lazyConnect: false,
       reconnectOnError,
-      socketTimeout: SILENCE_MS[use] ?? options.commandTimeoutMs,
+      socketTimeout: {
+        intake: options.intakeTimeoutMs,
+        worker: WORKER_SILENCE_MS,
+        command: options.commandTimeoutMs,
+      }[use],
     };
     const perUse: Record<RedisUse, RedisOptions> = {
       intake: {
         enableOfflineQueue: false,
         maxRetriesPerRequest: 0,
-        commandTimeout: options.commandTimeoutMs,
+        commandTimeout: options.intakeTimeoutMs,
       },
       worker: { maxRetriesPerRequest: null, enableOfflineQueue: true },
-      command: { maxRetriesPerRequest: 1, enableOfflineQueue: true, commandTimeout: COMMAND_TIMEOUT_MS },
+      command: {
+        maxRetriesPerRequest: 1,
+        enableOfflineQueue: true,
+        commandTimeout: options.commandTimeoutMs,
+      },
     };
     const client = connect(target, { ...base, ...perUse[use] }, options);
     let lastError = '';

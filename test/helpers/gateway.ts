@@ -87,6 +87,7 @@ export async function startGateway(
   // The same kind of connection the gateway uses (single, Sentinel or Cluster URL).
   const redis = createRedisFactory({
     url: config.REDIS_URL,
+    intakeTimeoutMs: 5000,
     commandTimeoutMs: 5000,
     logger,
     sentinelUsername: config.REDIS_SENTINEL_USERNAME,

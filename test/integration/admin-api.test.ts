@@ -296,10 +296,12 @@ describe('admin API: Redis down', () => {
   beforeAll(async () => {
     down = await startPrivateRedis();
     // The HTTP role's kind of connection: one retry, then the command fails.
-    client = createRedisFactory({ url: down.url, commandTimeoutMs: 1000, logger: recording })(
-      'command',
-      'http',
-    );
+    client = createRedisFactory({
+      url: down.url,
+      intakeTimeoutMs: 1000,
+      commandTimeoutMs: 1000,
+      logger: recording,
+    })('command', 'http');
     const ownKeys = createKeys('t-admin-down');
     ownQueue = createOutboundQueue({
       connection: client,

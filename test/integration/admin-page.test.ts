@@ -467,7 +467,12 @@ describe.skipIf(problem !== undefined)('admin page in a browser', () => {
 
   it('says Redis is unreachable and marks the figures stale, rather than loading forever', async () => {
     const down = await startPrivateRedis();
-    const client = createRedisFactory({ url: down.url, commandTimeoutMs: 1000, logger })('command', 'http');
+    const client = createRedisFactory({
+      url: down.url,
+      intakeTimeoutMs: 1000,
+      commandTimeoutMs: 1000,
+      logger,
+    })('command', 'http');
     const downDeps = adminDeps(client, `${prefix}-down`);
     const origin = await serve({ user: USER, password: PASSWORD }, downDeps);
     const browser = await launch(BASIC);

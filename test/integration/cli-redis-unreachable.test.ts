@@ -6,7 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCli, type CliResult } from '../helpers/cli-run.js';
 import { waitFor } from '../helpers/wait.js';
 
-/** The CLI's Redis command timeout is 10 s; a command must have failed well before this. */
+/** Commands against a silent Redis time out after this (REDIS_COMMAND_TIMEOUT; 10 s by default). */
+const COMMAND_TIMEOUT = { REDIS_COMMAND_TIMEOUT: '2s' };
+/** A command must have failed well before this. */
 const FAIL_WITHIN_MS = 20_000;
 
 /** Runs the CLI and waits for it to exit, at most `FAIL_WITHIN_MS`: a hung command fails the test. */
@@ -56,8 +58,14 @@ describe('ses-relay when Redis cannot be reached (a real process)', () => {
     expect(fs.readdirSync(dir)).toEqual([]);
   });
 
-  it('says it cannot reach Redis when Redis accepts connections but never answers', async () => {
-    const result = await runWithin(['suppression', 'check', 'a@example.com'], { REDIS_URL: silentUrl });
+  it('says it cannot reach Redis when Redis accepts connections but never answers, after REDIS_COMMAND_TIMEOUT', async () => {
+    const started = Date.now();
+    const result = await runWithin(['suppression', 'check', 'a@example.com'], {
+      REDIS_URL: silentUrl,
+      ...COMMAND_TIMEOUT,
+    });
+    // 2 s for the command and the process's start-up, well under the 10 s default.
+    expect(Date.now() - started).toBeLessThan(8000);
     expect(result.code).toBe(1);
     expect(result.stderr).toBe(
       `ses-relay: cannot reach Redis at ${silentUrl.replace('redis://', '')} (REDIS_URL): Command timed out\n`,
@@ -69,9 +77,9 @@ describe('ses-relay when Redis cannot be reached (a real process)', () => {
     const nobody = 'redis-cluster://127.0.0.1:1,127.0.0.1:2';
     const silentCluster = silentUrl.replace('redis://', 'redis-cluster://');
     const [stats, check, doctor] = await Promise.all([
-      runWithin(['queue', 'stats'], { REDIS_URL: nobody }),
-      runWithin(['suppression', 'check', 'a@example.com'], { REDIS_URL: silentCluster }),
-      runWithin(['doctor'], { REDIS_URL: nobody, SES_ENDPOINT: 'http://127.0.0.1:1' }),
+      runWithin(['queue', 'stats'], { REDIS_URL: nobody, ...COMMAND_TIMEOUT }),
+      runWithin(['suppression', 'check', 'a@example.com'], { REDIS_URL: silentCluster, ...COMMAND_TIMEOUT }),
+      runWithin(['doctor'], { REDIS_URL: nobody, SES_ENDPOINT: 'http://127.0.0.1:1', ...COMMAND_TIMEOUT }),
     ]);
     expect(stats.code).toBe(1);
     expect(stats.stderr).toBe(
@@ -88,7 +96,7 @@ describe('ses-relay when Redis cannot be reached (a real process)', () => {
   });
 
   it('fails queue retry-failed within the command timeout when Redis never answers', async () => {
-    const result = await runWithin(['queue', 'retry-failed'], { REDIS_URL: silentUrl });
+    const result = await runWithin(['queue', 'retry-failed'], { REDIS_URL: silentUrl, ...COMMAND_TIMEOUT });
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/^ses-relay: cannot reach Redis at 127\.0\.0\.1:\d+ \(REDIS_URL\): /);
   });

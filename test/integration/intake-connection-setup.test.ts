@@ -24,7 +24,12 @@ describe('intake connection set-up', () => {
   });
 
   it('takes jobs again once a connection that dropped during its set-up is back', async () => {
-    const connect = createRedisFactory({ url: redis.url, commandTimeoutMs: 1000, logger });
+    const connect = createRedisFactory({
+      url: redis.url,
+      intakeTimeoutMs: 1000,
+      commandTimeoutMs: 1000,
+      logger,
+    });
     const intake = connect('intake', 'intake');
     await waitFor(() => intake.status === 'ready', { what: 'the intake connection' });
     const queue = createOutboundQueue({
@@ -52,7 +57,12 @@ describe('intake connection set-up', () => {
   });
 
   it('waits for a new connection to be ready, and gives up after its bound when Redis does not answer', async () => {
-    const connect = createRedisFactory({ url: redis.url, commandTimeoutMs: 1000, logger });
+    const connect = createRedisFactory({
+      url: redis.url,
+      intakeTimeoutMs: 1000,
+      commandTimeoutMs: 1000,
+      logger,
+    });
     const fresh = connect('intake', 'intake');
     expect(fresh.status).not.toBe('ready');
     expect(await readyOrAfter(fresh, 5000)).toBe(true);
@@ -61,6 +71,7 @@ describe('intake connection set-up', () => {
 
     const nowhere = createRedisFactory({
       url: `redis://127.0.0.1:${await freePort()}`,
+      intakeTimeoutMs: 1000,
       commandTimeoutMs: 1000,
       logger,
     })('intake', 'intake');

@@ -235,10 +235,12 @@ describe('Redis Cluster (three masters, the first with a replica, started by the
     // A prefix in which Redis finds no hash tag (the configuration refuses it): every BullMQ script
     // spans several slots and fails with CROSSSLOT as fast as the worker retries it.
     const keys = createKeys('{}{flood}');
-    const connection = createRedisFactory({ url: cluster.url, commandTimeoutMs: 1000, logger })(
-      'worker',
-      'w',
-    );
+    const connection = createRedisFactory({
+      url: cluster.url,
+      intakeTimeoutMs: 1000,
+      commandTimeoutMs: 1000,
+      logger,
+    })('worker', 'w');
     const crossSlotErrors = async () => {
       let count = 0;
       for (const node of client.nodes('master')) {

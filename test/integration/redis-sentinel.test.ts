@@ -114,6 +114,7 @@ describe('Redis errors while no Sentinel answers', () => {
     });
     const client = createRedisFactory({
       url: 'redis-sentinel://127.0.0.1:1/relay',
+      intakeTimeoutMs: 1000,
       commandTimeoutMs: 1000,
       logger: createLogger('info', sink),
     })('command', 'sentinel-probe');
