@@ -28,6 +28,9 @@ export interface CrossCheckedSettings {
   SEND_RETRY_BASE: number;
   SEND_RETRY_MAX: number;
   QUEUE_MAX_AGE: number;
+  REDIS_WAIT_REPLICAS: number;
+  REDIS_WAIT_TIMEOUT: number;
+  SMTP_INTAKE_TIMEOUT: number;
 }
 
 type Key = keyof CrossCheckedSettings;
@@ -117,6 +120,17 @@ const RULES: readonly Rule[] = [
     'QUEUE_MAX_AGE',
     'the cap between retries is longer than a message lives (a bare number is milliseconds: check the units); for a short queue lifetime, lower SEND_RETRY_MAX too',
   ),
+  // The wait for replicas is part of the write SMTP_INTAKE_TIMEOUT bounds: one as long as the
+  // whole write would answer 451 to every message whose replicas are slow to acknowledge, and to
+  // every message once one replica is gone.
+  {
+    reads: ['REDIS_WAIT_REPLICAS', 'REDIS_WAIT_TIMEOUT', 'SMTP_INTAKE_TIMEOUT'],
+    path: 'REDIS_WAIT_TIMEOUT',
+    problem: (s) =>
+      s.REDIS_WAIT_REPLICAS > 0 && s.REDIS_WAIT_TIMEOUT >= s.SMTP_INTAKE_TIMEOUT
+        ? `REDIS_WAIT_TIMEOUT (${formatDurationMs(s.REDIS_WAIT_TIMEOUT)}) must be shorter than SMTP_INTAKE_TIMEOUT (${formatDurationMs(s.SMTP_INTAKE_TIMEOUT)}), which bounds the whole write, the wait for replicas included`
+        : undefined,
+  },
 ];
 
 export interface CrossCheckProblem {

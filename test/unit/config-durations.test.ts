@@ -10,6 +10,7 @@ const FLOORS: [string, string, string, Record<string, string>?][] = [
   ['SMTP_AUTH_COOLDOWN', '999ms', '1s'],
   ['SMTP_INTAKE_TIMEOUT', '99ms', '100ms'],
   ['REDIS_WAIT_TIMEOUT', '9ms', '10ms'],
+  ['REDIS_COMMAND_TIMEOUT', '99ms', '100ms'],
   ['SES_REQUEST_TIMEOUT', '499ms', '500ms'],
   ['SES_ACCOUNT_REFRESH', '99ms', '100ms'],
   ['SES_PAUSE_PROBE_INTERVAL', '99ms', '100ms'],
@@ -85,6 +86,7 @@ const TIMER_DELAYS = [
   'WORKER_STALLED_INTERVAL',
   'REPUTATION_CHECK_INTERVAL',
   'SHUTDOWN_TIMEOUT',
+  'REDIS_COMMAND_TIMEOUT',
 ];
 
 describe('duration ceilings', () => {
@@ -134,6 +136,17 @@ describe('duration orders', () => {
       'QUEUE_MAX_AGE: SEND_RETRY_MAX (15m) is longer than QUEUE_MAX_AGE (259.2s)',
     );
     expect(parseConfig({ QUEUE_MAX_AGE: '10m', SEND_RETRY_MAX: '5m' }).QUEUE_MAX_AGE).toBe(600_000);
+  });
+});
+
+describe('the wait for replicas within the intake write', () => {
+  it('refuses a REDIS_WAIT_TIMEOUT as long as SMTP_INTAKE_TIMEOUT when replicas are awaited', () => {
+    expect(problemsOf({ REDIS_WAIT_REPLICAS: '1', REDIS_WAIT_TIMEOUT: '5s' })).toContain(
+      'REDIS_WAIT_TIMEOUT: REDIS_WAIT_TIMEOUT (5s) must be shorter than SMTP_INTAKE_TIMEOUT (5s), which bounds the whole write',
+    );
+    expect(parseConfig({ REDIS_WAIT_REPLICAS: '1', REDIS_WAIT_TIMEOUT: '4s' }).REDIS_WAIT_TIMEOUT).toBe(4000);
+    // Without replicas to wait for, the setting is not used.
+    expect(parseConfig({ REDIS_WAIT_TIMEOUT: '10s' }).REDIS_WAIT_TIMEOUT).toBe(10_000);
   });
 });
 
