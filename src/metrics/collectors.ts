@@ -4,7 +4,7 @@
 import type { Redis } from 'ioredis';
 import type { Gauge } from 'prom-client';
 import { withDeadline } from '../shared/deadline.js';
-import { parseInfo } from '../shared/redis-checks.js';
+import { evictingPolicy, parseInfo } from '../shared/redis-checks.js';
 import { masterNodes, nodeAddress } from '../shared/redis-nodes.js';
 
 /** Longest a scrape waits for one collector: well inside Prometheus's default 10 s scrape timeout. */
@@ -48,10 +48,15 @@ export async function runCollectors(
  * the masters the start-up checks read (the server itself, a Sentinel's master, every Cluster master):
  * under noeviction a full master refuses writes, so intake answers 451 while PING still succeeds.
  */
-export function redisMemoryCollector(redis: Redis, used: Gauge<'node'>, max: Gauge<'node'>): Collector {
+export function redisMemoryCollector(
+  redis: Redis,
+  used: Gauge<'node'>,
+  max: Gauge<'node'>,
+  mayEvict: Gauge<'node'>,
+): Collector {
   return {
     name: 'redis-memory',
-    gauges: [used, max],
+    gauges: [used, max, mayEvict],
     async collect() {
       const nodes = await masterNodes(redis);
       const readings = await Promise.all(
@@ -60,10 +65,12 @@ export function redisMemoryCollector(redis: Redis, used: Gauge<'node'>, max: Gau
       // Set together once every master answered, so a master that left the Cluster leaves the series.
       used.reset();
       max.reset();
+      mayEvict.reset();
       for (const { node, info } of readings) {
         const usedBytes = Number(info.used_memory);
         if (Number.isFinite(usedBytes)) used.set({ node }, usedBytes);
         max.set({ node }, Number(info.maxmemory ?? '0') || 0);
+        mayEvict.set({ node }, evictingPolicy(info) === undefined ? 0 : 1);
       }
     },
   };

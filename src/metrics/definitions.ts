@@ -129,6 +129,14 @@ export function defineMetrics() {
       help: 'Redis maxmemory (INFO memory), per master (node: host:port); 0 = no limit',
       labelNames: ['node'] as const,
     }),
+    // Start-up refuses a Redis that may evict, but a restart, a failover or CONFIG SET can change
+    // the policy later: intake then answers 451 (queue-room.ts), and this shows why.
+    redisMayEvict: new Gauge({
+      ...unregistered,
+      name: `${PREFIX}redis_may_evict`,
+      help: 'Whether Redis maxmemory-policy is other than noeviction (1: it may delete queued mail), per master (node: host:port)',
+      labelNames: ['node'] as const,
+    }),
     sqsReceived: new Counter({
       ...unregistered,
       name: `${PREFIX}sqs_messages_received_total`,
@@ -195,6 +203,7 @@ export function metricGroups(m: MetricSet): Record<MetricGroup, GroupDefinition>
         m.redisUp,
         m.redisMemoryUsed,
         m.redisMemoryMax,
+        m.redisMayEvict,
       ],
       initialise() {
         // Notifications carry the feedback, so theirs are the series alerts watch.

@@ -43,7 +43,9 @@ export function registerHttpCollectors(deps: HttpMetricsDeps): void {
     gauges: [],
     collect: async () => metrics.redisUp.set((await redisAnswers(redis)) ? 1 : 0),
   });
-  metrics.addCollector(redisMemoryCollector(redis, metrics.redisMemoryUsed, metrics.redisMemoryMax));
+  metrics.addCollector(
+    redisMemoryCollector(redis, metrics.redisMemoryUsed, metrics.redisMemoryMax, metrics.redisMayEvict),
+  );
   metrics.addCollector({
     name: 'suppression',
     gauges: [metrics.suppressionListSize],

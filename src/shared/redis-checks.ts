@@ -19,6 +19,12 @@ export function parseInfo(text: string): Record<string, string> {
   return fields;
 }
 
+/** The policy when it may evict keys, else undefined (INFO of a Redis that does not say counts as safe). */
+export function evictingPolicy(info: Record<string, string>): string | undefined {
+  const policy = info.maxmemory_policy;
+  return policy === undefined || policy === 'noeviction' ? undefined : policy;
+}
+
 /** BullMQ's own floor; the gateway's queues skip BullMQ's check (outbound.ts), so it is made here. */
 export const MIN_REDIS_VERSION = '6.2';
 

@@ -11,7 +11,7 @@
 import type { Redis } from 'ioredis';
 import { smtpError, type RelayError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
-import { parseInfo } from '../shared/redis-checks.js';
+import { evictingPolicy, parseInfo } from '../shared/redis-checks.js';
 import { nodeOwning } from '../shared/redis-nodes.js';
 
 /** How often the memory use is read. */
@@ -39,12 +39,6 @@ export function memoryPercent(info: Record<string, string>): number | undefined 
   const max = Number(info.maxmemory ?? '0');
   if (!Number.isFinite(used) || !Number.isFinite(max) || max <= 0) return undefined;
   return (used / max) * 100;
-}
-
-/** The policy when it may evict keys, else undefined (INFO of a Redis that does not say counts as safe). */
-export function evictingPolicy(info: Record<string, string>): string | undefined {
-  const policy = info.maxmemory_policy;
-  return policy === undefined || policy === 'noeviction' ? undefined : policy;
 }
 
 export function watchQueueRoom(options: QueueRoomOptions): QueueRoom {

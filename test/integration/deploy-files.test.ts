@@ -629,6 +629,7 @@ describe('Prometheus alert rules', () => {
       'ses_relay_bounce_rate',
       'ses_relay_complaint_rate',
       'ses_relay_redis_up',
+      'ses_relay_redis_may_evict',
       'ses_relay_ses_calls_total',
     ]) {
       expect(used, name).toContain(name);

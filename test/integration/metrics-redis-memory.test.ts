@@ -74,6 +74,17 @@ describe('Redis memory metrics', () => {
     }
   });
 
+  it('shows a maxmemory-policy that may evict queued mail, set after start-up, and its undoing', async () => {
+    expect((await scrape()).get(`ses_relay_redis_may_evict${node()}`)).toBe(0);
+    await client.config('SET', 'maxmemory-policy', 'allkeys-lru');
+    try {
+      expect((await scrape()).get(`ses_relay_redis_may_evict${node()}`)).toBe(1);
+    } finally {
+      await client.config('SET', 'maxmemory-policy', 'noeviction');
+    }
+    expect((await scrape()).get(`ses_relay_redis_may_evict${node()}`)).toBe(0);
+  });
+
   it('reports 0 as the limit of a Redis without maxmemory', async () => {
     await client.config('SET', 'maxmemory', '0');
     try {
