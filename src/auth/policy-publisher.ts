@@ -6,7 +6,7 @@
 // Publishing never fails the users' (re)load: a failure is logged and tried again on the next
 // reload and every PUBLISH_INTERVAL_MS, which also restores the hash after Redis lost its data.
 import type { Redis } from 'ioredis';
-import type { UserPolicy } from '../queue/user-policy.js';
+import { policyOf } from '../queue/user-policy.js';
 import { errorMessage } from '../shared/errors.js';
 import { execPipeline } from '../shared/redis-exec.js';
 import type { Logger } from '../shared/logger.js';
@@ -38,12 +38,7 @@ export interface PolicyPublisher {
 /** The hash's fields: each user's limits as JSON (an empty object for a user with none). */
 export function policyFields(users: readonly SmtpUser[]): Record<string, string> {
   const fields: Record<string, string> = {};
-  for (const user of users) {
-    const policy: UserPolicy = {};
-    if (user.dailyCap !== undefined) policy.dailyCap = user.dailyCap;
-    if (user.rateShare !== undefined) policy.rateShare = user.rateShare;
-    fields[user.username] = JSON.stringify(policy);
-  }
+  for (const user of users) fields[user.username] = JSON.stringify(policyOf(user.dailyCap, user.rateShare));
   return fields;
 }
 

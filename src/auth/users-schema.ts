@@ -1,6 +1,7 @@
 // The shape of SMTP_USERS_FILE and its validation: pure, so every rule is unit-tested without files.
 // One call reports every problem at once, each named by user and field; password hashes never appear
 // in a message (a plaintext password pasted by mistake must not end up in logs).
+import bcrypt from 'bcryptjs';
 import { z } from 'zod';
 import { senderEntry } from '../config/sender-entries.js';
 import { DEFAULT_BCRYPT_COST, MAX_BCRYPT_COST } from './password-verifier.js';
@@ -56,7 +57,7 @@ const userSchema = z.strictObject({
     .superRefine((hash, ctx) => {
       // An unknown name is checked against a dummy as costly as the dearest hash in the file: one
       // hash above the cap would make every AUTH with a made-up name cost seconds to minutes of CPU.
-      const cost = Number(hash.slice(4, 6));
+      const cost = bcrypt.getRounds(hash);
       if (cost > MAX_BCRYPT_COST) {
         ctx.addIssue({
           code: 'custom',

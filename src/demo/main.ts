@@ -48,10 +48,10 @@ async function main(): Promise<void> {
   // .env under the real environment, as for the configuration: keys kept in .env are used for
   // sending, so they choose real SES as they would in the environment.
   const { env } = loadEnvironment();
+  const because = credentialHints(env);
   let mode: DeliveryMode;
   if (given.SES_ENDPOINT !== undefined) mode = { kind: 'endpoint', url: given.SES_ENDPOINT };
-  else if (hasAwsCredentialHints(env)) {
-    const because = credentialHints(env);
+  else if (because.length > 0) {
     const inFile = because.filter((name) => process.env[name] === undefined);
     const dotenv = { path: process.env.DOTENV_PATH ?? '.env', names: inFile };
     mode = { kind: 'ses', region: given.AWS_REGION, because, ...(inFile.length > 0 ? { dotenv } : {}) };

@@ -25,6 +25,14 @@ export interface UserPolicies {
   published(user: string, options?: { fresh?: boolean }): Promise<UserPolicy | undefined>;
 }
 
+/** A policy with the limits that are set (a limit left out does not apply). */
+export function policyOf(dailyCap: number | undefined, rateShare: number | undefined): UserPolicy {
+  const policy: UserPolicy = {};
+  if (dailyCap !== undefined) policy.dailyCap = dailyCap;
+  if (rateShare !== undefined) policy.rateShare = rateShare;
+  return policy;
+}
+
 /** The policy that applies to a job's user: the published one, else the job's copy from intake. */
 export async function userPolicyOf(
   data: SendJobData,
@@ -33,11 +41,7 @@ export async function userPolicyOf(
 ): Promise<UserPolicy> {
   if (!data.user) return {};
   const published = await policies?.published(data.user, options);
-  if (published) return published;
-  const copy: UserPolicy = {};
-  if (data.userDailyCap !== undefined) copy.dailyCap = data.userDailyCap;
-  if (data.userRateShare !== undefined) copy.rateShare = data.userRateShare;
-  return copy;
+  return published ?? policyOf(data.userDailyCap, data.userRateShare);
 }
 
 /** One hash field's value as published; undefined when it is not a policy (then the copy is kept). */

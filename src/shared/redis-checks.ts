@@ -19,10 +19,15 @@ export function parseInfo(text: string): Record<string, string> {
   return fields;
 }
 
-/** The policy when it may evict keys, else undefined (INFO of a Redis that does not say counts as safe). */
+/** Whether a maxmemory-policy may evict keys; a Redis that does not say ('unknown') counts as safe. */
+function mayEvict(policy: string | undefined): policy is string {
+  return policy !== undefined && policy !== 'noeviction' && policy !== 'unknown';
+}
+
+/** The policy when it may evict keys, else undefined. */
 export function evictingPolicy(info: Record<string, string>): string | undefined {
   const policy = info.maxmemory_policy;
-  return policy === undefined || policy === 'noeviction' ? undefined : policy;
+  return mayEvict(policy) ? policy : undefined;
 }
 
 /** BullMQ's own floor; the gateway's queues skip BullMQ's check (outbound.ts), so it is made here. */
@@ -85,9 +90,7 @@ export function refuseUnfitMasters(reports: DurabilityReport[]): void {
       `Redis ${found}: the gateway needs Redis ${MIN_REDIS_VERSION} or newer (7.x recommended).`,
     );
   }
-  const evicting = reports.filter(
-    (r) => r.maxmemoryPolicy !== 'noeviction' && r.maxmemoryPolicy !== 'unknown',
-  );
+  const evicting = reports.filter((r) => mayEvict(r.maxmemoryPolicy));
   if (evicting.length > 0) {
     const found = evicting.map((r) => `"${r.maxmemoryPolicy}" on ${r.node}`).join(', ');
     throw new RelayError(

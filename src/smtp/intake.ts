@@ -114,10 +114,11 @@ export function createIntake(options: IntakeOptions) {
     dropped?: ReadonlySet<string>,
   ): Promise<string> {
     const queueId = newQueueId();
+    const user = sessionUser(session);
     const prepare: PrepareOptions = {
       queueId,
       hostname: options.hostname,
-      dropIdentityHeaders: sessionUser(session) !== undefined,
+      dropIdentityHeaders: user !== undefined,
       received: options.receivedHeader
         ? {
             helo: session.hostNameAppearsAs,
@@ -173,7 +174,6 @@ export function createIntake(options: IntakeOptions) {
       metrics.messagesRefused.inc({ reason: 'content' });
       throw contentError(problem);
     }
-    const user = sessionUser(session);
     const author = notAllowedAuthor(meta, user);
     if (author !== undefined) {
       discardSpool();
