@@ -4,47 +4,20 @@
 // whose every write is answered READONLY (and BullMQ's blocking read UNBLOCKED): each connection is
 // made again on such an answer, reaching the new primary through the same endpoint, so intake takes
 // mail again and the worker delivers what is queued there.
-import net from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
-import { freePort, startPrivateRedis, type PrivateRedis } from '../helpers/redis.js';
+import { startPrivateRedis, type PrivateRedis } from '../helpers/redis.js';
+import { startRedisFront, type RedisFront } from '../helpers/redis-front.js';
 import { sendMail, simpleMessage } from '../helpers/smtp-client.js';
 import { waitFor } from '../helpers/wait.js';
 
 const message = { from: 'app@example.com', to: ['user@example.net'], message: simpleMessage() };
 
-/** A TCP front whose new connections go to `target` (a DNS name that moves); old ones stay put. */
-async function startFront(target: number) {
-  const sockets = new Set<net.Socket>();
-  const port = await freePort();
-  const front = {
-    target,
-    port,
-    async close() {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-  const server = net.createServer((client) => {
-    const upstream = net.connect(front.target, '127.0.0.1');
-    sockets.add(client).add(upstream);
-    client.pipe(upstream).pipe(client);
-    const end = () => {
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('error', end).on('close', end);
-    upstream.on('error', end).on('close', end);
-  });
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  return front;
-}
-
 describe('failover that leaves the old primary up as a replica', () => {
   let primary: PrivateRedis;
   let replica: PrivateRedis;
-  let front: Awaited<ReturnType<typeof startFront>>;
+  let front: RedisFront;
   let gw: TestGateway;
   let intakeAfter: TestGateway | undefined;
   beforeAll(async () => {
@@ -55,7 +28,7 @@ describe('failover that leaves the old primary up as a replica', () => {
       what: 'the replica to sync',
     });
     probe.disconnect();
-    front = await startFront(primary.port);
+    front = await startRedisFront(primary.port);
     gw = await startGateway(
       { REDIS_URL: `redis://127.0.0.1:${front.port}`, SMTP_INTAKE_TIMEOUT: '1s' },
       { cleanup: false },

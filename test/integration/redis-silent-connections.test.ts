@@ -4,66 +4,23 @@
 // minutes with Linux's tcp_retries2, never behind a proxy that keeps the socket open): intake would
 // answer 451 and the worker's jobs wait all that time. Each connection is dropped and made again
 // once it has carried nothing for its bound while commands (or the heartbeat's PING) wait.
-import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
-import { freePort, startPrivateRedis, type PrivateRedis } from '../helpers/redis.js';
+import { startPrivateRedis, type PrivateRedis } from '../helpers/redis.js';
+import { startRedisFront, type RedisFront } from '../helpers/redis-front.js';
 import { sendMail, simpleMessage } from '../helpers/smtp-client.js';
 import { waitFor } from '../helpers/wait.js';
 
 const message = { from: 'app@example.com', to: ['user@example.net'], message: simpleMessage() };
 
-/** A TCP front to Redis that can make its current connections silent; new ones pass as usual. */
-async function startFront(target: number) {
-  const pairs = new Set<{ client: net.Socket; upstream: net.Socket; silent: boolean }>();
-  const port = await freePort();
-  const server = net.createServer((client) => {
-    const upstream = net.connect(target, '127.0.0.1');
-    const pair = { client, upstream, silent: false };
-    pairs.add(pair);
-    client.on('data', (data) => void (pair.silent || upstream.write(data)));
-    upstream.on('data', (data) => void (pair.silent || client.write(data)));
-    const end = () => {
-      client.destroy();
-      upstream.destroy();
-      pairs.delete(pair);
-    };
-    client.on('error', end).on('close', end);
-    upstream.on('error', end).on('close', end);
-  });
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  return {
-    port,
-    /** Every connection open now stops carrying bytes either way, and stays open. */
-    silenceCurrent() {
-      for (const pair of pairs) pair.silent = true;
-    },
-    /** Resets the silent connections (their clients reconnect through the front). */
-    resetSilent() {
-      for (const pair of pairs) {
-        if (!pair.silent) continue;
-        pair.client.destroy();
-        pair.upstream.destroy();
-      }
-    },
-    async close() {
-      for (const pair of pairs) {
-        pair.client.destroy();
-        pair.upstream.destroy();
-      }
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
-
 describe('Redis connections that go silent', () => {
   let redis: PrivateRedis;
-  let front: Awaited<ReturnType<typeof startFront>>;
+  let front: RedisFront;
   let gw: TestGateway;
   let intakeAfter: TestGateway | undefined;
   beforeAll(async () => {
     redis = await startPrivateRedis();
-    front = await startFront(redis.port);
+    front = await startRedisFront(redis.port);
     gw = await startGateway(
       { REDIS_URL: `redis://127.0.0.1:${front.port}`, SMTP_INTAKE_TIMEOUT: '1s' },
       { cleanup: false },
