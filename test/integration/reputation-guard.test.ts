@@ -70,9 +70,11 @@ describe('reputation guard in the worker', () => {
     const reading = async () => parseReputationReading(await gw.redis.hget(keys.reputation, 'reading'));
     try {
       await waitFor(async () => (await holds.current())?.by === 'reputation', { what: 'the guard to pause' });
-      expect(gw.logs.find((l) => String(l.msg).startsWith('reputation.paused'))?.msg).toContain(
-        'acknowledges the rates of that moment',
-      );
+      // Logged once the pause has also paused the queue, a moment after the hold is readable.
+      const paused = await waitFor(() => gw.logs.find((l) => String(l.msg).startsWith('reputation.paused')), {
+        what: 'the pause to be logged',
+      });
+      expect(paused.msg).toContain('acknowledges the rates of that moment');
       const { previous } = await resumeSending(holds);
       expect(previous?.by).toBe('reputation');
       const resumedAt = Date.now();
