@@ -1,8 +1,9 @@
 // Keeps the worker's view of the SES account current: reads GetAccount at start and every
 // `refreshMs`, feeds the pacing rate and the 24-hour quota, pauses the queue when SES says sending
-// is disabled, and — while SES holds the queue, or the account has not been read yet — probes every
-// `probeMs` (resuming once a GetAccount read in that probe says SES sends again; an unreadable account
-// keeps the hold). Each probe tick also brings the BullMQ queue in line with the hold (holds.ts).
+// is disabled or AWS shut the account down, and — while SES holds the queue, or the account has not
+// been read yet — probes every `probeMs` (resuming once a GetAccount read in that probe says SES
+// sends again; an unreadable account keeps the hold). Each probe tick also brings the BullMQ queue
+// in line with the hold (holds.ts).
 // Start-up waits for the first read only briefly: while it is missing the worker runs as when
 // GetAccount fails, at SES_MAX_SEND_RATE or 1 recipient/s.
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
@@ -13,6 +14,16 @@ import type { HoldState, SendingHolds } from './holds.js';
 
 /** How long start() waits for the first GetAccount; SES_REQUEST_TIMEOUT (30 s) would stall start-up. */
 const FIRST_READ_WAIT_MS = 5000;
+
+/**
+ * Whether SES sends for the account. SendingEnabled is the account's own switch
+ * (PutAccountSendingAttributes); an account AWS shut down for its reputation ("your account's ability
+ * to send email is currently paused") says so in EnforcementStatus, whatever the switch: its hold
+ * stays until AWS lifts it, rather than being lifted by every probe and paused again by the next send.
+ */
+function sends(account: AccountState): boolean {
+  return account.sendingEnabled && account.enforcementStatus !== 'SHUTDOWN';
+}
 
 export interface AccountMonitorOptions {
   ses: SESv2Client;
@@ -118,7 +129,7 @@ export function createAccountMonitor(options: AccountMonitorOptions): AccountMon
 
   async function applySendingState(readNow: boolean): Promise<void> {
     const hold = await holds.current();
-    if (account && !account.sendingEnabled) {
+    if (account && !sends(account)) {
       if (
         await holds.pause({
           reason: `GetAccount: sending disabled (${account.enforcementStatus})`,

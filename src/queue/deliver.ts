@@ -32,7 +32,7 @@ import { createChunkRecords, refusalReason, type ChunkRefusal } from './chunk-re
 import { createChunkReservation } from './chunk-reservation.js';
 import type { SendingHolds } from './holds.js';
 import { DROPPED_CHUNK, type SendJobData, type SendJobResult } from './job.js';
-import { readQueuedMessage } from './queued-message.js';
+import { lifetimeStart, readQueuedMessage } from './queued-message.js';
 import type { DailyQuota } from './quota.js';
 import { createSendGate, SendingHeld, type Cleared, type PacerLike } from './send-gate.js';
 import { createSesCall, SendFailure, type SesCallObserver } from './ses-call.js';
@@ -126,7 +126,7 @@ export function createDeliverer(deps: DeliverDeps) {
     context: Record<string, unknown> = {},
   ): Promise<never> {
     // Never hold a message past its queue lifetime: it is picked up then and fails as expired.
-    const until = Math.min(Date.now() + ms, job.data.receivedAt + deps.maxAgeMs + 1000);
+    const until = Math.min(Date.now() + ms, lifetimeStart(job.data) + deps.maxAgeMs + 1000);
     await job.moveToDelayed(until, token);
     logger.warn(
       { queueId: job.data.queueId, until: new Date(until).toISOString(), why, ...context },

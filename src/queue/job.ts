@@ -21,6 +21,8 @@ export interface SendJobData {
   clientIp: string;
   helo: string;
   receivedAt: number;
+  /** When an operator last retried the failed message (`queue retry-failed`): its lifetime starts again. */
+  retriedAt?: number | undefined;
   /** The authenticated SMTP user and the policy it carried when the message was accepted. */
   user?: string | undefined;
   identityArn?: string | undefined;

@@ -2,7 +2,7 @@
 // timeline, and any error turned into a SendFailure carrying its class and SES's evidence.
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import { classifySesError, sesErrorFacts, type SesErrorClass } from '../ses/classify.js';
-import { sendRaw } from '../ses/send.js';
+import { SesCallError, sendRaw } from '../ses/send.js';
 import type { Logger } from '../shared/logger.js';
 import type { TraceStore } from '../trace/trace-store.js';
 import type { SendJobData } from './job.js';
@@ -62,10 +62,13 @@ export function createSesCall(deps: SesCallDeps) {
       });
       return id;
     } catch (err) {
-      const facts = sesErrorFacts(err);
+      const facts = err instanceof SesCallError ? err.facts : sesErrorFacts(err);
       const errorClass = classifySesError(facts);
       deps.observe?.(errorClass, performance.now() - startedAt, recipients.length);
-      const evidence = `${facts.name}${facts.httpStatus ? ` (HTTP ${facts.httpStatus})` : ''}: ${facts.message}`;
+      // A status met before SES answered is another service's (STS refusing a token), said so.
+      const origin = facts.answered === false ? ', before SES answered' : '';
+      const status = facts.httpStatus ? ` (HTTP ${facts.httpStatus}${origin})` : '';
+      const evidence = `${facts.name}${status}: ${facts.message}`;
       trace(data.queueId, {
         type: 'ses-call',
         at: Date.now(),

@@ -17,6 +17,12 @@ import { RETRY_BACKOFF_TYPE, retryDelayMs, type RetryPolicy } from './retry.js';
 
 /** How long start() waits for the worker's connection to Redis. */
 const READY_WAIT_MS = 3000;
+/**
+ * How long stop() waits for what finished jobs set off (a DSN to queue, bytes to remove or keep):
+ * long enough for a few Redis round trips and a DSN's write, short of holding a shutdown through a
+ * Redis outage.
+ */
+const SETTLE_WAIT_MS = 10_000;
 /** How often one kind of worker error is logged at most; repeats in between are only counted. */
 const WORKER_ERROR_LOG_INTERVAL_MS = 10_000;
 
@@ -61,6 +67,20 @@ function isFinalFailure(job: Job, err: Error): boolean {
 
 export function createSendWorker(options: WorkerOptions): SendWorker {
   const { redis, keys, logger } = options;
+  /**
+   * What a job's end sets off (removing a delivered message's bytes, keeping a failed one's, its
+   * DSN): stop() waits for it, so a call that completes during a shutdown is followed through
+   * before the Redis connections close under it.
+   */
+  const settling = new Set<Promise<void>>();
+  function settle(work: Promise<unknown>): void {
+    const done = work.then(
+      () => undefined,
+      () => undefined,
+    );
+    settling.add(done);
+    void done.then(() => settling.delete(done));
+  }
 
   const worker = new Worker<SendJobData, SendJobResult>(OUTBOUND_QUEUE, options.deliver, {
     connection: options.connection,
@@ -80,11 +100,13 @@ export function createSendWorker(options: WorkerOptions): SendWorker {
   worker.on('completed', (job) => {
     // Bytes are dropped once the message is out; the job record stays for the dashboard.
     const { queueId } = job.data;
-    redis
-      .del(keys.raw(queueId), keys.sentChunks(queueId), keys.refusedChunks(queueId))
-      .catch((err: Error) => {
-        logger.warn({ queueId, err: err.message }, 'queue.cleanup_failed');
-      });
+    settle(
+      redis
+        .del(keys.raw(queueId), keys.sentChunks(queueId), keys.refusedChunks(queueId))
+        .catch((err: Error) => {
+          logger.warn({ queueId, err: err.message }, 'queue.cleanup_failed');
+        }),
+    );
   });
 
   worker.on('failed', (job, err) => {
@@ -101,20 +123,25 @@ export function createSendWorker(options: WorkerOptions): SendWorker {
     // Kept for inspection and a manual retry, then gone with the failed job itself. The refusals
     // are marked ended: they stay readable, but a manual retry tries those chunks again.
     const refused = keys.refusedChunks(job.data.queueId);
-    redis
-      .multi()
-      .pexpire(keys.raw(job.data.queueId), options.failedRetentionMs)
-      .pexpire(keys.sentChunks(job.data.queueId), options.failedRetentionMs)
-      .hset(refused, REFUSALS_ENDED_FIELD, String(Date.now()))
-      .pexpire(refused, options.failedRetentionMs)
-      .exec()
-      .catch(() => undefined);
-    options.trace
-      ?.record(job.data.queueId, { type: 'failed', at: Date.now(), reason: err.message })
-      .catch(() => undefined);
-    options.dsn?.send(job.data, err.message).catch((dsnErr: Error) => {
-      logger.error({ queueId: job.data.queueId, err: dsnErr.message }, 'dsn.failed');
-    });
+    settle(
+      redis
+        .multi()
+        .pexpire(keys.raw(job.data.queueId), options.failedRetentionMs)
+        .pexpire(keys.sentChunks(job.data.queueId), options.failedRetentionMs)
+        .hset(refused, REFUSALS_ENDED_FIELD, String(Date.now()))
+        .pexpire(refused, options.failedRetentionMs)
+        .exec(),
+    );
+    if (options.trace) {
+      settle(options.trace.record(job.data.queueId, { type: 'failed', at: Date.now(), reason: err.message }));
+    }
+    if (options.dsn) {
+      settle(
+        options.dsn.send(job.data, err.message).catch((dsnErr: Error) => {
+          logger.error({ queueId: job.data.queueId, err: dsnErr.message }, 'dsn.failed');
+        }),
+      );
+    }
   });
 
   // BullMQ retries a failing call at once, so one fault (Redis refusing a script) can emit thousands
@@ -138,6 +165,9 @@ export function createSendWorker(options: WorkerOptions): SendWorker {
     },
     async stop() {
       await worker.close();
+      await withDeadline(Promise.all(settling), SETTLE_WAIT_MS, 'the ends of finished jobs').catch(
+        (err: Error) => logger.warn({ err: err.message, pending: settling.size }, 'worker.settle_timeout'),
+      );
     },
     setConcurrency(concurrency) {
       if (worker.concurrency !== concurrency) worker.concurrency = concurrency;

@@ -30,6 +30,8 @@ const CONCURRENCY_REFIT_MS = 2000;
 const MIN_CONCURRENCY = 4;
 /** How long start-up waits for the reputation guard's first reading (as long as for the SES account's). */
 const FIRST_REPUTATION_CHECK_WAIT_MS = 5000;
+/** How often a stopping worker looks whether all it still waits for is a Redis that does not answer. */
+const STOP_CHECK_MS = 100;
 
 export interface WorkerRole extends RunningRole {
   holds: SendingHolds;
@@ -166,7 +168,7 @@ export async function startWorkerRole(ctx: RoleContext, deps: WorkerRoleDeps = {
     // A probe's call ends (and reports) within the request timeout; the lease covers a dead worker.
     probeLeaseMs: config.SES_REQUEST_TIMEOUT + 5000,
     maxAgeMs: config.QUEUE_MAX_AGE,
-    chunkRecordTtlMs: config.QUEUE_MAX_AGE + config.FAILED_JOB_RETENTION,
+    chunkRecordTtlMs: ctx.rawTtlMs,
     observe: (outcome, ms, recipients) => {
       ctx.metrics.sesCalls.inc({ outcome });
       ctx.metrics.sesCallDuration.observe(ms / 1000);
@@ -183,14 +185,25 @@ export async function startWorkerRole(ctx: RoleContext, deps: WorkerRoleDeps = {
       tracker.record(ms, recipients);
     },
   });
+  // Deliveries in progress: a stop waits for them (their SES calls and records), see stop() below.
+  let delivering = 0;
+  const trackedDeliver: typeof deliver = async (...args) => {
+    delivering += 1;
+    try {
+      return await deliver(...args);
+    } finally {
+      delivering -= 1;
+    }
+  };
+  const workerConnection = ctx.connect('worker', 'worker');
   const worker = createSendWorker({
-    connection: ctx.connect('worker', 'worker'),
+    connection: workerConnection,
     redis,
     keys,
     logger,
     concurrency: tracker.suggested(),
     retry: ctx.retry,
-    deliver,
+    deliver: trackedDeliver,
     dsn,
     trace,
     failedRetentionMs: config.FAILED_JOB_RETENTION,
@@ -255,12 +268,43 @@ export async function startWorkerRole(ctx: RoleContext, deps: WorkerRoleDeps = {
       reputation.stop();
       await sqs?.stop();
       monitor.stop();
-      await worker.stop();
+      // BullMQ's close waits for its Redis connections to end, which they never do while Redis is
+      // unreachable (taskforcesh/bullmq#4656): the stop would last until the process is cut. Once no
+      // delivery is in progress and Redis does not answer, what is left is clean-up in Redis that
+      // cannot happen; a job left active is taken again as stalled, its sent chunks recorded.
+      const outcome = await stopUnlessStuck(
+        worker.stop(),
+        () => delivering === 0 && workerConnection.status !== 'ready',
+      );
+      if (outcome === 'abandoned') {
+        logger.warn(
+          { redis: workerConnection.status },
+          'worker.stop_without_redis: no delivery in progress and Redis does not answer; not waiting for it',
+        );
+      }
       await pacer.close();
       await Promise.all([...userPacers.values()].map((userPacer) => userPacer.close()));
       await queue.close();
     },
   };
+}
+
+/** Waits for `stopping`, or until `stuck()` holds (looked at every STOP_CHECK_MS). */
+async function stopUnlessStuck(
+  stopping: Promise<void>,
+  stuck: () => boolean,
+): Promise<'stopped' | 'abandoned'> {
+  let timer: NodeJS.Timeout | undefined;
+  const abandoned = new Promise<'abandoned'>((resolve) => {
+    timer = setInterval(() => {
+      if (stuck()) resolve('abandoned');
+    }, STOP_CHECK_MS);
+  });
+  try {
+    return await Promise.race([stopping.then(() => 'stopped' as const), abandoned]);
+  } finally {
+    clearInterval(timer);
+  }
 }
 
 /** The SQS poller's events as counters (registered by the 'sqs' metric group). */

@@ -185,6 +185,41 @@ describe('SES account state, quotas and failure paths', () => {
     expect((await fetch(`http://127.0.0.1:${gw.httpPort}/readyz`)).status).toBe(200);
   });
 
+  it('holds the mail, rather than failing it, when SES refuses it as MessageRejected "Sending paused"', async () => {
+    const { gw, queue } = await start({ DSN_FROM: 'mailer-daemon@example.com' });
+    ses.onSend(() => ({
+      status: 400,
+      type: 'MessageRejected',
+      message:
+        'Sending paused for this account. For more information, please check the inbox of the email address associated with your AWS account.',
+    }));
+    const queueId = await queueOne(gw);
+    await waitFor(async () => await queue.isPaused(), { what: 'the SES hold' });
+    expect(await queue.getJobState(queueId)).not.toBe('failed');
+    expect(gw.logs.filter((l) => l.msg === 'dsn.queued')).toEqual([]);
+    expect(await gw.redis.hget(createKeys(gw.config.REDIS_PREFIX).sendingHold, 'by')).toBe('ses');
+  });
+
+  it('holds the queue while AWS has shut the account down, although its own sending switch is on', async () => {
+    const { gw, queue } = await start({ SES_PAUSE_PROBE_INTERVAL: '100ms' });
+    // EnforcementStatus SHUTDOWN: "your account's ability to send email is currently paused".
+    ses.account = { ...ses.account, SendingEnabled: true, EnforcementStatus: 'SHUTDOWN' };
+    ses.onSend(() => PAUSED);
+    const queueId = await queueOne(gw);
+    await waitFor(async () => await queue.isPaused(), { what: 'the SES hold' });
+    const reads = ses.accountReads;
+    await waitFor(() => ses.accountReads >= reads + 5, { what: 'five probes' });
+    // Every probe reads the account shut down: the hold stays, no send is tried again and again.
+    expect(gw.logs.filter((l) => l.msg === 'ses.sending_resumed')).toEqual([]);
+    expect(ses.calls).toBeLessThanOrEqual(1);
+    expect(await queue.isPaused()).toBe(true);
+
+    ses.onSend(undefined);
+    ses.account = { ...ses.account, EnforcementStatus: 'HEALTHY' };
+    await waitFor(async () => (await queue.getJobState(queueId)) === 'completed', { timeoutMs: 10_000 });
+    expect(ses.sends).toHaveLength(1);
+  });
+
   it('keeps an SES hold while GetAccount fails, and lifts it only once GetAccount says sending is enabled', async () => {
     const { gw, queue } = await start({ SES_PAUSE_PROBE_INTERVAL: '100ms' });
     // The account was read at start (sending enabled). Now SES pauses the account and GetAccount

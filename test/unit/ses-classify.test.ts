@@ -16,6 +16,14 @@ describe('SES error classification', () => {
     ['SendingPausedException', 400, 'Sending is paused for this account.', 'paused'],
     ['AccountSuspendedException', 400, 'suspended', 'paused'],
     ['SendingPausedException', 400, 'Sending is paused for this configuration set.', 'transient'],
+    // How SES refuses mail from an account AWS paused (its SMTP interface: 554 Message rejected).
+    [
+      'MessageRejected',
+      400,
+      'Sending paused for this account. For more information, please check the inbox of the email address associated with your AWS account.',
+      'paused',
+    ],
+    ['MessageRejected', 400, 'Sending paused for this configuration set.', 'transient'],
     ['MessageRejected', 400, 'Email address is not verified.', 'permanent'],
     ['MailFromDomainNotVerifiedException', 400, 'not verified', 'permanent'],
     ['NotFoundException', 404, 'Configuration set does not exist', 'permanent'],
@@ -34,6 +42,8 @@ describe('SES error classification', () => {
       'transient',
     ],
     ['SyntaxError', 407, "Unexpected token 'P'... Deserialization error: ...", 'transient'],
+    // An AWS endpoint of another service (SES_ENDPOINT set wrong) knows no SendEmail.
+    ['UnknownOperationException', 404, '', 'transient'],
     ['InternalFailure', 500, 'oops', 'transient'],
     ['ServiceUnavailable', 503, '', 'transient'],
     ['TimeoutError', undefined, 'socket timed out', 'transient'],
@@ -45,9 +55,28 @@ describe('SES error classification', () => {
     ['AccessDeniedException', 403, 'not authorized to perform ses:SendEmail', 'transient'],
     ['UnrecognizedClientException', 403, 'The security token is invalid', 'transient'],
     ['Unknown', 401, '', 'transient'],
+    // Names AWS front ends answer for any service with a 4xx: a request that took too long to
+    // arrive, a clock out of step, throttling. The AWS SDK retries them; none is a verdict.
+    ['RequestTimeoutException', 400, 'Request timed out', 'transient'],
+    ['RequestTimeout', 400, 'Your socket connection to the server was not read from', 'transient'],
+    ['SomethingNew', 408, 'Request Timeout', 'transient'],
+    ['RequestExpired', 400, 'Request has expired.', 'transient'],
+    ['RequestTimeTooSkewed', 403, 'The difference between the request time and the server time', 'transient'],
+    ['RequestInTheFuture', 400, 'Request is not yet valid', 'transient'],
+    ['AuthFailure', 401, 'AWS was not able to validate the provided access credentials', 'transient'],
+    ['RequestLimitExceeded', 400, 'Request limit exceeded.', 'throttled'],
+    ['SlowDown', 503, 'Please reduce your request rate.', 'throttled'],
+    ['ThrottledException', 400, 'Rate exceeded', 'throttled'],
   ];
   it.each(cases)('%s (HTTP %s, "%s") → %s', (name, httpStatus, message, expected) => {
     expect(classifySesError({ name, httpStatus, message })).toBe(expected);
+  });
+
+  it('never takes an error raised before SES answered (credentials, signing, network) as a verdict', () => {
+    // STS refusing a web identity token while it rotates: a 400 of another service, not SES's.
+    const facts = { name: 'InvalidIdentityToken', httpStatus: 400, message: 'Token expired' };
+    expect(classifySesError({ ...facts, answered: false })).toBe('transient');
+    expect(classifySesError({ ...facts, answered: true })).toBe('permanent');
   });
 });
 
