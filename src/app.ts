@@ -10,6 +10,7 @@ import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { Redis } from 'ioredis';
 import type { Config, Role } from './config/index.js';
 import { retryPolicyOf, type RetryPolicy } from './queue/retry.js';
+import { storedBytesTtlMs } from './queue/queued-message.js';
 import type { CertificateFetcher } from './webhook/index.js';
 import type { AppPhase, RoleContext, RunningRole } from './roles/context.js';
 import { startHttpRole, type HttpRole } from './roles/http-role.js';
@@ -55,6 +56,8 @@ export interface AppDependencies {
   fetchSnsCertificate?: CertificateFetcher;
   /** Fixed credentials for the SQS poller (tests); otherwise the AWS default provider chain. */
   sqsCredentials?: { accessKeyId: string; secretAccessKey: string };
+  /** The gateway's version, for the app.started line (main.ts reads it from package.json). */
+  version?: string | undefined;
   /**
    * Called once the app has stopped itself for a fault found after start() returned (a Redis that
    * may evict, seen once it answers): the process should end with a failure exit code.
@@ -84,7 +87,7 @@ export function createApp(config: Config, deps: AppDependencies = {}): App {
     logger,
     keys: createKeys(config.REDIS_PREFIX),
     retry,
-    rawTtlMs: config.QUEUE_MAX_AGE + config.FAILED_JOB_RETENTION,
+    rawTtlMs: storedBytesTtlMs(config),
     metrics: createMetrics(),
     traceStore: (redis) => createTraceStore(redis, config.REDIS_PREFIX, config.TRACE_RETENTION),
     phase: () => phase,
@@ -137,8 +140,11 @@ export function createApp(config: Config, deps: AppDependencies = {}): App {
       {
         roles: [...roles],
         smtp: addresses.smtp?.port,
+        smtps: addresses.smtps?.port,
         http: addresses.http?.port,
         prefix: config.REDIS_PREFIX,
+        version: deps.version,
+        node: process.version,
       },
       'app.started',
     );

@@ -19,6 +19,8 @@ import {
 } from './auth.js';
 import { apiBodies } from './body-types.js';
 import { refuseCrossSite } from './cross-site.js';
+import type { RetryOptions } from '../ops/index.js';
+import { createKeys } from '../shared/keys.js';
 import { AdminError, adminErrorHandler, errorBody, sendError } from './errors.js';
 import { setPrincipal } from './principal.js';
 import { buildAdminPage, type AdminPage } from './page.js';
@@ -35,6 +37,14 @@ export interface AdminDeps {
   trace: TraceStore;
   logger: Logger;
   auth: AdminAuthOptions;
+  /** How long a retried message's bytes are kept (storedBytesTtlMs, as at intake). */
+  rawTtlMs?: number;
+}
+
+/** How the admin API and the queue dashboard retry failed messages (as `queue retry-failed`). */
+function retryOptionsOf(deps: AdminDeps): RetryOptions {
+  if (deps.rawTtlMs === undefined) return {};
+  return { bytes: { redis: deps.redis, keys: createKeys(deps.prefix), ttlMs: deps.rawTtlMs } };
 }
 
 export interface AdminRouter {
@@ -94,38 +104,11 @@ function requireCredentials(
   };
 }
 
-/**
- * Errors raised about the request before any route ran carry a 4xx `status` (the http-errors
- * convention) but none of the body-parser `type`s adminErrorHandler knows: a path parameter that is
- * not valid percent-encoding (the router) or a body that does not decompress (body-parser). They are
- * the client's fault, so they answer 400/413/415 rather than 500 and an error log line.
- */
-function clientFaults(
-  err: unknown,
-  _req: express.Request,
-  _res: express.Response,
-  next: express.NextFunction,
-) {
-  if (err instanceof AdminError || typeof err !== 'object' || err === null) return next(err);
-  const { status, type } = err as { status?: unknown; type?: unknown };
-  if (typeof type === 'string' || typeof status !== 'number' || status < 400 || status >= 500)
-    return next(err);
-  if (err instanceof URIError)
-    return next(new AdminError('ADMIN_BAD_REQUEST', 'path: not valid percent-encoding', { field: 'path' }));
-  const code =
-    status === 413
-      ? 'ADMIN_PAYLOAD_TOO_LARGE'
-      : status === 415
-        ? 'ADMIN_UNSUPPORTED_MEDIA_TYPE'
-        : 'ADMIN_BAD_REQUEST';
-  next(new AdminError(code, 'body: could not be read', { field: 'body' }));
-}
-
-function createApiRouter(deps: AdminDeps): express.Router {
+function createApiRouter(deps: AdminDeps, retry: RetryOptions): express.Router {
   const api = express.Router();
   api.use(apiBodies());
   api.use(createSuppressionsApi(deps.suppression, deps.logger));
-  api.use(createOperationsApi(deps));
+  api.use(createOperationsApi({ ...deps, retry }));
   api.use((_req, _res, next) => next(new AdminError('ADMIN_NOT_FOUND', 'No such admin API route')));
   return api;
 }
@@ -144,11 +127,12 @@ export function createAdminRouter(deps: AdminDeps): AdminRouter {
   const page = buildAdminPage({ basicAuth: plan.basic });
   router.use('/admin', securityHeaders, requireCredentials(plan, deps.auth, page), refuseCrossSite);
   router.get('/admin', (_req, res) => sendPage(res, page, 200));
-  router.use(QUEUE_BOARD_PATH, createQueueBoard([deps.queue], deps.redis, deps.logger));
-  router.use('/admin/api', createApiRouter(deps));
+  const retry = retryOptionsOf(deps);
+  router.use(QUEUE_BOARD_PATH, createQueueBoard([deps.queue], deps.redis, deps.logger, retry));
+  router.use('/admin/api', createApiRouter(deps, retry));
   router.use('/admin', (_req, res) => {
     res.status(404).json(errorBody('ADMIN_NOT_FOUND', 'No such admin route'));
   });
-  router.use('/admin', clientFaults, adminErrorHandler(deps.logger));
+  router.use('/admin', adminErrorHandler(deps.logger));
   return { router, enabled: true, ...warning };
 }

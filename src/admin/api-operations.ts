@@ -3,7 +3,14 @@
 import type { Queue } from 'bullmq';
 import express from 'express';
 import type { Redis } from 'ioredis';
-import { lookupMessage, pauseSending, readStats, resumeSending, retryFailed } from '../ops/index.js';
+import {
+  lookupMessage,
+  pauseSending,
+  readStats,
+  resumeSending,
+  retryFailed,
+  type RetryOptions,
+} from '../ops/index.js';
 import type { SendingHolds } from '../queue/holds.js';
 import type { Logger } from '../shared/logger.js';
 import type { SuppressionStore } from '../suppression/store.js';
@@ -20,6 +27,8 @@ export interface OperationsDeps {
   suppression: SuppressionStore;
   trace: TraceStore;
   logger: Logger;
+  /** How failed messages are retried (their bytes kept as at intake). */
+  retry?: RetryOptions;
 }
 
 export function createOperationsApi(deps: OperationsDeps): express.Router {
@@ -56,7 +65,10 @@ export function createOperationsApi(deps: OperationsDeps): express.Router {
 
   api.post('/queue/retry-failed', async (req, res) => {
     const { limit } = parseInput(retryBody, req.body, 'body');
-    const result = await retryFailed(deps.queue, limit === undefined ? {} : { limit });
+    const result = await retryFailed(deps.queue, {
+      ...deps.retry,
+      ...(limit === undefined ? {} : { limit }),
+    });
     logger.info({ by: principalOf(res), ...result, limit }, 'admin.retried_failed');
     res.json(result);
   });

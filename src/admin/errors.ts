@@ -110,12 +110,34 @@ function fromBodyParser(err: unknown): AdminError | undefined {
 }
 
 /**
+ * Errors raised about the request before any route ran carry a 4xx `status` (the http-errors
+ * convention) but none of the body-parser `type`s above: a path parameter that is not valid
+ * percent-encoding (the router) or a body that does not decompress, an empty gzip stream included
+ * (body-parser passes zlib's error on). They are the client's fault: 400/413/415, not 500.
+ */
+function clientFault(err: unknown): AdminError | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const { status, type } = err as { status?: unknown; type?: unknown };
+  if (typeof type === 'string' || typeof status !== 'number' || status < 400 || status >= 500)
+    return undefined;
+  if (err instanceof URIError)
+    return new AdminError('ADMIN_BAD_REQUEST', 'path: not valid percent-encoding', { field: 'path' });
+  const code =
+    status === 413
+      ? 'ADMIN_PAYLOAD_TOO_LARGE'
+      : status === 415
+        ? 'ADMIN_UNSUPPORTED_MEDIA_TYPE'
+        : 'ADMIN_BAD_REQUEST';
+  return new AdminError(code, 'body: could not be read', { field: 'body' });
+}
+
+/**
  * What an error answers as: known errors as themselves, the body parser's as the client's fault, a
  * Redis outage as 503 (the operator's next step is Redis, not a bug report), anything else as a
  * 500 that says nothing of it. The last two are logged.
  */
 export function asAdminError(err: unknown, logger: Logger, path: string): AdminError {
-  const known = err instanceof AdminError ? err : fromBodyParser(err);
+  const known = err instanceof AdminError ? err : (fromBodyParser(err) ?? clientFault(err));
   if (known) return known;
   const message = err instanceof Error ? err.message : String(err);
   if (isRedisUnavailable(err)) {

@@ -1,11 +1,13 @@
 // The checks that run in front of Bull Board on the mail queue: the board actions the gateway
 // refuses, state changes in a form encoding (as the admin API refuses them), the clean actions it
-// limits to finished jobs (cleaning one job itself, atomically), the retries it limits to failed
-// jobs, and the request parsing it does itself so that a malformed request answers in the admin
+// limits to finished jobs (cleaning one job itself, atomically), the retries of failed jobs it does
+// itself as the CLI and admin API do them (whole retry schedule, fresh queue lifetime, bytes kept),
+// the retries of completed ones it refuses, and the request parsing it does itself so that a malformed request answers in the admin
 // API's error shape (the board's own parser and router answer in theirs, quoting the request back).
 import type { Queue } from 'bullmq';
 import express from 'express';
 import type { Redis } from 'ioredis';
+import { retryFailed, retryFailedJob, type RetryOptions } from '../ops/index.js';
 import { refuseFormBodies } from './body-types.js';
 import { AdminError } from './errors.js';
 import { removeFinishedJob } from './finished-job-removal.js';
@@ -99,26 +101,45 @@ function guardCleaning(router: express.Router, queues: Queue[], redis: Redis): v
   });
 }
 
-/** Retries of failed jobs only: the board would also rerun completed ones, all at once or by job. */
-function guardRetries(router: express.Router, queues: Queue[]): void {
-  router.put('/api/queues/:queueName/retry/:queueStatus', (req, _res, next) => {
-    next(req.params.queueStatus.toLowerCase() === 'completed' ? forbidden(RETRY_REFUSED) : undefined);
+/**
+ * Retries of failed jobs only: the board would also rerun completed ones, all at once or by job. A
+ * failed job is retried here, as `queue retry-failed` does it: the board's own retry keeps the used
+ * attempts and the original queue lifetime, so a message that failed for outliving QUEUE_MAX_AGE
+ * would fail again at once, and its bytes would still expire with the failed job. The answers are
+ * the board's own (200 with the counts, 204 for one job).
+ */
+function guardRetries(router: express.Router, queues: Queue[], retry: RetryOptions): void {
+  router.put('/api/queues/:queueName/retry/:queueStatus', (req, res, next) => {
+    const status = req.params.queueStatus.toLowerCase();
+    if (status === 'completed') return next(forbidden(RETRY_REFUSED));
+    const queue = queueNamed(queues, req.params.queueName);
+    if (!queue || status !== 'failed') return next();
+    retryFailed(queue, retry)
+      .then((result) => res.status(200).json(result))
+      .catch(next);
   });
-  router.put('/api/queues/:queueName/:jobId/retry', (req, _res, next) => {
+  router.put('/api/queues/:queueName/:jobId/retry', (req, res, next) => {
     const queue = queueNamed(queues, req.params.queueName);
     if (!queue) return next();
+    const { jobId } = req.params;
     queue
-      .getJobState(req.params.jobId)
-      .then((state) => next(state === 'completed' ? forbidden(RETRY_REFUSED) : undefined))
+      .getJobState(jobId)
+      .then(async (state) => {
+        if (state === 'completed') return next(forbidden(RETRY_REFUSED));
+        // Any other state is the board's to answer (not retriable, unknown job).
+        if (state !== 'failed') return next();
+        await retryFailedJob(queue, jobId, retry.bytes);
+        res.status(204).end();
+      })
       .catch(next);
   });
 }
 
-export function createBoardGuards(queues: Queue[], redis: Redis): express.Router {
+export function createBoardGuards(queues: Queue[], redis: Redis, retry: RetryOptions = {}): express.Router {
   const router = express.Router();
   router.use(refuseUnsafeActions, refuseFormBodies);
   router.use('/api', refuseUndecodablePath, express.json({ limit: BOARD_JSON_LIMIT_BYTES }));
   guardCleaning(router, queues, redis);
-  guardRetries(router, queues);
+  guardRetries(router, queues, retry);
   return router;
 }

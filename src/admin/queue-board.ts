@@ -13,6 +13,7 @@ import express from 'express';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../shared/logger.js';
 import { asAdminError, errorBody } from './errors.js';
+import type { RetryOptions } from '../ops/index.js';
 import { createBoardGuards } from './queue-board-guards.js';
 
 export const QUEUE_BOARD_PATH = '/admin/queues';
@@ -75,8 +76,16 @@ function boardHeaders(req: express.Request, res: express.Response, next: express
 /** The board's API routes, named in logs: its error handler is not told which route failed. */
 const BOARD_API_PATH = `${QUEUE_BOARD_PATH}/api`;
 
-/** `redis` is the connection the queues use (the guards run scripts of their own on it). */
-export function createQueueBoard(queues: Queue[], redis: Redis, logger: Logger): express.Router {
+/**
+ * `redis` is the connection the queues use (the guards run scripts of their own on it); `retry`
+ * says how failed messages are retried (the CLI's and admin API's retry: see queue-board-guards.ts).
+ */
+export function createQueueBoard(
+  queues: Queue[],
+  redis: Redis,
+  logger: Logger,
+  retry: RetryOptions = {},
+): express.Router {
   const serverAdapter = new ExpressAdapter();
   serverAdapter.setBasePath(QUEUE_BOARD_PATH);
   createBullBoard({
@@ -104,6 +113,6 @@ export function createQueueBoard(queues: Queue[], redis: Redis, logger: Logger):
   board.disable('x-powered-by');
   dropExternalFonts(board);
   const router = express.Router();
-  router.use(boardHeaders, createBoardGuards(queues, redis), board);
+  router.use(boardHeaders, createBoardGuards(queues, redis, retry), board);
   return router;
 }

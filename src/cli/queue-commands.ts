@@ -10,6 +10,7 @@ import {
   retryFailed,
   type GatewayStats,
 } from '../ops/index.js';
+import { storedBytesTtlMs } from '../queue/queued-message.js';
 import { RESUME_ACKNOWLEDGES } from '../queue/reputation.js';
 import { confirmBulk } from './confirm.js';
 import { type CliRuntime, EXIT_FAILED, EXIT_OK } from './runtime.js';
@@ -153,7 +154,11 @@ export async function retryFailedJobs(rt: CliRuntime, flags: RetryFlags): Promis
     err('nothing retried');
     return EXIT_FAILED;
   }
-  const result = await retryFailed(queue, flags.limit === undefined ? {} : { limit: flags.limit });
+  const result = await retryFailed(queue, {
+    ...(flags.limit === undefined ? {} : { limit: flags.limit }),
+    // As long as at intake: the retried message has a whole queue lifetime again.
+    bytes: { redis: rt.redis(), keys: rt.keys, ttlMs: storedBytesTtlMs(rt.config) },
+  });
   if (flags.json) printJson(result);
   else {
     out(`retried ${plural(result.retried, 'failed message')}`);

@@ -26,8 +26,10 @@ export {
   prefixInUse,
   resumeSending,
   retryFailed,
+  retryFailedJob,
   type PauseResult,
   type ResumeResult,
+  type RetryOptions,
   type RetryResult,
 } from './queue-control.js';
 export {

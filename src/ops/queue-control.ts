@@ -3,7 +3,8 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { HoldState, SendingHolds } from '../queue/holds.js';
-import { createKeys, OUTBOUND_QUEUE } from '../shared/keys.js';
+import { createKeys, OUTBOUND_QUEUE, type Keys } from '../shared/keys.js';
+import { execPipeline } from '../shared/redis-exec.js';
 
 /** Retries in flight at once: quick for thousands of jobs without a burst of scripts on Redis. */
 const RETRY_CONCURRENCY = 16;
@@ -81,34 +82,65 @@ export interface RetryResult {
   skipped: number;
 }
 
+export interface RetryOptions {
+  /** At most this many, oldest failure first; all when not given. */
+  limit?: number;
+  /**
+   * Where the messages' bytes live and how long to keep them from the retry: QUEUE_MAX_AGE +
+   * FAILED_JOB_RETENTION, as at intake. A failed message's bytes (and its record of the chunks SES
+   * already took) expire with the failed job; retried days after the failure, the message would
+   * lose them part-way through its new lifetime.
+   */
+  bytes?: { redis: Redis; keys: Keys; ttlMs: number };
+}
+
+async function keepBytes(bytes: NonNullable<RetryOptions['bytes']>, queueId: string): Promise<void> {
+  const { redis, keys, ttlMs } = bytes;
+  await execPipeline(
+    redis.multi().pexpire(keys.raw(queueId), ttlMs).pexpire(keys.sentChunks(queueId), ttlMs),
+  );
+}
+
+/**
+ * Moves one failed job back to waiting with its whole retry schedule and a fresh queue lifetime
+ * (below). 'skipped' when it is gone or no longer failed: another operator or the dashboard got
+ * there first. Any other failure (Redis gone) is the caller's to see.
+ */
+export async function retryFailedJob(
+  queue: Queue,
+  id: string,
+  bytes?: RetryOptions['bytes'],
+): Promise<'retried' | 'skipped'> {
+  const job = await queue.getJob(id);
+  if (!job) return 'skipped';
+  try {
+    // Before the retry: a worker may take the job the moment it is back in the queue.
+    await job.updateData({ ...job.data, retriedAt: Date.now() });
+    if (bytes) await keepBytes(bytes, id);
+    await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+    return 'retried';
+  } catch (err) {
+    if ((await queue.getJobState(id)) === 'failed') throw err;
+    return 'skipped';
+  }
+}
+
 /**
  * Moves failed jobs back to waiting, oldest failure first: all of them, or up to `limit`. The ids are
  * read once up front, so jobs failing meanwhile wait for the next call and the loop always ends.
- * Each retried job gets its whole retry schedule again: the operator retries because the cause was
- * fixed, and a job out of attempts would otherwise fail on its first error.
+ * Each retried job gets its whole retry schedule again, and its queue lifetime counts from the retry
+ * (`retriedAt`): the operator retries because the cause was fixed, and a job out of attempts, or
+ * past QUEUE_MAX_AGE (every message a lasting transient failure such as a missing SES permission
+ * failed), would otherwise fail again at once without a send.
  */
-export async function retryFailed(queue: Queue, options: { limit?: number } = {}): Promise<RetryResult> {
+export async function retryFailed(queue: Queue, options: RetryOptions = {}): Promise<RetryResult> {
   const end = options.limit === undefined ? -1 : options.limit - 1;
   const ids = await queue.getRanges(['failed'], 0, end, true);
   const result: RetryResult = { retried: 0, skipped: 0 };
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < ids.length) {
-      const id = ids[next++]!;
-      const job = await queue.getJob(id);
-      if (!job) {
-        result.skipped++;
-        continue;
-      }
-      try {
-        await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
-        result.retried++;
-      } catch (err) {
-        // Not in the failed set any more: another operator or the dashboard got there first. Any
-        // other failure (Redis gone) is the caller's to see.
-        if ((await queue.getJobState(id)) === 'failed') throw err;
-        result.skipped++;
-      }
+      result[await retryFailedJob(queue, ids[next++]!, options.bytes)]++;
     }
   };
   await Promise.all(Array.from({ length: Math.min(RETRY_CONCURRENCY, ids.length) }, worker));

@@ -19,6 +19,22 @@ export function lifetimeText(ms: number): string {
   return unit ? `${ms / unit[1]} ${unit[0]}` : `${ms} ms`;
 }
 
+/**
+ * How long a message's stored bytes (and its record of the chunks SES took) may live: the longest it
+ * can wait in the queue, then its failed job's retention. Set at intake and again by a retry.
+ */
+export function storedBytesTtlMs(config: { QUEUE_MAX_AGE: number; FAILED_JOB_RETENTION: number }): number {
+  return config.QUEUE_MAX_AGE + config.FAILED_JOB_RETENTION;
+}
+
+/**
+ * Where a message's queue lifetime (QUEUE_MAX_AGE) starts: its acceptance, or the operator's retry
+ * that put it back after it failed (often for having outlived it, the cause since fixed).
+ */
+export function lifetimeStart(data: SendJobData): number {
+  return data.retriedAt ?? data.receivedAt;
+}
+
 /** The message bytes, unless the message outlived its queue lifetime or its bytes are gone. */
 export async function readQueuedMessage(
   redis: Redis,
@@ -27,8 +43,8 @@ export async function readQueuedMessage(
   maxAgeMs: number,
   log: Logger,
 ): Promise<Buffer> {
-  if (Date.now() - data.receivedAt > maxAgeMs) {
-    log.error({ ageMs: Date.now() - data.receivedAt }, 'queue.expired');
+  if (Date.now() - lifetimeStart(data) > maxAgeMs) {
+    log.error({ ageMs: Date.now() - lifetimeStart(data) }, 'queue.expired');
     throw new UnrecoverableError(`QUEUE_LIFETIME_EXCEEDED: not delivered within ${lifetimeText(maxAgeMs)}`);
   }
   const raw = await redis.getBuffer(keys.raw(data.queueId));

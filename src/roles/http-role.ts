@@ -14,7 +14,7 @@ import { createSnsFastPath, createSnsRouter, type CertificateFetcher } from '../
 import { snsAnswerCode } from '../metrics/label-values.js';
 import { createFeedbackHandler, createSuppression } from './feedback.js';
 import { redisAnswers, registerHttpCollectors } from './http-metrics.js';
-import { outboundQueueFor, type RoleContext, type RunningRole } from './context.js';
+import { listenFailure, outboundQueueFor, type RoleContext, type RunningRole } from './context.js';
 
 const SNS_TYPES = new Set(['Notification', 'SubscriptionConfirmation', 'UnsubscribeConfirmation']);
 
@@ -50,6 +50,7 @@ export async function startHttpRole(ctx: RoleContext, deps: HttpRoleDeps = {}): 
     trace: ctx.traceStore(redis),
     logger,
     auth: { token: config.ADMIN_TOKEN, user: config.ADMIN_USER, password: config.ADMIN_PASSWORD },
+    rawTtlMs: ctx.rawTtlMs,
   });
   if (admin.warning) logger.warn(admin.warning);
   const tls =
@@ -92,7 +93,9 @@ export async function startHttpRole(ctx: RoleContext, deps: HttpRoleDeps = {}): 
     },
   });
   const unfollow = tls?.onChange((material) => (server.server as https.Server).setSecureContext(material));
-  const address = await server.start();
+  const address = await server.start().catch((err: unknown) => {
+    throw listenFailure(err, { port: 'HTTP_PORT', host: 'HTTP_HOST' });
+  });
   return {
     address,
     async reload() {

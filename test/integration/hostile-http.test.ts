@@ -102,6 +102,11 @@ describe('hostile HTTP input', () => {
       garbage,
     );
     expect([json.status, json.json.error?.code]).toEqual([400, 'ADMIN_BAD_REQUEST']);
+    // An empty gzip stream, to the queue dashboard's own body parser too.
+    for (const path of ['/admin/api/queue/pause', '/admin/queues/admin?limit=-1']) {
+      const empty = await request('GET', path, { ...AUTH, ...JSON_TYPE, 'content-encoding': 'gzip' }, '');
+      expect([path, empty.status, empty.json.error?.code]).toEqual([path, 400, 'ADMIN_BAD_REQUEST']);
+    }
     const upload = await request(
       'POST',
       '/admin/api/suppressions/import',
