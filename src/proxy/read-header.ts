@@ -9,7 +9,17 @@ export const DEFAULT_PROXY_HEADER_TIMEOUT_MS = 5000;
 /** v2's length field allows 64 KiB of TLVs; no load balancer sends more than a few hundred bytes. */
 export const DEFAULT_MAX_PROXY_HEADER_BYTES = 4096;
 
-export type ReadHeaderResult = { ok: true; header: ProxyHeader } | { ok: false; reason: string };
+export type ReadHeaderResult =
+  | { ok: true; header: ProxyHeader }
+  /** `silent`: the peer closed without sending a byte, as a TCP health check does. */
+  | { ok: false; reason: string; silent?: true };
+
+/** A peer gone before its first byte (closed or reset): it sent no header at all. */
+const GONE_SILENT: ReadHeaderResult = {
+  ok: false,
+  reason: 'connection closed before sending anything',
+  silent: true,
+};
 
 /**
  * Resolves once a whole header has arrived, or with a reason when it is malformed, too long, late,
@@ -50,8 +60,14 @@ export function readProxyHeader(
           return;
       }
     };
-    const onEnd = () => finish({ ok: false, reason: 'connection closed before the PROXY header' });
-    const onError = (err: Error) => finish({ ok: false, reason: err.message });
+    const onEnd = () =>
+      finish(
+        received.length === 0
+          ? GONE_SILENT
+          : { ok: false, reason: 'connection closed before the PROXY header' },
+      );
+    const onError = (err: Error) =>
+      finish(received.length === 0 ? GONE_SILENT : { ok: false, reason: err.message });
     const timer = setTimeout(
       () => finish({ ok: false, reason: 'no PROXY header in time' }),
       options.timeoutMs ?? DEFAULT_PROXY_HEADER_TIMEOUT_MS,

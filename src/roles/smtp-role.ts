@@ -14,7 +14,7 @@ import { withDeadline } from '../shared/deadline.js';
 import { readyOrAfter } from '../shared/redis.js';
 import { coalesceRedisWrites } from '../shared/write-coalescing.js';
 import { createCertificateStore, type CertificateStore } from '../tls/index.js';
-import { outboundQueueFor, type RoleContext, type RunningRole } from './context.js';
+import { listenFailure, outboundQueueFor, type RoleContext, type RunningRole } from './context.js';
 import { createSuppression } from './feedback.js';
 
 /** How long the listener waits for its Redis connection before it listens anyway (answering 451). */
@@ -125,7 +125,13 @@ export async function startSmtpRole(ctx: RoleContext): Promise<SmtpRole> {
       spool: { redis: intakeRedis, key: (queueId) => keys.spool(queueId), ttlMs: ctx.rawTtlMs },
     }),
   });
-  const addresses = await listener.start();
+  const addresses = await listener.start().catch((err: unknown) => {
+    const port =
+      config.SMTP_TLS_PORT !== undefined && (err as { port?: unknown }).port === config.SMTP_TLS_PORT
+        ? 'SMTP_TLS_PORT'
+        : 'SMTP_PORT';
+    throw listenFailure(err, { port, host: 'SMTP_HOST' });
+  });
   policy?.start();
   return {
     address: addresses.smtp,

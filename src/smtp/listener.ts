@@ -23,6 +23,8 @@ import type { RecipientVerdict } from './recipient-policy.js';
 import { createNetworkPolicy } from './policy.js';
 import { createProxyFront, type ProxyFront } from './proxy-front.js';
 import { acceptBareEnvelopeAddresses } from './bare-envelope-address.js';
+import { guardRefusedData } from './refused-data.js';
+import { createServerErrorLogger } from './server-errors.js';
 import { createSessionHandlers } from './session-handlers.js';
 
 export interface SmtpListener {
@@ -123,10 +125,13 @@ export function createSmtpListener(options: ListenerOptions): SmtpListener {
   const secure =
     tls && config.SMTP_TLS_PORT !== undefined ? new SMTPServer({ ...base, secure: true }) : undefined;
   if (secure) servers.push(secure);
-  for (const server of servers) acceptBareEnvelopeAddresses(server);
+  for (const server of servers) {
+    acceptBareEnvelopeAddresses(server);
+    guardRefusedData(server, logger);
+  }
   const unfollow = tls ? servers.map((server) => followCertificateStore(server, tls)) : [];
-  for (const server of servers)
-    server.on('error', (err) => logger.error({ err: err.message }, 'smtp.server_error'));
+  const logServerError = createServerErrorLogger(logger);
+  for (const server of servers) server.on('error', logServerError);
   // Replies produced in one turn (a pipelining client's MAIL, RCPT and DATA) leave in one write.
   if (!config.SMTP_PROXY_PROTOCOL) plain.server.on('connection', coalesceSocketWrites);
 

@@ -103,6 +103,12 @@ export function createProxyFront(options: ProxyFrontOptions): ProxyFront {
   async function admit(socket: net.Socket, result: ReadHeaderResult): Promise<void> {
     // Cut off by destroyPending(): not a client's fault, nothing to refuse or log.
     if (dropping && socket.destroyed) return;
+    if (!result.ok && result.silent) {
+      // A TCP health check (connect, close) that sent no header: nothing was refused.
+      logger.debug({ listener: options.listener, client: socket.remoteAddress }, 'smtp.proxy_closed_silent');
+      socket.destroy();
+      return;
+    }
     if (!result.ok) {
       metrics.messagesRefused.inc({ reason: 'proxy' });
       logger.warn(

@@ -78,6 +78,14 @@ function unofferedError(command: string, parameter: string): Error {
   );
 }
 
+/**
+ * A 503 (bad sequence of commands), as smtp-server answers its own sequence errors: a protocol reply,
+ * not a refusal of the client or its mail, so it is no code of the error catalog.
+ */
+function outOfSequence(text: string): Error {
+  return Object.assign(new Error(`5.5.1 ${text}`), { responseCode: 503 });
+}
+
 /** Replies stay printable ASCII: client-supplied text is never echoed raw. */
 export function printable(text: string): string {
   return text.replace(/[^\x20-\x7e]/g, '?').slice(0, 256);
@@ -177,6 +185,11 @@ export function createSessionHandlers(deps: SessionDeps, state: SessionState): P
       session: SMTPServerSession,
       callback: (err: Error | null | undefined, response?: SMTPServerAuthenticationResponse) => void,
     ) {
+      // RFC 4954 §4: AUTH during a mail transaction MUST get 503. Taken, it would put the transaction
+      // under a user whose allowedSenders never saw its sender (checked at MAIL, without a user).
+      if (session.envelope.mailFrom) {
+        return callback(outOfSequence('AUTH not permitted during a mail transaction'));
+      }
       void authenticate(auth, session).then(
         (user) => callback(null, { user }),
         (err: Error) => callback(err),

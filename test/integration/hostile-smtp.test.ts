@@ -213,6 +213,22 @@ describe('hostile SMTP input', () => {
     expect(sent.raw.toString()).not.toContain('Who sent this?');
   });
 
+  it("refuses cron's From: root (no @domain, which SES refuses for good) with 550 5.6.0", async () => {
+    const client = await SmtpClient.connect(gw.smtpPort);
+    await client.hello();
+    for (const from of ['root (Cron Daemon)', 'undisclosed-recipients:;']) {
+      await client.command('MAIL FROM:<app@example.com>');
+      await client.command('RCPT TO:<user@example.net>');
+      const reply = await client.data(
+        `From: ${from}\r\nTo: user@example.net\r\nSubject: cron\r\n\r\nOutput\r\n`,
+      );
+      expect(`${from}: ${reply.code} ${reply.text}`).toBe(
+        `${from}: 550 5.6.0 The From header field has no address with a domain (user@domain); SES refuses it`,
+      );
+    }
+    client.close();
+  });
+
   it('adds Received, then Date and Message-ID (queue id @ SMTP_NAME) to a message without them, end to end', async () => {
     const before = Date.now();
     const result = await sendMail(gw.smtpPort, {

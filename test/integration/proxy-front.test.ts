@@ -14,12 +14,13 @@ describe('PROXY front', () => {
 
   async function start(handOver: ProxyFrontOptions['handOver']) {
     const lines: Record<string, unknown>[] = [];
-    const logger = createLogger('info', {
+    const logger = createLogger('debug', {
       write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>),
     });
+    const metrics = createMetrics();
     const front = createProxyFront({
       logger,
-      metrics: createMetrics(),
+      metrics,
       listener: 'smtp',
       maxPending: 10,
       trusted: createNetworkPolicy([{ address: '127.0.0.1', prefix: 32, family: 'ipv4' }]),
@@ -27,7 +28,7 @@ describe('PROXY front', () => {
     });
     servers.push(front);
     await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
-    return { port: (front.address() as AddressInfo).port, lines, front };
+    return { port: (front.address() as AddressInfo).port, lines, front, metrics };
   }
 
   /** Sends a PROXY header; resolves once the server closes the connection. */
@@ -71,5 +72,40 @@ describe('PROXY front', () => {
     });
     await closedAfterHeader(port);
     expect(calls).toBe(1);
+  });
+
+  it('lets a peer that closes or resets before its first byte go without a refusal (a TCP health check)', async () => {
+    let calls = 0;
+    const { port, lines, metrics } = await start(() => {
+      calls++;
+    });
+    const refusals = async () =>
+      (await metrics.messagesRefused.get()).values.find((value) => value.labels.reason === 'proxy')?.value ??
+      0;
+    for (const leave of [
+      (socket: net.Socket) => socket.end(),
+      (socket: net.Socket) => socket.resetAndDestroy(),
+    ]) {
+      await new Promise<void>((resolve) => {
+        const socket = net.connect(port, '127.0.0.1', () => leave(socket));
+        socket.on('error', () => undefined);
+        socket.on('close', () => resolve());
+      });
+    }
+    await waitFor(() => lines.filter((line) => line.msg === 'smtp.proxy_closed_silent').length === 2, {
+      what: 'both peers seen',
+    });
+    expect(lines.filter((line) => line.msg === 'smtp.refused.proxy')).toEqual([]);
+    expect(await refusals()).toBe(0);
+    // A peer that did send something and then closed is still refused.
+    await new Promise<void>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1', () => socket.end('PROXY TCP4 192.0.2.9'));
+      socket.on('error', () => undefined);
+      socket.on('close', () => resolve());
+    });
+    const refused = await waitFor(() => lines.find((line) => line.msg === 'smtp.refused.proxy'));
+    expect(refused).toMatchObject({ level: 'warn', reason: 'connection closed before the PROXY header' });
+    expect(await refusals()).toBe(1);
+    expect(calls).toBe(0);
   });
 });

@@ -78,7 +78,7 @@ describe("a user's allowedSenders and the From and Sender fields", () => {
     expect(sender.text).toContain('<someone@elsewhere.example>');
     const second = await send('crm', simpleMessage({ from: 'crm@example.com, ceo@example.com' }));
     expect(second.text).toContain('<ceo@example.com>');
-    const none = await send('crm', simpleMessage({ from: 'undisclosed' }));
+    const none = await send('crm', simpleMessage({ from: 'undisclosed (see crm@example.com)' }));
     expect(`${none.code} ${none.text}`).toBe(
       '550 5.7.1 The From header field names no address this user may send as',
     );

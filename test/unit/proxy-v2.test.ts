@@ -221,4 +221,12 @@ describe('reading the header off a socket', () => {
       reason: 'connection closed before the PROXY header',
     });
   });
+
+  it('says when the peer closed without sending a byte (a TCP health check)', async () => {
+    expect((await send([])).result).toEqual({
+      ok: false,
+      reason: 'connection closed before sending anything',
+      silent: true,
+    });
+  });
 });
