@@ -1,6 +1,6 @@
 // Reads and edits the header section of a raw RFC 5322 message without touching the body bytes.
 // Works on latin1 strings so that 8-bit header bytes pass through unchanged.
-import { findHeaderEnd } from './header-end.js';
+import { findHeaderEnd, MAX_HEADER_SECTION_BYTES } from './header-end.js';
 
 export interface HeaderField {
   /** Header name as written. */
@@ -67,34 +67,63 @@ function parseFields(lines: string[]): HeaderField[] {
   });
 }
 
+/** The message's leading run of header field lines: how many, and how many characters they take. */
+function leadingFieldLines(lines: string[]): { count: number; chars: number } {
+  let chars = 0;
+  let count = 0;
+  for (const line of lines) {
+    const header = FIELD_LINE.test(line) || (count > 0 && CONTINUATION_LINE.test(line));
+    if (!header) break;
+    chars += line.length;
+    count++;
+  }
+  return { count, chars };
+}
+
 /**
  * A message without an empty line (a printer's or cron job's header-only message, or headers run
  * straight into text): the header section is its leading run of header fields, and the first other
  * line starts the body, as RFC 5322 §2.1 reads it and Postfix's cleanup treats it.
  */
 function splitUnseparated(raw: Buffer): SplitMessage {
-  const text = raw.toString('latin1');
-  const lines = text.split(/(?<=\n)/);
-  let headerChars = 0;
-  let count = 0;
-  for (const line of lines) {
-    const header = FIELD_LINE.test(line) || (count > 0 && CONTINUATION_LINE.test(line));
-    if (!header) break;
-    headerChars += line.length;
-    count++;
-  }
+  const lines = raw.toString('latin1').split(/(?<=\n)/);
+  const leading = leadingFieldLines(lines);
   const newline = raw.indexOf(0x0a);
   return {
-    fields: parseFields(lines.slice(0, count)),
+    fields: parseFields(lines.slice(0, leading.count)),
     eol: newline === -1 ? '\r\n' : lineEnding(raw, newline),
-    rest: raw.subarray(headerChars),
+    rest: raw.subarray(leading.chars),
     separated: false,
   };
 }
 
+/**
+ * Where the leading run of header fields of `prefix` (the start of a message with no empty line in
+ * it) ends, when the line after the run is complete in `prefix`: from there on the message is body
+ * whatever follows. Undefined when every line of `prefix` may still belong to the run.
+ */
+export function leadingFieldsEnd(prefix: Buffer): number | undefined {
+  const lines = prefix.toString('latin1').split(/(?<=\n)/);
+  const leading = leadingFieldLines(lines);
+  const next = lines[leading.count];
+  return next !== undefined && next.endsWith('\n') ? leading.chars : undefined;
+}
+
+/**
+ * Splits a message at its header section's end: its first empty line, or, for a message with none
+ * within MAX_HEADER_SECTION_BYTES, the end of its leading run of header fields. A header section is
+ * never longer than that (intake refuses one that is), so an empty line further down, after lines
+ * that are not header fields, is in the body of a message that had no blank line: a shell script's
+ * Subject line and a long report after it.
+ */
 export function splitMessage(raw: Buffer): SplitMessage {
   const end = findHeaderEnd(raw);
   if (end === -1) return splitUnseparated(raw);
+  if (end > MAX_HEADER_SECTION_BYTES) {
+    const unseparated = splitUnseparated(raw);
+    // Unless header fields run all the way to the empty line: one header section, too long.
+    if (unseparated.rest.length > raw.length - end) return unseparated;
+  }
   const headerText = raw.toString('latin1', 0, end);
   return {
     fields: parseFields(headerText === '' ? [] : headerText.split(/(?<=\n)/)),

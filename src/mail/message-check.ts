@@ -1,9 +1,11 @@
 // Verdicts on the message bytes at the end of DATA, for faults SES would answer with a permanent
 // failure later (after the client was told 250): a line over the RFC limit, which SES refuses
 // outright ("The length of any single line of text in the message can't exceed 1,000 characters"),
-// a field SES takes once given twice with different values, and a missing From field, which SES
-// requires (the last two read off the prepared header, see prepare.ts). Lines are looked for in the
-// prepared bytes, the ones SES receives: a long Bcc line the gateway removes is no fault.
+// a field SES takes once given twice with different values, a missing From field, which SES
+// requires, or one with no `@domain` address (cron's `From: root`), and a Bcc, From or X-SES-*
+// field hidden after a bare CR (hidden-fields.ts; all but the first read off the header, see
+// prepare.ts). Lines are looked for in the prepared bytes, the ones
+// SES receives: a long Bcc line the gateway removes is no fault.
 // Refusing at DATA tells the sending app at once, with a precise reply, instead of a bounce or a
 // failed job hours later. Pure, so it is tested alone.
 
@@ -21,22 +23,30 @@ export type MessageProblem =
       length: number;
     }
   | { kind: 'duplicate-field'; name: string }
-  | { kind: 'no-from' };
+  | { kind: 'field-after-bare-cr'; name: string }
+  | { kind: 'no-from' }
+  /** A From field with no `@domain` address (`From: root`, as cron writes it). */
+  | { kind: 'from-without-domain' };
 
 /** What prepare.ts and the long-line search found, as the verdicts above. */
 export function messageProblem(verdicts: {
   longLine: { line: number; length: number } | undefined;
   clientLine(line: number): number | undefined;
   duplicateField: string | undefined;
+  fieldAfterBareCr: string | undefined;
   hasFrom: boolean;
+  fromHasDomain: boolean;
 }): MessageProblem | undefined {
   const { longLine } = verdicts;
   if (longLine) {
     return { kind: 'line-too-long', line: verdicts.clientLine(longLine.line), length: longLine.length };
   }
+  if (verdicts.fieldAfterBareCr !== undefined)
+    return { kind: 'field-after-bare-cr', name: verdicts.fieldAfterBareCr };
   if (verdicts.duplicateField !== undefined)
     return { kind: 'duplicate-field', name: verdicts.duplicateField };
-  return verdicts.hasFrom ? undefined : { kind: 'no-from' };
+  if (!verdicts.hasFrom) return { kind: 'no-from' };
+  return verdicts.fromHasDomain ? undefined : { kind: 'from-without-domain' };
 }
 
 /**

@@ -10,9 +10,12 @@
 // - for an authenticated user, `X-SES-SOURCE-ARN`, `X-SES-FROM-ARN` and `X-SES-RETURN-PATH-ARN` are
 //   removed: SES honours them when no identity ARN parameter is sent, so one user could send with
 //   an identity the operator bound to another (the users file's fromEmailAddressIdentityArn).
-//   Clients trusted by network alone keep them, as SES SMTP honoured them.
+//   Clients trusted by network alone keep them, as SES SMTP honoured them;
+// - a Bcc, From, Sender or X-SES-* field hidden after a bare CR, which none of the above would see,
+//   is reported (hidden-fields.ts).
 import { headerValue, joinMessage, lineCount, newField, splitMessage, type HeaderField } from './headers.js';
 import { authorAddresses } from './author-addresses.js';
+import { fieldAfterBareCr } from './hidden-fields.js';
 import { receivedValue, traceDate, type ReceivedInfo } from './received.js';
 import { dedupeSingleFields } from './single-fields.js';
 import type { EmailTag } from './tags.js';
@@ -29,8 +32,12 @@ export interface PreparedMessage {
   rejectedTags: string[];
   /** Whether the message has a non-empty From field (SES requires one). */
   hasFrom: boolean;
+  /** Whether the From field has an `@` at all: SES refuses `From: root` (cron's) for good. */
+  fromHasDomain: boolean;
   /** A field SES takes once that the message has twice with different values (SES refuses it). */
   duplicateField: string | undefined;
+  /** A field the gateway acts on written after a bare CR inside another field (hidden-fields.ts). */
+  fieldAfterBareCr: string | undefined;
   /** The X-SES-*-ARN fields removed (dropIdentityHeaders), by name as the client wrote them. */
   droppedIdentityHeaders: string[];
   /** The From and Sender mailboxes (author-addresses.ts); parsed when first asked for. */
@@ -72,8 +79,13 @@ export function parseTagHeader(value: string): { tags: EmailTag[]; rejected: str
   return { tags, rejected };
 }
 
+/**
+ * The msg-id of a Message-ID field without its angle brackets: the first `<…>` (RFC 5322 §3.6.4
+ * allows comments around it, `<id@host> (sent by X)`), else the value as written, trimmed.
+ */
 export function stripAngles(value: string): string {
-  return value.trim().replace(/^<|>$/g, '');
+  const bracketed = /<([^<>]*)>/.exec(value);
+  return bracketed ? bracketed[1]!.trim() : value.trim();
 }
 
 export interface PrepareOptions {
@@ -161,15 +173,18 @@ export function prepareMessage(input: Buffer, options: PrepareOptions): Prepared
   const preparedFields = message.fields;
   let clientLine: ((line: number) => number | undefined) | undefined;
   let authors: string[] | undefined;
+  const from = headerValue(message, 'from') ?? '';
 
   return {
     raw: joinMessage(message),
-    hasFrom: (headerValue(message, 'from') ?? '') !== '',
+    hasFrom: from !== '',
+    fromHasDomain: from.includes('@'),
     messageId: stripAngles(messageId),
     configurationSet,
     tags,
     rejectedTags,
     duplicateField: single.conflict,
+    fieldAfterBareCr: fieldAfterBareCr(clientFields),
     droppedIdentityHeaders,
     // Parsed only for a user with an allow-list, not for every message.
     authors: () => (authors ??= authorAddresses(preparedFields)),

@@ -98,10 +98,20 @@ export const ERROR_CATALOG = {
     smtp: { code: 550, enhanced: '5.6.0' },
     doc: 'A line of the message is over 998 characters (RFC 5322); SES would refuse it for good.',
   },
+  SMTP_FIELD_AFTER_BARE_CR: {
+    retryable: false,
+    smtp: { code: 550, enhanced: '5.6.0' },
+    doc: 'A Bcc, From, Sender or X-SES-* header field follows a bare CR inside another field, where SES may see a line the gateway does not.',
+  },
   SMTP_FROM_MISSING: {
     retryable: false,
     smtp: { code: 550, enhanced: '5.6.0' },
     doc: 'The message has no From header field; SES would refuse it for good.',
+  },
+  SMTP_FROM_WITHOUT_DOMAIN: {
+    retryable: false,
+    smtp: { code: 550, enhanced: '5.6.0' },
+    doc: "The message's From field has no address with a domain (cron's `From: root`); SES would refuse it for good.",
   },
   SMTP_SHUTTING_DOWN: {
     retryable: true,

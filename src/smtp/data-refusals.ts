@@ -19,10 +19,20 @@ export function contentError(problem: MessageProblem): RelayError {
         'SMTP_DUPLICATE_FIELD',
         `Message has more than one ${printableName(problem.name)} header field with different values (SES accepts one)`,
       );
+    case 'field-after-bare-cr':
+      return smtpError(
+        'SMTP_FIELD_AFTER_BARE_CR',
+        `Header field ${printableName(problem.name)} follows a CR not followed by LF; SES may read it as a field of its own`,
+      );
     case 'no-from':
       return smtpError(
         'SMTP_FROM_MISSING',
         'Message has no From header field (RFC 5322, and SES requires it)',
+      );
+    case 'from-without-domain':
+      return smtpError(
+        'SMTP_FROM_WITHOUT_DOMAIN',
+        'The From header field has no address with a domain (user@domain); SES refuses it',
       );
   }
 }

@@ -5,10 +5,14 @@
 // stored, then every further chunk is appended, with the stream paused while too many appends are
 // in flight. So 50 sessions sending 25 MB each hold a few hundred KB apiece, not 25 MB several
 // times over. A header section longer than MAX_HEADER_SECTION_BYTES is refused: it could only be
-// prepared by holding it all, and no real mail has one that large.
+// prepared by holding it all, and no real mail has one that large. A message with no blank line in
+// its first MAX_HEADER_SECTION_BYTES (a script's Subject line and a long report straight after it)
+// has its leading header fields as header section, as one with no blank line at all (headers.ts):
+// it is spooled from there, unless those fields themselves run past the limit.
 import type { Redis } from 'ioredis';
 import type { SMTPServerDataStream } from 'smtp-server';
 import { createHeaderEndScanner, MAX_HEADER_SECTION_BYTES } from '../mail/header-end.js';
+import { leadingFieldsEnd } from '../mail/headers.js';
 import { MAX_LINE_CHARS } from '../mail/message-check.js';
 import { prepareMessage, type PreparedMessage, type PrepareOptions } from '../mail/prepare.js';
 
@@ -125,8 +129,9 @@ export function spoolData(options: SpoolOptions): Promise<SpoolResult> {
 
     const startSpooling = () => {
       spooling = true;
-      // The prefix holds the whole header section (spooling waits for its blank line): prepare it
-      // once. Its long lines are looked for in the prepared bytes, the ones SES receives.
+      // The prefix holds the whole header section (spooling waits for its blank line, or for the
+      // end of its leading fields when there is none within the limit): prepare it once. Its long
+      // lines are looked for in the prepared bytes, the ones SES receives.
       const { raw, ...rest } = prepareMessage(Buffer.concat(buffered, length), options.prepare);
       prepared = rest;
       lines.feed(raw);
@@ -154,7 +159,14 @@ export function spoolData(options: SpoolOptions): Promise<SpoolResult> {
       buffered.push(chunk);
       headerEnd.feed(chunk);
       if (headerOverLimit()) {
-        // The rest is drained and dropped; the reply comes at the end of DATA.
+        // No blank line within the limit: the header section is the leading run of fields, if that
+        // ended within it. Otherwise the rest is drained and dropped; the reply comes at the end of
+        // DATA.
+        const fieldsEnd = leadingFieldsEnd(Buffer.concat(buffered, length));
+        if (fieldsEnd !== undefined && fieldsEnd <= MAX_HEADER_SECTION_BYTES) {
+          startSpooling();
+          return;
+        }
         headerTooBig = true;
         buffered.length = 0;
       } else if (length > SPOOL_THRESHOLD_BYTES && headerEnd.found !== undefined) {
