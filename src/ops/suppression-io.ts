@@ -136,6 +136,8 @@ interface RawRecord {
 /**
  * `since` is clamped to `now`: a date in the future would make every real bounce or complaint after
  * the import look older than the entry, and the store keeps the newer one, so the entry would freeze.
+ * An `expiresAt` already past is refused on its line (an old export imported back): the entry would
+ * suppress nobody, and would end a live manual entry of the same address.
  */
 function parseDates(raw: RawRecord, details: SuppressionDetails, now: number): string | undefined {
   for (const [name, value] of [
@@ -151,6 +153,8 @@ function parseDates(raw: RawRecord, details: SuppressionDetails, now: number): s
     if (unit)
       return `${name} ${String(given).trim()} looks like epoch ${unit}; give epoch milliseconds or an ISO 8601 date`;
     if (name === 'since') details.at = Math.min(ms, now);
+    else if (ms <= now)
+      return `expiresAt ${String(given).trim()} is past: an expired entry suppresses nobody`;
     else details.expiresAt = ms;
   }
   return undefined;

@@ -62,12 +62,12 @@ export async function importSuppressions(
   let chunk: ImportRecord[] = [];
   const flush = async () => {
     if (chunk.length === 0) return;
-    const result = await store.importMany(chunk);
+    const records = chunk;
     chunk = [];
-    report.added += result.added;
-    report.updated += result.updated;
-    // Lines were validated above; the store refusing one (an impossible date) still counts.
-    report.invalid += result.invalid;
+    // The store adds each batch's counts to the report as it is written, so they are exact even when
+    // a batch fails part-way through the chunk. Lines were validated above; the store refusing one
+    // (an impossible date, an expiry already past) still counts as invalid.
+    await store.importMany(records, report);
   };
   for await (const text of lines) {
     const parsed = parser.next(text);

@@ -34,6 +34,11 @@ export function requireEpochMs(value: number, what: string): number {
   return value;
 }
 
+/** An entry whose expiry is already past would suppress nobody: it is refused rather than stored. */
+export function expiredOnArrival(details: SuppressionDetails, now: number): boolean {
+  return details.expiresAt !== undefined && details.expiresAt <= now;
+}
+
 export function requirePositiveInteger(value: number, what: string): number {
   if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`${what} must be a positive integer`);
   return value;

@@ -27,6 +27,10 @@ export interface SuppressionKeys {
   readonly entries: string;
   /** Sorted set of one address's recent soft bounces, scored by time; expires with its window. */
   softBounces(field: string): string;
+  /** How the entries name addresses: plain, or HMACs under one key (mode.ts). */
+  readonly mode: string;
+  /** A pattern matching every key of the store, for messages that tell an operator what to delete. */
+  readonly pattern: string;
 }
 
 export function createSuppressionKeys(prefix: string): SuppressionKeys {
@@ -39,6 +43,8 @@ export function createSuppressionKeys(prefix: string): SuppressionKeys {
     expiry: `${base}:exp`,
     entries: `${base}:n`,
     softBounces: (field) => `${base}:soft:${field}`,
+    mode: `${base}:mode`,
+    pattern: `${base}:*`,
   };
 }
 

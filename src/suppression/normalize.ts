@@ -8,7 +8,8 @@ const MAX_ADDRESS_CHARS = 254;
 
 // eslint-disable-next-line no-control-regex
 const CONTROL_OR_SPACE = /[\x00-\x20\x7f]/;
-const QUOTED_LOCAL_PART = /^"[^"\\\r\n]*"$/;
+/** A quoted local part: characters other than `"`, backslash, CR and LF, or backslash pairs. */
+const QUOTED_LOCAL_PART = /^"(?:[^"\\\r\n]|\\[\x20-\x7e])*"$/;
 /**
  * RFC 5322 specials, which only a quoted local part may hold: unquoted, `a@b.com,c@d.com` or
  * `x;a@b.com` is a list or a typo, not one mailbox, and storing it would suppress nobody.
@@ -51,10 +52,13 @@ function isDotString(local: string): boolean {
 function normalizeLocalPart(local: string): string | undefined {
   if (local === '' || local.length > MAX_LOCAL_PART_CHARS) return undefined;
   if (QUOTED_LOCAL_PART.test(local)) {
-    // `"bob"` is the mailbox `bob` (RFC 5321 4.1.2): quotes that protect nothing must not make a
-    // second spelling of a suppressed address.
-    const inner = local.slice(1, -1);
-    return inner !== '' && isDotString(inner) ? inner : local;
+    // `"bob"` and `"b\ob"` are the mailbox `bob` (RFC 5321 4.1.2: a backslash pair stands for its
+    // second character): quotes and backslashes that protect nothing must not make a second spelling
+    // of a suppressed address. A local part that needs its quotes keeps them, with `"` and `\` (and
+    // nothing else) escaped, so every spelling of it has one form.
+    const inner = local.slice(1, -1).replace(/\\(.)/g, '$1');
+    if (inner !== '' && isDotString(inner)) return inner;
+    return `"${inner.replace(/["\\]/g, '\\$&')}"`;
   }
   return isDotString(local) ? local : undefined;
 }

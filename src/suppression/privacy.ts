@@ -5,8 +5,11 @@
 import { createHmac } from 'node:crypto';
 
 const HASHED_ADDRESS = /^[0-9a-f]{64}$/;
-/** Anything shaped like an address inside free text; deliberately broad. */
-const ADDRESS_IN_TEXT = /[^\s<>()[\]"',;:]+@[^\s<>()[\]"',;:]+/g;
+/**
+ * Anything shaped like an address inside free text; deliberately broad. A quoted local part
+ * (`"john doe"@example.com`, escapes included) counts as one, or the scrub would miss it.
+ */
+const ADDRESS_IN_TEXT = /(?:"(?:[^"\\\r\n]|\\.)*"|[^\s<>()[\]"',;:]+)@[^\s<>()[\]"',;:]+/g;
 export const REDACTED_ADDRESS = '[address]';
 
 /** True when a listing entry's `address` is an HMAC hex rather than an address (privacy mode). */

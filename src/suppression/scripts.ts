@@ -209,3 +209,17 @@ local out = {}
 for i, key in ipairs(KEYS) do out[i] = redis.call('HGET', key, ARGV[i]) end
 return out
 `);
+
+// KEYS[1] addressing-mode marker, KEYS[2] entry counter
+// ARGV[1] this store's mode ('' to only read), ARGV[2] '1' to claim a list that has entries but no marker
+// Returns {marker ('' for none), stored entries}. The marker is set to ARGV[1] when the list holds no
+// entries (a new list, or one emptied to start afresh), or when ARGV[2] says its entries were checked.
+export const CLAIM_MODE = defineScript(`
+local marker = redis.call('GET', KEYS[1])
+local entries = tonumber(redis.call('GET', KEYS[2]) or '0')
+if ARGV[1] ~= '' and marker ~= ARGV[1] and (entries <= 0 or (not marker and ARGV[2] == '1')) then
+  redis.call('SET', KEYS[1], ARGV[1])
+  marker = ARGV[1]
+end
+return {marker or '', entries}
+`);

@@ -10,13 +10,17 @@
 //   written only when an entry has more than its summary, so bulk imports cost the summary alone. A
 //   typical SES hard bounce adds ~300 B: its values exceed the listpack limit, and the SES ids are long.
 // - Expiring entries are also in one sorted set by expiry time, for sweeping without a scan; expired
-//   entries already read as absent before they are swept. An entry counter makes `count` O(1).
+//   entries already read as absent before they are swept, which writes do once a minute (so a list
+//   fed by soft bounces does not grow without end). An entry counter makes `count` O(1).
 // - Soft bounces: one small sorted set per address with a TTL of the window, so their memory is bounded.
 // - All keys share one hash tag (keys.ts): the multi-key scripts stay legal in Redis Cluster.
+// - A marker says whether the entries are addresses or HMACs under which key (mode.ts): a store opened
+//   with another SUPPRESSION_HASH_KEY setting refuses to work rather than silently match nobody.
 // Rejected: a SET for membership plus a hash of field → JSON (79 + 111 B/entry in the performance
 // notes, and two lookups per check); one key per address (a key costs more than a listpack entry); a
 // sorted-set index for listing (a skiplist node per entry): listing walks the buckets in order instead.
-// Redis errors are not translated here: the caller at each boundary maps them (SMTP: 451).
+// Redis errors, and that refusal, are not translated here: the caller at each boundary maps them
+// (SMTP: 451; SNS: 5xx, so SNS delivers again once the setting is put back).
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { RelayError } from '../shared/errors.js';
@@ -24,6 +28,7 @@ import { decodeRecord, decodeSummary, isLive } from './codec.js';
 import {
   createLocator,
   encodeEvent,
+  expiredOnArrival,
   requireEpochMs,
   requirePositiveInteger,
   suppressArgs,
@@ -32,6 +37,7 @@ import {
 import { importRecords } from './import.js';
 import { bucketOf, createSuppressionKeys, type SuppressionKeys } from './keys.js';
 import { listEntries } from './list.js';
+import { createModeGuard } from './mode.js';
 import { createAddressKeyer } from './privacy.js';
 import { execPipeline } from '../shared/redis-exec.js';
 import { runScript } from '../shared/lua.js';
@@ -49,6 +55,14 @@ import type {
 
 /** Expired entries deleted per `sweepExpired` call unless told otherwise; one script stays short. */
 const DEFAULT_SWEEP_LIMIT = 1000;
+/**
+ * How often (by the store's clock) a store that writes also deletes the entries that have expired:
+ * they already read as absent, but each holds its summary, detail and expiry-index entry until then.
+ * Every role and command that writes entries sweeps this way, so no separate job is needed.
+ */
+const SWEEP_EVERY_MS = 60_000;
+/** Sweep calls per run at most: 10,000 expired entries a minute, far above any soft-bounce rate. */
+const SWEEP_CALLS_PER_RUN = 10;
 
 export interface SuppressionStoreOptions {
   redis: Redis;
@@ -77,8 +91,12 @@ export interface SuppressionStore {
   /** Live entries. */
   count(): Promise<number>;
   list(options: ListOptions): Promise<ListPage>;
-  importMany(records: ImportRecord[]): Promise<ImportResult>;
-  /** Deletes up to `limit` expired entries; returns how many. */
+  /**
+   * Upserts in batches and returns the counts; `progress`, when given, also receives them as each
+   * batch is written, so it says how far an import got when a batch fails (what was written stays).
+   */
+  importMany(records: ImportRecord[], progress?: ImportResult): Promise<ImportResult>;
+  /** Deletes up to `limit` expired entries; returns how many. Writes also do this once a minute. */
   sweepExpired(limit?: number): Promise<number>;
   recordSoftBounce(
     address: string,
@@ -89,6 +107,10 @@ export interface SuppressionStore {
    * `before` (the delivery's time), or all when not given.
    */
   resetSoftBounces(address: string, before?: number): Promise<void>;
+}
+
+function expiredOnArrivalError(): TypeError {
+  return new TypeError('expiresAt must be in the future: an entry that has expired suppresses nobody');
 }
 
 function badAddress(): RelayError {
@@ -119,6 +141,22 @@ export function createSuppressionStore(options: SuppressionStoreOptions): Suppre
   const keys = createSuppressionKeys(options.prefix);
   const keyer = createAddressKeyer(options.hashKey);
   const locate = createLocator(keyer);
+  const guard = createModeGuard(redis, keys, options.hashKey, now);
+
+  let nextSweepAt = -Infinity;
+  /** Deletes expired entries at most once per SWEEP_EVERY_MS; called after writes. */
+  async function sweepIfDue(): Promise<void> {
+    const at = now();
+    if (at < nextSweepAt) return;
+    nextSweepAt = at + SWEEP_EVERY_MS;
+    try {
+      for (let call = 0; call < SWEEP_CALLS_PER_RUN; call++) {
+        if ((await store.sweepExpired()) < DEFAULT_SWEEP_LIMIT) return;
+      }
+    } catch {
+      // The write itself succeeded; expired entries read as absent until the next run deletes them.
+    }
+  }
 
   const store: SuppressionStore = {
     hashesAddresses: keyer.hashes,
@@ -126,6 +164,9 @@ export function createSuppressionStore(options: SuppressionStoreOptions): Suppre
     async checkMany(addresses) {
       const located = addresses.map(locate);
       const present = located.filter((loc): loc is Located => loc !== undefined);
+      // Once the list's mode is confirmed this is no promise: the SMTP check pays nothing for it.
+      const modeChecked = present.length > 0 ? guard.check(false) : undefined;
+      if (modeChecked) await modeChecked;
       const summaries = await readSummaries(redis, keys, present);
       const at = now();
       let next = 0;
@@ -146,6 +187,7 @@ export function createSuppressionStore(options: SuppressionStoreOptions): Suppre
     async get(address) {
       const loc = locate(address);
       if (loc === undefined) return null;
+      await guard.check(false);
       const [summary, detail] = await execPipeline<string | null>(
         redis.pipeline().hget(keys.summary(loc.bucket), loc.field).hget(keys.detail(loc.bucket), loc.field),
       );
@@ -157,19 +199,23 @@ export function createSuppressionStore(options: SuppressionStoreOptions): Suppre
       const loc = locate(address);
       if (loc === undefined) throw badAddress();
       const at = now();
+      if (expiredOnArrival(details, at)) throw expiredOnArrivalError();
       const args = suppressArgs(loc.field, details, at, keyer);
+      await guard.check(true);
       const reply = (await runScript(
         redis,
         SUPPRESS,
         [keys.expiry, keys.entries, keys.summary(loc.bucket), keys.detail(loc.bucket)],
         [at, '1', ...args],
       )) as [number, string, string];
+      await sweepIfDue();
       return decodeRecord(loc.field, reply[1], reply[2] === '' ? null : reply[2]);
     },
 
     async remove(address) {
       const loc = locate(address);
       if (loc === undefined) return false;
+      await guard.check(false);
       const keyList = [keys.summary(loc.bucket), keys.detail(loc.bucket), keys.expiry, keys.entries];
       const removed = await runScript(
         redis,
@@ -181,18 +227,28 @@ export function createSuppressionStore(options: SuppressionStoreOptions): Suppre
     },
 
     async count() {
+      await guard.check(false);
       const [entries, expired] = await execPipeline<string | number | null>(
         redis.pipeline().get(keys.entries).zcount(keys.expiry, '-inf', now()),
       );
       return Math.max(0, Number(entries ?? 0) - Number(expired ?? 0));
     },
 
-    list: (listOptions) => listEntries({ redis, keys, now }, listOptions),
+    async list(listOptions) {
+      await guard.check(false);
+      return listEntries({ redis, keys, now }, listOptions);
+    },
 
-    importMany: (records) => importRecords({ redis, keys, keyer, locate, now }, records),
+    async importMany(records, progress) {
+      await guard.check(true);
+      const result = await importRecords({ redis, keys, keyer, locate, now }, records, progress);
+      await sweepIfDue();
+      return result;
+    },
 
     async sweepExpired(limit = DEFAULT_SWEEP_LIMIT) {
       requirePositiveInteger(limit, 'sweep limit');
+      await guard.check(false);
       const at = now();
       const fields = await redis.zrangebyscore(keys.expiry, '-inf', at, 'LIMIT', 0, limit);
       if (fields.length === 0) return 0;
@@ -220,6 +276,7 @@ export function createSuppressionStore(options: SuppressionStoreOptions): Suppre
       const event = encodeEvent(details, current, keyer);
       const eventId = `${at}:${randomBytes(6).toString('base64url')}`;
       const keyList = [keys.softBounces(loc.field), keys.summary(loc.bucket), keys.detail(loc.bucket)];
+      await guard.check(true);
       const reply = (await runScript(
         redis,
         SOFT_BOUNCE,
@@ -237,12 +294,14 @@ export function createSuppressionStore(options: SuppressionStoreOptions): Suppre
           event.json,
         ],
       )) as [number, number];
+      await sweepIfDue();
       return { count: reply[0], suppressed: reply[1] === 1 };
     },
 
     async resetSoftBounces(address, before) {
       const loc = locate(address);
       if (loc === undefined) return;
+      await guard.check(false);
       const key = keys.softBounces(loc.field);
       if (before === undefined) await redis.del(key);
       else await redis.zremrangebyscore(key, '-inf', before);

@@ -179,7 +179,7 @@ describe('suppression store: expiry', () => {
   it('deletes expired entries up to the limit and leaves live ones', async () => {
     const store = fx.store('sweep');
     for (let i = 0; i < 5; i++) {
-      await store.suppress(`temp${i}@example.com`, { reason: 'bounce', expiresAt: NOV_1_2026 + i });
+      await store.suppress(`temp${i}@example.com`, { reason: 'bounce', expiresAt: NOV_1_2026 + 1 + i });
     }
     await store.suppress('later@example.com', { reason: 'bounce', expiresAt: NOV_1_2026 + DAY_MS });
     fx.clock = NOV_1_2026 + 10;

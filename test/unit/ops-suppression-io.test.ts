@@ -13,8 +13,11 @@ import {
 import { textLines } from '../../src/ops/suppressions.js';
 import type { SuppressionRecord } from '../../src/suppression/index.js';
 
+/** The parser's clock: dates in the tests below stay in the future whenever they run. */
+const NOW = Date.UTC(2026, 10, 15);
+
 function parseAll(format: SuppressionFormat, text: string): ParsedLine[] {
-  const parser = createImportLineParser(format);
+  const parser = createImportLineParser(format, () => NOW);
   return [...textLines(text)]
     .map((line) => parser.next(line))
     .filter((p): p is ParsedLine => p !== undefined);
