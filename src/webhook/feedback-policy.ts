@@ -240,7 +240,7 @@ function decideComplaint(
   const total: StatField =
     complaint.complaintSubType === 'OnAccountSuppressionList'
       ? 'complained_on_account_list'
-      : feedbackType === 'not-spam'
+      : feedbackType?.toLowerCase() === 'not-spam'
         ? 'complained_not_spam'
         : 'complained';
   return [
@@ -272,11 +272,15 @@ function uniqueBy<T>(items: T[], addressOf: (item: T) => string): { address: str
   return [...byLower.values()];
 }
 
-/** Event time for the store (soft-bounce windows, "suppressed at"); a retry computes the same value. */
+/**
+ * Event time for the store (soft-bounce windows, "suppressed at"); a retry computes the same value.
+ * A time before 1970 (a producer's zero date) is no time at all: the store refuses it, and a refusal
+ * there would answer 503 to the same message for ever.
+ */
 function timeOf(primary: string | undefined, secondary: string | undefined, fallback: number): number {
   for (const value of [primary, secondary]) {
     const ms = value === undefined ? Number.NaN : Date.parse(value);
-    if (!Number.isNaN(ms)) return ms;
+    if (ms >= 0) return ms;
   }
   return fallback;
 }

@@ -4,9 +4,12 @@
 // foreign topic, unparsable JSON, a raw SES event without SQS_RAW_MESSAGES — is logged and left
 // alone, so the queue's redrive policy moves it to a dead-letter queue after maxReceiveCount (and SQS
 // drops it after the retention period in any case); a storage failure leaves it to come back after
-// the visibility timeout. Raw events are refused by default: anyone the queue policy lets send could
-// forge one (no SNS signature), and a genuine one left in the queue is applied once an operator
-// turns SQS_RAW_MESSAGES on, whereas a deleted one would be lost.
+// the visibility timeout, and when nothing in a batch could be stored the poller waits before its
+// next receive (as after a failed receive): every receive counts toward maxReceiveCount, so polling
+// at full speed through a Redis or certificate outage would move good feedback to the dead-letter
+// queue. Raw events are refused by default: anyone the queue policy lets send could forge one (no
+// SNS signature), and a genuine one left in the queue is applied once an operator turns
+// SQS_RAW_MESSAGES on, whereas a deleted one would be lost.
 import type { AwsCredentials } from '../ses/client.js';
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -24,7 +27,10 @@ const MAX_MESSAGES_PER_RECEIVE = 10;
  * half-open connection, a proxy that swallowed it) instead of holding the poller silently for good.
  */
 const RECEIVE_TIMEOUT_MARGIN_MS = 5000;
-/** After a failed ReceiveMessage (network, permissions), wait before asking again, doubling to the cap. */
+/**
+ * After a failed ReceiveMessage (network, permissions), or a batch of which nothing could be stored
+ * (Redis, a certificate fetch), wait before asking again, doubling to the cap.
+ */
 const RECEIVE_ERROR_BACKOFF_MS = 5000;
 const RECEIVE_ERROR_BACKOFF_MAX_MS = 60_000;
 
@@ -42,7 +48,8 @@ export interface SqsPollerOptions {
   credentials?: AwsCredentials | undefined;
   /** HTTPS_PROXY / HTTP_PROXY / NO_PROXY (egressProxyOf(config)); direct connections without it. */
   egress?: EgressProxy | undefined;
-  webhook: Pick<SnsWebhook, 'handleSnsBody' | 'applySesEvent'>;
+  /** `warnings` (an empty SNS_TOPIC_ARNS) are logged when polling starts. */
+  webhook: Pick<SnsWebhook, 'handleSnsBody' | 'applySesEvent'> & Partial<Pick<SnsWebhook, 'warnings'>>;
   logger: Logger;
   /** Counts what the poller does (the worker feeds metrics from it). */
   observe?: ((event: SqsPollerEvent, count: number) => void) | undefined;
@@ -63,7 +70,7 @@ export type SqsPollerEvent = 'received' | 'applied' | 'failed' | 'receive_error'
 
 export interface SqsPoller {
   start(): void;
-  /** Stops after the receive in flight returns (at most WAIT_TIME_SECONDS) and its messages are handled. */
+  /** Stops at once during a receive or a back-off; otherwise once the messages in hand are handled. */
   stop(): Promise<void>;
 }
 
@@ -104,8 +111,12 @@ export function createSqsPoller(options: SqsPollerOptions): SqsPoller {
   let loop: Promise<void> | undefined;
   const observe = (event: SqsPollerEvent, count = 1) => options.observe?.(event, count);
 
-  /** Whether the message was applied and deleted. */
-  async function handle(message: Message): Promise<boolean> {
+  /**
+   * applied: handled and deleted. refused: a verdict on the message (4xx), left for the redrive
+   * policy. retry: it could not be stored or deleted now (5xx, an error); it comes back after the
+   * visibility timeout.
+   */
+  async function handle(message: Message): Promise<'applied' | 'refused' | 'retry'> {
     const body = message.Body ?? '';
     const id = message.MessageId ?? '';
     const envelope = isSnsEnvelope(body);
@@ -116,7 +127,7 @@ export function createSqsPoller(options: SqsPollerOptions): SqsPoller {
           'left in the queue. Turn RawMessageDelivery off on the subscription, or set SQS_RAW_MESSAGES=true ' +
           'if only trusted publishers can send to this queue',
       );
-      return false;
+      return 'refused';
     }
     // Envelopes pass the same signature and SNS_TOPIC_ARNS checks as over HTTP. Raw delivery (opted
     // in) has no signature: the queue policy is all that authenticates its sender.
@@ -127,16 +138,39 @@ export function createSqsPoller(options: SqsPollerOptions): SqsPoller {
       await client.send(
         new DeleteMessageCommand({ QueueUrl: options.queueUrl, ReceiptHandle: message.ReceiptHandle }),
       );
-      return true;
+      return 'applied';
     }
-    const level = result.status >= 500 ? 'warn' : 'error';
-    log[level]({ sqsMessageId: id, status: result.status, result: result.body }, 'sqs.message_left');
-    return false;
+    const retry = result.status >= 500;
+    log[retry ? 'warn' : 'error'](
+      { sqsMessageId: id, status: result.status, result: result.body },
+      'sqs.message_left',
+    );
+    return retry ? 'retry' : 'refused';
+  }
+
+  const backoffMs = (failures: number) =>
+    Math.min(errorBackoffMaxMs, errorBackoffMs * 2 ** Math.min(failures - 1, 10));
+  const pause = (ms: number) => sleep(ms, undefined, { signal: abort.signal }).catch(() => undefined);
+
+  /** Handles a batch in order, counting what was applied and what must be tried again later. */
+  async function handleAll(messages: Message[]): Promise<{ applied: number; retries: number }> {
+    const counts = { applied: 0, retries: 0 };
+    for (const message of messages) {
+      const outcome = await handle(message).catch((err: unknown) => {
+        log.error({ sqsMessageId: message.MessageId, err: errorMessage(err) }, 'sqs.handle_failed');
+        return 'retry' as const;
+      });
+      if (outcome === 'applied') counts.applied++;
+      if (outcome === 'retry') counts.retries++;
+      observe(outcome === 'applied' ? 'applied' : 'failed');
+    }
+    return counts;
   }
 
   async function run(): Promise<void> {
     let failures = 0;
     let failingSince = 0;
+    let applyFailures = 0;
     while (!abort.signal.aborted) {
       let messages: Message[];
       try {
@@ -154,29 +188,36 @@ export function createSqsPoller(options: SqsPollerOptions): SqsPoller {
         if (abort.signal.aborted) return;
         observe('receive_error');
         if (failures++ === 0) failingSince = Date.now();
-        const retryInMs = Math.min(errorBackoffMaxMs, errorBackoffMs * 2 ** Math.min(failures - 1, 10));
+        const retryInMs = backoffMs(failures);
         log.error({ err: errorMessage(err), failures, retryInMs }, 'sqs.receive_failed');
-        await sleep(retryInMs, undefined, { signal: abort.signal }).catch(() => undefined);
+        await pause(retryInMs);
         continue;
       }
       if (failures > 0) {
         log.info({ failures, failingForMs: Date.now() - failingSince }, 'sqs.receive_recovered');
         failures = 0;
       }
-      if (messages.length > 0) observe('received', messages.length);
-      for (const message of messages) {
-        const applied = await handle(message).catch((err: unknown) => {
-          log.error({ err: errorMessage(err) }, 'sqs.handle_failed');
-          return false;
-        });
-        observe(applied ? 'applied' : 'failed');
+      if (messages.length === 0) continue;
+      observe('received', messages.length);
+      const { applied, retries } = await handleAll(messages);
+      // A batch where nothing could be stored means Redis (or the certificate fetch) is failing for
+      // all: every receive counts toward the redrive policy's maxReceiveCount, whatever becomes of
+      // the message, so receiving again at once would only use those up while the cause lasts. One
+      // message failing among others applied is its own trouble: no reason to slow the rest.
+      if (retries === 0 || applied > 0) {
+        applyFailures = 0;
+        continue;
       }
+      const retryInMs = backoffMs(++applyFailures);
+      log.warn({ left: retries, failures: applyFailures, retryInMs }, 'sqs.apply_failed');
+      await pause(retryInMs);
     }
   }
 
   return {
     start() {
       log.info('sqs.polling');
+      for (const warning of options.webhook.warnings ?? []) log.warn(warning);
       loop = run();
     },
     async stop() {

@@ -206,7 +206,7 @@ export function createSnsWebhook(options: SnsWebhookOptions): SnsWebhook {
 function configWarnings(topicArns: readonly string[]): string[] {
   if (topicArns.length === 0) {
     return [
-      'SNS_TOPIC_ARNS is empty: the SNS webhook applies nothing and answers every message 503 (so SNS retries) until topics are listed',
+      'SNS_TOPIC_ARNS is empty: no SNS message is applied until topics are listed (the webhook answers every message 503, so SNS retries; SQS leaves them in the queue)',
     ];
   }
   return topicArns
