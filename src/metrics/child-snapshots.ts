@@ -48,6 +48,11 @@ export interface ChildSnapshots {
   latest(childId: number): MetricsJson | undefined;
   /** The dead children's counts, summed; empty while none has died. */
   retired(): MetricsJson;
+  /**
+   * What a scrape sums: every live child's last snapshot, and the retired total once a child has
+   * died. Read at one moment, so a child that dies during a scrape counts once, in one or the other.
+   */
+  current(): MetricsJson[];
 }
 
 export function createChildSnapshots(): ChildSnapshots {
@@ -64,5 +69,6 @@ export function createChildSnapshots(): ChildSnapshots {
     },
     latest: (childId) => last.get(childId),
     retired: () => retired,
+    current: () => (retired.length > 0 ? [...last.values(), retired] : [...last.values()]),
   };
 }

@@ -110,6 +110,12 @@ export function defineMetrics() {
       name: `${PREFIX}complaint_rate`,
       help: 'Complaints / sent over the reputation window (0–1); absent while nothing was sent',
     }),
+    // SES measures both rates over a representative volume: an alert on them waits for this many.
+    reputationRecipients: new Gauge({
+      ...unregistered,
+      name: `${PREFIX}reputation_recipients`,
+      help: 'Recipients sent over the reputation window: the denominator of the bounce and complaint rates',
+    }),
     redisUp: new Gauge({
       ...unregistered,
       name: `${PREFIX}redis_up`,
@@ -200,6 +206,7 @@ export function metricGroups(m: MetricSet): Record<MetricGroup, GroupDefinition>
         m.suppressionListSize,
         m.bounceRate,
         m.complaintRate,
+        m.reputationRecipients,
         m.redisUp,
         m.redisMemoryUsed,
         m.redisMemoryMax,

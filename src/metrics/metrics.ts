@@ -55,8 +55,14 @@ export function createMetrics() {
       if (remotes.length === 0) return registry.metrics();
       // Counters add up across processes; prom-client's aggregator knows how each default metric
       // combines (sum, min, average…).
+      // prom-client leaves out what has no sum (aggregator `omit`: the process start time), but the
+      // dashboard finds jobs and instances by the start time, and restarts show in it: this
+      // process's own value stands for the group (its children are its to restart).
+      const own = (await registry.getMetricsAsJSON()).map((metric) =>
+        metric.aggregator === 'omit' ? { ...metric, aggregator: 'first' as const } : metric,
+      );
       const others = (await Promise.all(remotes.map((remote) => remote()))).flat();
-      return AggregatorRegistry.aggregate([await registry.getMetricsAsJSON(), ...others]).metrics();
+      return AggregatorRegistry.aggregate([own, ...others]).metrics();
     },
   };
 }

@@ -1,6 +1,6 @@
 // The gauges the HTTP role reads from Redis when /metrics is scraped: queue depth, oldest waiting
-// job, holds, suppression list size, bounce and complaint rates, whether Redis answers at all and
-// how much of its memory is used.
+// job, holds, suppression list size, bounce and complaint rates (and the recipients they are
+// measured over), whether Redis answers at all and how much of its memory is used.
 // Every process serving /metrics runs the HTTP role, so these describe the whole deployment.
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -53,10 +53,11 @@ export function registerHttpCollectors(deps: HttpMetricsDeps): void {
   });
   metrics.addCollector({
     name: 'reputation',
-    gauges: [metrics.bounceRate, metrics.complaintRate],
+    gauges: [metrics.bounceRate, metrics.complaintRate, metrics.reputationRecipients],
     async collect() {
       const windowDays = Math.max(1, Math.round(config.REPUTATION_WINDOW / 86_400_000));
       const rates = await readRates(redis, config.REDIS_PREFIX, windowDays);
+      metrics.reputationRecipients.set(rates.sent);
       // No rate while nothing was sent in the window: absent, not 0.
       if (rates.bounceRate === null) clearGauge(metrics.bounceRate);
       else metrics.bounceRate.set(rates.bounceRate);

@@ -171,26 +171,28 @@ export async function startSmtpProcesses(count: number, logger: Logger): Promise
       for (const child of children.values()) send(child, { type: 'ses-relay:reload' });
     },
     async metrics() {
+      // Each child's answer is recorded as it comes; one that does not answer in time keeps its last.
       const replies = [...children.values()].map(
         (child) =>
-          new Promise<MetricsJson | undefined>((resolve) => {
+          new Promise<void>((resolve) => {
             const id = nextRequest++;
             const timer = setTimeout(() => {
               waiting.delete(id);
-              resolve(snapshots.latest(child.id));
+              resolve();
             }, METRICS_TIMEOUT_MS);
             waiting.set(id, (metrics) => {
               clearTimeout(timer);
               waiting.delete(id);
               snapshots.record(child.id, metrics);
-              resolve(metrics);
+              resolve();
             });
             send(child, { type: 'ses-relay:metrics', id });
           }),
       );
-      const live = (await Promise.all(replies)).filter((metrics) => metrics !== undefined);
-      const retired = snapshots.retired();
-      return retired.length > 0 ? [...live, retired] : live;
+      await Promise.all(replies);
+      // Read once all have answered: a child that answered and then died is in the retired total
+      // by now, not among the live ones as well.
+      return snapshots.current();
     },
   };
 }

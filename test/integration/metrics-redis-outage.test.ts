@@ -57,6 +57,7 @@ describe('metrics and readiness during a Redis outage', () => {
       'ses_relay_queue_oldest_waiting_seconds',
       'ses_relay_quota_headroom',
       'ses_relay_suppression_list_size',
+      'ses_relay_reputation_recipients',
       'ses_relay_sending_held{by="ses"}',
     ]) {
       expect(during.samples.has(name), name).toBe(false);

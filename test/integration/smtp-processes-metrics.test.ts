@@ -73,6 +73,9 @@ describe('summed metrics of SMTP child processes', () => {
       ).length;
       expect(byVictim).toBeGreaterThan(0);
       expect((await accepted()).value).toBe(MESSAGES);
+      // The dashboard lists jobs and instances by the start time, which a sum of processes has not.
+      const combined = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+      expect(combined).toMatch(/^ses_relay_process_start_time_seconds \d+$/m);
 
       // Stopped: it cannot answer within the primary's 2 s; its last snapshot stands in.
       process.kill(victim!, 'SIGSTOP');
