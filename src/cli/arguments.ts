@@ -22,11 +22,26 @@ export function positiveNumber(value: string): number {
   return number;
 }
 
-/** A duration as the configuration writes it: 500ms, 30s, 15m, 2h, 3d. */
+/** A number without a unit, which the configuration's durations read as milliseconds. */
+const BARE_NUMBER = /^\s*[\d.]+\s*$/;
+
+/**
+ * A duration with its unit (500ms, 30s, 15m, 2h, 3d); undefined for anything else. A bare number is
+ * refused: `--expires 30` or `--timeout 120` read as milliseconds would lift the suppression or give
+ * up at once, without a word.
+ */
+function durationWithUnit(value: string): number | undefined {
+  return BARE_NUMBER.test(value) ? undefined : parseDurationMs(value);
+}
+
 export function duration(value: string): number {
-  const ms = parseDurationMs(value);
-  if (ms === undefined || ms <= 0)
-    throw new InvalidArgumentError('expected a duration such as 30s, 15m, 2h or 3d.');
+  const ms = durationWithUnit(value);
+  if (ms === undefined || ms <= 0) {
+    const bare = BARE_NUMBER.test(value)
+      ? `; give the unit (${value.trim()} alone would be milliseconds)`
+      : '';
+    throw new InvalidArgumentError(`expected a duration such as 30s, 15m, 2h or 3d${bare}.`);
+  }
   return ms;
 }
 
@@ -51,7 +66,7 @@ export function durationAtMost(maxMs: number, hint: string): (value: string) => 
  */
 export function pointInTime(now: () => number = Date.now): (value: string) => number {
   return (value) => {
-    const ago = parseDurationMs(value);
+    const ago = durationWithUnit(value);
     if (ago !== undefined) return now() - ago;
     // Strict about the calendar: Date.parse alone reads 2026-02-30 as 2 March.
     const at = parseIsoDate(value);

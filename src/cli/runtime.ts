@@ -31,6 +31,13 @@ export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
 
+/** Redis's answer to a command sent without the password it requires. */
+const REDIS_NO_PASSWORD = /^NOAUTH\b/;
+/** Its answer to a wrong user or password: WRONGPASS, or `ERR invalid password` before Redis 6. */
+const REDIS_WRONG_PASSWORD = /^WRONGPASS\b|^ERR invalid password/;
+/** Its answer to a write at maxmemory under noeviction. */
+const REDIS_FULL = /^OOM\b/;
+
 /** A CLI command needs few parallel SES calls; the worker's pool size would be waste. */
 const CLI_SES_MAX_SOCKETS = 4;
 
@@ -153,6 +160,17 @@ function describeFailure(failure: unknown, config: Config): string {
   // nodes is available" when no Cluster node does (see redis-unavailable.ts).
   if (isRedisUnavailable(failure)) {
     return `cannot reach Redis at ${redisTargetOf(config.REDIS_URL)} (REDIS_URL): ${message}`;
+  }
+  // Redis's own words (NOAUTH, WRONGPASS, OOM) name neither Redis nor what to correct.
+  const where = `Redis at ${redisTargetOf(config.REDIS_URL)}`;
+  if (REDIS_NO_PASSWORD.test(message)) {
+    return `${where} wants a password, and REDIS_URL gives none (redis://[user:]password@host:port): ${message}`;
+  }
+  if (REDIS_WRONG_PASSWORD.test(message)) {
+    return `${where} refused the user or password in REDIS_URL: ${message}`;
+  }
+  if (REDIS_FULL.test(message)) {
+    return `${where} is at its maxmemory and refuses writes: ${message}`;
   }
   return message;
 }

@@ -1,6 +1,8 @@
 // Standard output when its reader may leave early (`ses-relay suppression export | head -1`): Node
 // reports the closed pipe as an EPIPE 'error' event, which would crash the command with a stack trace.
 // Here a reader that left ends the output quietly; any other write failure is one line and exit 1.
+// Standard error may share that pipe (`… 2>&1 | head -1`): its failures are ignored, since there is
+// nowhere left to report them, and the command's exit code still tells how it ended.
 import { errorMessage } from '../shared/errors.js';
 import { err } from './output.js';
 
@@ -23,10 +25,13 @@ function isReaderGone(error: NodeJS.ErrnoException): boolean {
   return error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED';
 }
 
-/** Installs, once per process, the listener that keeps a closed stdout from crashing the command. */
+/** Installs, once per process, the listeners that keep a closed stdout or stderr from crashing the command. */
 export function guardStdout(): void {
   if (guarded) return;
   guarded = true;
+  // A note, a progress line or the final error meeting a closed stderr would otherwise crash the
+  // command with exit 1 (the stack trace lost on the same closed pipe), whatever it had done.
+  process.stderr.on('error', () => undefined);
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
     if (isReaderGone(error)) {
       readerGone = true;

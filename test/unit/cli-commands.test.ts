@@ -93,6 +93,13 @@ describe('operator command line', () => {
     ],
     [['suppression', 'list', '--since', 'yesterday'], 'expected an ISO date'],
     [['send-test', '--timeout', '0s'], 'expected a duration'],
+    // A bare number would be milliseconds: a suppression lifted, or a test given up, at once.
+    [
+      ['suppression', 'add', 'a@example.com', '--expires', '30'],
+      "argument '30' is invalid. expected a duration such as 30s, 15m, 2h or 3d; give the unit (30 alone would be milliseconds).",
+    ],
+    [['send-test', '--timeout', '120'], '120 alone would be milliseconds'],
+    [['suppression', 'list', '--since', '2026'], 'expected an ISO date'],
     [['suppression'], 'Usage: ses-relay suppression'],
   ])('%j is a usage error, exit 2', (args, message) => {
     const result = parse(args);

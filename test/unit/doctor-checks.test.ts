@@ -122,6 +122,16 @@ describe('doctor: SES', () => {
     expect(candidateIdentities('@example.com')).toEqual(['example.com']);
   });
 
+  it('looks for every parent domain too, since a verified domain covers its subdomains', () => {
+    expect(candidateIdentities('app@mail.eu.example.com')).toEqual([
+      'app@mail.eu.example.com',
+      'mail.eu.example.com',
+      'eu.example.com',
+      'example.com',
+    ]);
+    expect(candidateIdentities('@mail.example.com')).toEqual(['mail.example.com', 'example.com']);
+  });
+
   it.each([
     ['@example.com', undefined, 'fail', 'no SES identity'],
     [

@@ -1,6 +1,8 @@
 // Each allowed sender (SMTP_ALLOWED_SENDERS) must be an SES identity verified for sending, or SES
 // refuses its mail at send time, after the client was told 250. An address may be covered by its own
-// identity or by its domain's; DKIM (SUCCESS) decides whether the mail is signed for its domain.
+// identity, its domain's, or that of any parent domain (SES: a verified example.com covers
+// a.example.com and user@a.b.example.com); DKIM (SUCCESS) decides whether the mail is signed for its
+// domain.
 import { GetEmailIdentityCommand, type GetEmailIdentityCommandOutput } from '@aws-sdk/client-sesv2';
 import { sesErrorFacts } from '../../ses/classify.js';
 import { describeSdkError } from '../sdk-error.js';
@@ -15,19 +17,25 @@ export interface IdentityFacts {
   dkimStatus: string | undefined;
 }
 
-/** The identities that could cover an allowed-sender entry, most specific first. */
+/**
+ * The identities that could cover an allowed-sender entry, most specific first: the address, its
+ * domain, then each parent domain down to two labels (a top-level domain is never an identity).
+ */
 export function candidateIdentities(entry: string): string[] {
   const at = entry.lastIndexOf('@');
-  const domain = entry.slice(at + 1);
-  return at <= 0 ? [domain] : [entry, domain];
+  const labels = entry.slice(at + 1).split('.');
+  const domains = labels.slice(0, Math.max(1, labels.length - 1)).map((_, i) => labels.slice(i).join('.'));
+  return at <= 0 ? domains : [entry, ...domains];
 }
 
+/** `role` names what the entry is in the messages: an allowed sender, or DSN_FROM. */
 export function evaluateIdentity(
   entry: string,
   facts: IdentityFacts | undefined,
   region: string,
+  role = 'sender',
 ): CheckResult {
-  const label = entry.startsWith('@') ? `sender domain ${entry.slice(1)}` : `sender ${entry}`;
+  const label = entry.startsWith('@') ? `${role} domain ${entry.slice(1)}` : `${role} ${entry}`;
   const domain = entry.slice(entry.lastIndexOf('@') + 1);
   if (!facts) {
     return fail(
@@ -82,28 +90,33 @@ async function factsFor(ctx: DoctorContext, entry: string): Promise<IdentityFact
   return found;
 }
 
+async function check(ctx: DoctorContext, entry: string, role: string): Promise<CheckResult> {
+  try {
+    return evaluateIdentity(entry, await factsFor(ctx, entry), ctx.config.AWS_REGION, role);
+  } catch (err) {
+    return fail(ID, `${role} ${entry}: GetEmailIdentity failed: ${describeSdkError(err)}`);
+  }
+}
+
 export const senderIdentitiesCheck: DoctorCheck = {
   id: ID,
   needs: [SES_ACCOUNT],
   async run(ctx) {
     const entries = ctx.config.SMTP_ALLOWED_SENDERS;
+    const results: CheckResult[] = [];
     if (entries.length === 0) {
-      return [
+      results.push(
         warn(
           ID,
           'SMTP_ALLOWED_SENDERS is empty: any sender is accepted, and SES refuses unverified ones only at send time',
           'list your verified senders (addresses or @domain entries) in SMTP_ALLOWED_SENDERS',
         ),
-      ];
+      );
     }
-    const results: CheckResult[] = [];
-    for (const entry of entries) {
-      try {
-        results.push(evaluateIdentity(entry, await factsFor(ctx, entry), ctx.config.AWS_REGION));
-      } catch (err) {
-        results.push(fail(ID, `sender ${entry}: GetEmailIdentity failed: ${describeSdkError(err)}`));
-      }
-    }
+    for (const entry of entries) results.push(await check(ctx, entry, 'sender'));
+    // The gateway sends its delivery status notifications from DSN_FROM: SES refuses every one of
+    // them when it is not a verified identity, and the senders never hear of their failed mail.
+    if (ctx.config.DSN_FROM) results.push(await check(ctx, ctx.config.DSN_FROM, 'DSN_FROM'));
     return results;
   },
 };
