@@ -2,8 +2,11 @@
 // SIGTERM/SIGINT. A second signal, or a shutdown that overruns its budget, exits at once. With
 // SMTP_PROCESSES > 1 the smtp role runs in child processes (roles/smtp-processes.ts): the primary
 // starts them and stops them first; a child takes its orders from the primary.
+import fs from 'node:fs';
+import { pino, type DestinationStream } from 'pino';
 import { createApp, type App, type AppDependencies } from './app.js';
 import { warnUnknownSettings } from './cli/runtime.js';
+import { packageVersion } from './cli/version.js';
 import {
   loadEnvironment,
   parseConfig,
@@ -25,6 +28,14 @@ import {
 /** Extra time over SHUTDOWN_TIMEOUT for the worker and Redis to finish before the process is ended. */
 const SHUTDOWN_MARGIN_MS = 15_000;
 
+export interface GatewayOptions {
+  /**
+   * SIGHUP stops the process (as SIGTERM does) instead of re-reading files: for the demo, which
+   * runs in a terminal, so that closing the terminal ends it rather than leaving it holding its ports.
+   */
+  stopOnHangup?: boolean;
+}
+
 export interface LoadedConfig {
   config: Config;
   /** Names that look like settings but are not (typos); logged as warnings at start-up. */
@@ -35,10 +46,11 @@ export async function runGateway(
   config: Config,
   deps: Omit<AppDependencies, 'logger'> = {},
   unknown: LoadedConfig['unknown'] = [],
+  options: GatewayOptions = {},
 ): Promise<App> {
   applyRuntimeV8Flags();
   const childIndex = smtpChildIndex();
-  const root = createLogger(config.LOG_LEVEL);
+  const root = createLogger(config.LOG_LEVEL, logDestination());
   const logger = childIndex === undefined ? root : root.child({ smtpProcess: childIndex });
   const split = childIndex === undefined && config.SMTP_PROCESSES > 1 && config.ROLES.includes('smtp');
   let processes: SmtpProcesses | undefined;
@@ -47,6 +59,7 @@ export async function runGateway(
     {
       ...deps,
       logger,
+      version: installedVersion(),
       // The app stopped itself (a Redis it refuses, found after start-up): a failure, not a clean stop.
       onFatal: () => {
         void (processes?.stop(config.SHUTDOWN_TIMEOUT) ?? Promise.resolve())
@@ -101,8 +114,13 @@ export async function runGateway(
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   // A terminal's Ctrl-C reaches every process of the group; a child leaves the decision to the primary.
   process.on('SIGINT', () => (childIndex === undefined ? shutdown('SIGINT') : undefined));
-  // SIGHUP re-reads the SMTP users file and the TLS certificate without dropping connections.
-  process.on('SIGHUP', () => (childIndex === undefined ? reload() : undefined));
+  // SIGHUP re-reads the SMTP users file and the TLS certificate without dropping connections (the
+  // demo: stops, see GatewayOptions).
+  process.on('SIGHUP', () => {
+    if (childIndex !== undefined) return;
+    if (options.stopOnHangup) shutdown('SIGHUP');
+    else reload();
+  });
   const child =
     childIndex === undefined
       ? undefined
@@ -113,12 +131,13 @@ export async function runGateway(
           reload,
           metrics: () => app.metrics.registry.getMetricsAsJSON(),
         });
+  // Either is a fault in the gateway: its stack is what finds it.
   process.on('unhandledRejection', (reason) => {
-    logger.fatal({ err: errorMessage(reason) }, 'process.unhandled_rejection');
+    logger.fatal({ err: errorMessage(reason), stack: stackOf(reason) }, 'process.unhandled_rejection');
     flushAndExit(logger, 1);
   });
-  process.on('uncaughtException', (err) => {
-    logger.fatal({ err: err.message, stack: err.stack }, 'process.uncaught_exception');
+  process.on('uncaughtException', (err: unknown) => {
+    logger.fatal({ err: errorMessage(err), stack: stackOf(err) }, 'process.uncaught_exception');
     flushAndExit(logger, 1);
   });
 
@@ -136,6 +155,9 @@ export async function runGateway(
     child?.ready();
   } catch (err) {
     logger.fatal({ err: errorMessage(err) }, 'app.start_failed');
+    // Also as plain text: a port already in use is a newcomer's first failure, and one JSON line
+    // among the start-up warnings is easy to miss.
+    process.stderr.write(`ses-relay: start-up failed: ${errorMessage(err)}\n`);
     await processes?.stop(5000).catch(() => undefined);
     await app.stop().catch(() => undefined);
     // A file the configuration names (certificate, users file) is missing or bad: exit 2, as for
@@ -143,6 +165,48 @@ export async function runGateway(
     flushAndExit(logger, err instanceof RelayError && err.code === 'CONFIG_INVALID' ? 2 : 1);
   }
   return app;
+}
+
+function stackOf(thrown: unknown): string | undefined {
+  return thrown instanceof Error ? thrown.stack : undefined;
+}
+
+/** package.json's version, for the app.started line; undefined where it cannot be read. */
+function installedVersion(): string | undefined {
+  try {
+    return packageVersion();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Where the log lines go: stdout, written asynchronously. A stdout that can no longer be written (a
+ * closed terminal: EIO; a full disk: ENOSPC) ends the logging, not the gateway, which says so once
+ * on stderr. Left alone, the error would end the process, and pino's final synchronous flush
+ * retries a failing write for ever: the process would hang, holding its ports, deaf to SIGTERM.
+ * (pino already treats a closed pipe, EPIPE, this way.)
+ */
+function logDestination(): DestinationStream {
+  const destination = pino.destination({ dest: 1, sync: false });
+  let failed = false;
+  destination.on('error', (err: NodeJS.ErrnoException) => {
+    if (failed) return;
+    failed = true;
+    destination.write = () => true;
+    destination.flush = (done?: (err?: Error) => unknown) => void done?.();
+    destination.flushSync = () => undefined;
+    destination.end = () => undefined;
+    try {
+      fs.writeSync(
+        2,
+        `ses-relay: log lines cannot be written to stdout (${err.code ?? err.message}); logging stopped, the gateway runs on\n`,
+      );
+    } catch {
+      // stderr is gone as well
+    }
+  });
+  return destination;
 }
 
 /**

@@ -12,6 +12,11 @@ import { bannerLines, cliCommand, type AdminAccess, type DeliveryMode } from './
 import { ensureRedis } from './private-redis.js';
 import { DEMO_ACCOUNT, startSesSink } from './ses-sink.js';
 
+/**
+ * The queue of a demo that captures mail when REDIS_PREFIX is not set: a gateway's default prefix on
+ * a shared Redis would let the demo's worker take that deployment's queued mail into the sink.
+ */
+const DEMO_PREFIX = 'ses-relay-demo';
 /** The user name the demo gives the queue dashboard when no ADMIN_USER/ADMIN_PASSWORD is set. */
 const DEMO_ADMIN_USER = 'demo';
 
@@ -65,6 +70,7 @@ async function main(): Promise<void> {
     REDIS_URL: redisUrl,
     ...admin.overrides,
     ...(mode.kind === 'sink' ? { SES_ENDPOINT: mode.url } : {}),
+    ...(mode.kind === 'sink' && env.REDIS_PREFIX === undefined ? { REDIS_PREFIX: DEMO_PREFIX } : {}),
   });
   const ses =
     mode.kind === 'sink'
@@ -76,7 +82,8 @@ async function main(): Promise<void> {
           credentials: { accessKeyId: 'local-sink', secretAccessKey: 'local-sink' },
         })
       : undefined;
-  await runGateway(config, ses ? { ses } : {}, unknown);
+  // Closing the terminal ends the demo (and its private Redis) rather than leaving it holding its ports.
+  await runGateway(config, ses ? { ses } : {}, unknown, { stopOnHangup: true });
   const queueStatsCommand = cliCommand(redisUrl, config.REDIS_PREFIX, 'queue stats');
   console.log(bannerLines({ config, mode, admin: admin.access, queueStatsCommand }).join('\n'));
 }

@@ -46,3 +46,31 @@ export function outboundQueueFor(ctx: RoleContext, connection: Redis): Queue<Sen
 export interface RunningRole {
   stop(): Promise<void>;
 }
+
+/**
+ * A listener that could not listen, told as the operator can act on it: the setting that names the
+ * port (or host) and what to do. Other errors are returned as they are.
+ */
+export function listenFailure(err: unknown, setting: { port: string; host: string }): unknown {
+  const failure = err as NodeJS.ErrnoException & { address?: string; port?: number };
+  if (failure?.syscall !== 'listen') return err;
+  const where = `${failure.address ?? '?'}:${failure.port ?? '?'}`;
+  switch (failure.code ?? '') {
+    case 'EADDRINUSE':
+      return new Error(
+        `${setting.port} ${failure.port}: another process already listens on ${where} (EADDRINUSE); ` +
+          `stop it, or set ${setting.port} to a free port`,
+      );
+    case 'EACCES':
+      return new Error(
+        `${setting.port} ${failure.port}: not permitted to listen on ${where} (EACCES); ports below 1024 ` +
+          'need root or CAP_NET_BIND_SERVICE',
+      );
+    case 'EADDRNOTAVAIL':
+      return new Error(
+        `${setting.host} ${failure.address}: not an address of this host, cannot listen on ${where} (EADDRNOTAVAIL)`,
+      );
+    default:
+      return err;
+  }
+}

@@ -2,53 +2,16 @@
 // would otherwise hand its mail to the first one's sink), says loudly when inherited AWS settings
 // make it deliver through real SES, and prints working admin credentials and the exact CLI command
 // for its own queue. Each test runs the demo as a real process with a clean environment.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { deleteKeys, freePort, TEST_REDIS_URL, uniquePrefix } from '../helpers/redis.js';
+import { BANNER, demoPorts, startDemo, stopDemo, type Demo } from '../helpers/demo-process.js';
+import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from '../helpers/redis.js';
 import { waitFor } from '../helpers/wait.js';
-
-const BANNER = 'ses-relay demo is running';
-
-interface Demo {
-  child: ChildProcess;
-  stdout(): string;
-  stderr(): string;
-  /** Resolves to the exit code once the process has exited. */
-  exited: Promise<number | null>;
-}
-
-function startDemo(env: Record<string, string>): Demo {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/demo/main.ts'], {
-    env: { PATH: process.env.PATH ?? '', DOTENV_PATH: '', SMTP_HOST: '127.0.0.1', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, stdout: () => stdout, stderr: () => stderr, exited };
-}
-
-async function stopDemo(demo: Demo | undefined): Promise<void> {
-  if (!demo || demo.child.exitCode !== null || demo.child.signalCode !== null) return;
-  demo.child.kill('SIGTERM');
-  await demo.exited;
-}
-
-/** Ports for one demo: SMTP, HTTP and the SES sink. */
-async function demoPorts(): Promise<Record<string, string>> {
-  return {
-    SMTP_PORT: String(await freePort()),
-    HTTP_PORT: String(await freePort()),
-    DEMO_SES_SINK_PORT: String(await freePort()),
-  };
-}
 
 describe('npm run demo: where mail goes', () => {
   const prefix = uniquePrefix('demo-modes');
@@ -222,4 +185,21 @@ describe('npm run demo: what the banner offers', () => {
     expect(Number(rate)).toBe(45);
     expect(demo.stdout()).not.toContain('ses.account_unreadable');
   });
+});
+
+describe('npm run demo without REDIS_PREFIX', () => {
+  it("captures mail into a queue of its own, never a deployment's on a Redis they share", async () => {
+    const demo = startDemo({ ...(await demoPorts()), REDIS_URL: TEST_REDIS_URL });
+    try {
+      await waitFor(() => demo.stdout().includes(BANNER), { timeoutMs: 20_000, what: 'the banner' });
+      expect(demo.stdout()).toContain(
+        `REDIS_URL=${TEST_REDIS_URL} REDIS_PREFIX=ses-relay-demo npx tsx src/cli/main.ts queue stats`,
+      );
+    } finally {
+      await stopDemo(demo);
+      const redis = new Redis(TEST_REDIS_URL);
+      await deleteKeys(redis, 'ses-relay-demo');
+      redis.disconnect();
+    }
+  }, 30_000);
 });
