@@ -9,8 +9,9 @@ import { sendMail, simpleMessage } from '../helpers/smtp-client.js';
 import { waitFor } from '../helpers/wait.js';
 import { Redis } from 'ioredis';
 import { RECOMMENDED_NODE_FLAGS } from '../../src/shared/node-flags.js';
+import { entry } from '../helpers/cli-run.js';
 
-const CLI = ['--import', 'tsx', 'src/cli/main.ts'];
+const CLI = entry('src/cli/main.ts');
 
 function run(env: Record<string, string>, args: string[]) {
   const child = spawn(process.execPath, [...CLI, ...args], {

@@ -6,9 +6,10 @@ import { startFakeSes, type FakeSes } from '../helpers/fake-ses.js';
 import { startGateway } from '../helpers/gateway.js';
 import { freePort } from '../helpers/redis.js';
 import { generateCertificate, removeTempDirs } from '../helpers/tls-cert.js';
+import { entry } from '../helpers/cli-run.js';
 
 function healthcheck(env: Record<string, string>): Promise<number | null> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/healthcheck.ts'], {
+  const child = spawn(process.execPath, entry('src/cli/healthcheck.ts'), {
     env: { PATH: process.env.PATH ?? '', DOTENV_PATH: '', ...env },
     stdio: 'ignore',
   });

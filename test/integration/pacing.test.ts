@@ -69,13 +69,14 @@ describe('pacer (real time, shared Redis)', () => {
 
     const stats = slidingWindowStats(admitted, 1000, RATE);
     expect(stats.windowsOverLimit, JSON.stringify(stats)).toBe(0);
-    // Three full windows from the first admission: the rate, not start-up, is what is measured.
+    // Three full windows from the first admission: the rate, not start-up, is what is measured. A
+    // booking is never split, so a window can end up to one booking (10 of the 60) short: 0.8.
     const first = Math.min(...admitted.map((a) => a.at));
     const inRun = admitted.filter((a) => a.at < first + runMs).reduce((sum, a) => sum + a.count, 0);
     expect(
       inRun / ((runMs / 1000) * RATE),
       JSON.stringify(pacers.map((p) => p.stats())),
-    ).toBeGreaterThanOrEqual(0.9);
+    ).toBeGreaterThanOrEqual(0.8);
     // Several pacers shared the key (bookings are first come, first served, so not necessarily all).
     expect(pacers.filter((p) => p.stats().acquired > 0).length).toBeGreaterThanOrEqual(2);
   });
