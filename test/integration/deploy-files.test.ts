@@ -310,6 +310,17 @@ describe('docker/Dockerfile', () => {
     );
   });
 
+  it('keeps installed modules, secrets and local state out of the build context', () => {
+    const ignored = read('.dockerignore')
+      .split('\n')
+      .map((line) => line.trim());
+    // Host modules (other platform, dev dependencies), .env secrets, the demo's Redis data and the
+    // benchmark tools: none belongs in an image, and each would bust the layer cache.
+    expect(ignored).toEqual(
+      expect.arrayContaining(['node_modules', '.env', '.env.*', '.demo', '.bench-tools', '.git']),
+    );
+  });
+
   it('copies only files that exist and that .dockerignore leaves in the build context', () => {
     const ignored = read('.dockerignore')
       .split('\n')
