@@ -14,7 +14,7 @@ export interface Demo {
   child: ChildProcess;
   stdout(): string;
   stderr(): string;
-  /** Resolves to the exit code once the process has exited. */
+  /** Resolves to the exit code once the process has exited and all its output has been read. */
   exited: Promise<number | null>;
 }
 
@@ -29,7 +29,8 @@ export function startDemo(env: Record<string, string>, cwd = process.cwd()): Dem
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // 'close', not 'exit': the process may have exited before the last of its output was read.
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   return { child, stdout: () => stdout, stderr: () => stderr, exited };
 }
 

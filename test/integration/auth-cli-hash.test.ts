@@ -23,7 +23,8 @@ describe('ses-relay user hash (a real process)', () => {
         let err = '';
         child.stdout.on('data', (d: Buffer) => (out += d.toString()));
         child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-        child.once('exit', (code) => resolve({ code, out, err }));
+        // 'close', not 'exit': the process may have exited before the last of its output was read.
+        child.once('close', (code) => resolve({ code, out, err }));
         child.stdin.end(input);
       });
 

@@ -22,7 +22,8 @@ function run(env: Record<string, string>, args: string[]) {
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // 'close', not 'exit': the process may have exited before the last of its output was read.
+  const exit = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   return { child, exit, out: () => stdout, err: () => stderr };
 }
 
@@ -155,6 +156,7 @@ describe('ses-relay start (a real process)', () => {
         what: 'the gateway to exit or start',
       });
       expect(proc.child.exitCode).toBe(2);
+      await proc.exit;
       expect(proc.err()).toContain(`${envFile} line 1: ADMIN_TOKEN: quote a value that contains #`);
       expect(proc.err()).not.toContain('Xk9v2');
     } finally {
@@ -185,7 +187,10 @@ describe('ses-relay start (a real process)', () => {
     const proc = await startGateway();
     const { smtpPort } = proc;
     try {
-      await waitFor(() => proc.out().includes('"msg":"app.started"'), { what: 'the gateway to start' });
+      await waitFor(() => proc.out().includes('"msg":"app.started"'), {
+        timeoutMs: 20_000,
+        what: 'the gateway to start',
+      });
       const result = await sendMail(smtpPort, {
         from: 'app@example.com',
         to: ['u@example.net'],
@@ -213,6 +218,7 @@ describe('ses-relay start (a real process)', () => {
     const sendsBefore = ses.sends.length;
     try {
       await waitFor(() => proc.out().split('"msg":"app.started"').length === 4, {
+        timeoutMs: 20_000,
         what: 'the primary and both SMTP processes to start',
       });
       expect(proc.out()).toContain('"msg":"smtp.processes_started"');

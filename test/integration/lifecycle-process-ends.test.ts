@@ -77,7 +77,8 @@ describe('ses-relay start: how the process begins and ends', () => {
     let err = '';
     child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-    const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    // 'close', not 'exit': the process may have exited before the last of its output was read.
+    const exit = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
     const gateway: Gateway = {
       exit,
       kill: (signal) => {

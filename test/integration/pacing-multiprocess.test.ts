@@ -54,7 +54,8 @@ function startChild(env: Record<string, string>, timeoutMs: number): Child {
   child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
   const result = new Promise<ChildResult>((resolve, reject) => {
-    child.on('exit', (code) => {
+    // 'close', not 'exit': the process may have exited before the last of its output was read.
+    child.on('close', (code) => {
       clearTimeout(timer);
       if (code !== 0) return reject(new Error(`pacing child exited with ${code}: ${err}`));
       resolve(JSON.parse(out.slice('ready\n'.length).trim()) as ChildResult);

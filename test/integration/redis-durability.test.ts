@@ -160,9 +160,10 @@ describe('Redis durability settings', () => {
         message: simpleMessage({ subject: 'acknowledged by the replica' }),
       });
       expect(accepted.data?.code).toBe(250);
-      // Held back only until the replica acknowledged: sent at once, not when its delay ends.
+      // Held back only until the replica acknowledged: sent at once, not when its delay ends (15 s:
+      // twice SMTP_INTAKE_TIMEOUT and 5 s, producer.ts).
       await waitFor(() => gw.ses.sends.length === 1, {
-        timeoutMs: 5000,
+        timeoutMs: 10_000,
         what: 'the accepted message at SES',
       });
 

@@ -100,6 +100,8 @@ describe("a user's policy changed in the users file, for mail already queued", (
     await waitFor(async () => (await state(first)) === 'completed', { what: 'the first send' });
     const held = await sendAs(gw.smtpPort, 'raised', ['r3@example.net']);
     await waitFor(async () => (await state(held)) === 'delayed', { what: 'the hold' });
+    // queue.delayed is logged once BullMQ's move has returned, a moment after the state reads so.
+    await waitFor(() => holdsOf(held).length > 0, { what: 'the hold to be logged' });
     expect(holdsOf(held).map((l) => l.dailyCap)).toEqual([2]);
 
     await changeUsers((all) => all.map((u) => (u.username === 'raised' ? { ...u, dailyCap: 100 } : u)));

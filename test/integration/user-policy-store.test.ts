@@ -93,7 +93,10 @@ describe("the users' published policy", () => {
       await waitFor(() => offline.status === 'ready', { what: 'the connection' });
       publisher.start();
       await waitFor(async () => (await redis.hget(key, 'a')) === '{"dailyCap":5}', { what: 'the retry' });
-      expect(lines.some((l) => l.msg === 'auth.users.policy_published')).toBe(true);
+      // Logged once the publisher's own connection has the reply, a moment after another reads the hash.
+      await waitFor(() => lines.some((l) => l.msg === 'auth.users.policy_published'), {
+        what: 'the recovery to be logged',
+      });
       // Lost (a Redis restart without persistence): published again by the next interval.
       await redis.del(key);
       await waitFor(async () => (await redis.exists(key)) === 1, { what: 'the next publish' });
