@@ -21,7 +21,7 @@ import { apiBodies } from './body-types.js';
 import { refuseCrossSite } from './cross-site.js';
 import type { RetryOptions } from '../ops/index.js';
 import { createKeys } from '../shared/keys.js';
-import { AdminError, adminErrorHandler, errorBody, sendError } from './errors.js';
+import { AdminError, adminErrorHandler, sendError } from './errors.js';
 import { setPrincipal } from './principal.js';
 import { buildAdminPage, type AdminPage } from './page.js';
 import { createQueueBoard, QUEUE_BOARD_PATH } from './queue-board.js';
@@ -131,7 +131,7 @@ export function createAdminRouter(deps: AdminDeps): AdminRouter {
   router.use(QUEUE_BOARD_PATH, createQueueBoard([deps.queue], deps.redis, deps.logger, retry));
   router.use('/admin/api', createApiRouter(deps, retry));
   router.use('/admin', (_req, res) => {
-    res.status(404).json(errorBody('ADMIN_NOT_FOUND', 'No such admin route'));
+    sendError(res, new AdminError('ADMIN_NOT_FOUND', 'No such admin route'));
   });
   router.use('/admin', adminErrorHandler(deps.logger));
   return { router, enabled: true, ...warning };

@@ -4,6 +4,7 @@
 import type express from 'express';
 import type { Logger } from '../shared/logger.js';
 import { isRedisUnavailable } from '../shared/redis-unavailable.js';
+import { SuppressionModeError } from '../suppression/mode.js';
 
 export const ADMIN_ERRORS = {
   ADMIN_UNAUTHORIZED: {
@@ -29,7 +30,7 @@ export const ADMIN_ERRORS = {
   },
   ADMIN_PAYLOAD_TOO_LARGE: {
     status: 413,
-    doc: 'The request body is over its limit (1 MB JSON, 50 MB import).',
+    doc: 'The request body is over its limit (1 MiB JSON, 50 MiB import).',
   },
   ADMIN_UNSUPPORTED_MEDIA_TYPE: {
     status: 415,
@@ -37,7 +38,7 @@ export const ADMIN_ERRORS = {
   },
   ADMIN_INTERNAL: {
     status: 500,
-    doc: 'An unexpected failure (a bug); logged as admin.error.',
+    doc: 'An unexpected failure (a bug), or a suppression list written under another SUPPRESSION_HASH_KEY setting (the message says so); logged as admin.error.',
   },
   ADMIN_REDIS_UNAVAILABLE: {
     status: 503,
@@ -65,8 +66,16 @@ export function errorBody(code: AdminErrorCode, message: string, field?: string)
   return { error: { code, message, ...(field === undefined ? {} : { field }) } };
 }
 
+/**
+ * No error is cached, wherever it is answered: the queue dashboard's static paths carry long cache
+ * lifetimes (queue-board.ts), and a bundle missing on one instance during a rolling upgrade must not
+ * stay a 404 in the browser for a year.
+ */
 export function sendError(res: express.Response, err: AdminError): void {
-  res.status(err.status).json(errorBody(err.code, err.message, err.field));
+  res
+    .status(err.status)
+    .set('Cache-Control', 'no-store')
+    .json(errorBody(err.code, err.message, err.field));
 }
 
 /**
@@ -133,8 +142,9 @@ function clientFault(err: unknown): AdminError | undefined {
 
 /**
  * What an error answers as: known errors as themselves, the body parser's as the client's fault, a
- * Redis outage as 503 (the operator's next step is Redis, not a bug report), anything else as a
- * 500 that says nothing of it. The last two are logged.
+ * Redis outage as 503 (the operator's next step is Redis, not a bug report), the suppression list's
+ * mode refusal as a 500 that says what to fix, anything else as a 500 that says nothing of it. The
+ * last three are logged.
  */
 export function asAdminError(err: unknown, logger: Logger, path: string): AdminError {
   const known = err instanceof AdminError ? err : (fromBodyParser(err) ?? clientFault(err));
@@ -145,7 +155,8 @@ export function asAdminError(err: unknown, logger: Logger, path: string): AdminE
     return new AdminError('ADMIN_REDIS_UNAVAILABLE', 'Redis unreachable');
   }
   logger.error({ err: message, path }, 'admin.error');
-  return new AdminError('ADMIN_INTERNAL', 'Internal error');
+  const said = err instanceof SuppressionModeError ? message : 'Internal error';
+  return new AdminError('ADMIN_INTERNAL', said);
 }
 
 /** The last handler of the admin routers. */

@@ -2,7 +2,8 @@
 // the first problem into a 400 naming the field, so a caller knows what to fix.
 import { z } from 'zod';
 import { MAX_STATS_DAYS, DEFAULT_STATS_DAYS } from '../ops/stats.js';
-import { parseTimestamp, SUPPRESSION_FORMATS, SUPPRESSION_REASONS } from '../ops/suppression-io.js';
+import { SUPPRESSION_FORMATS, SUPPRESSION_REASONS } from '../ops/suppression-io.js';
+import { misreadEpochUnit, parseTimestamp } from '../ops/timestamps.js';
 import { normalizeAddress } from '../suppression/normalize.js';
 import { isHashedAddress } from '../suppression/privacy.js';
 import { AdminError } from './errors.js';
@@ -34,10 +35,23 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown, where
   throw new AdminError('ADMIN_BAD_REQUEST', `${field}: ${message}`, { field });
 }
 
+/**
+ * Read as the suppression import reads dates: an epoch number that looks like seconds or
+ * microseconds is refused, not stored decades away (past JavaScript's last date, an expiry would
+ * break every later export and lookup of the entry).
+ */
 const timestamp = z.union([z.string(), z.number()]).transform((value, ctx) => {
   const ms = parseTimestamp(value);
   if (ms === undefined) {
     ctx.addIssue({ code: 'custom', message: 'expected an ISO 8601 date or epoch milliseconds' });
+    return z.NEVER;
+  }
+  const unit = misreadEpochUnit(value, ms);
+  if (unit) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `looks like epoch ${unit}; give epoch milliseconds or an ISO 8601 date`,
+    });
     return z.NEVER;
   }
   return ms;

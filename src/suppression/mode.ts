@@ -28,6 +28,14 @@ export function addressingMode(hashKey: Buffer | string | undefined): string {
   return `${HASHED_UNKNOWN_KEY}${fingerprint.slice(0, 16)}`;
 }
 
+/**
+ * The list was written under another SUPPRESSION_HASH_KEY setting. Its message names the list's keys
+ * and the setting, and holds no address or secret: the admin API shows it to the operator as it is.
+ */
+export class SuppressionModeError extends Error {
+  override readonly name = 'SuppressionModeError';
+}
+
 function mismatch(keys: SuppressionKeys, stored: string, ours: string): Error {
   const what =
     stored === PLAIN
@@ -35,7 +43,7 @@ function mismatch(keys: SuppressionKeys, stored: string, ours: string): Error {
       : ours === PLAIN
         ? 'holds HMACs of addresses (privacy mode), but SUPPRESSION_HASH_KEY is not set'
         : 'was written with another SUPPRESSION_HASH_KEY';
-  return new Error(
+  return new SuppressionModeError(
     `the suppression list (${keys.pattern}) ${what}: no recipient would match its entries. Set ` +
       'SUPPRESSION_HASH_KEY as the list was written; to change it, export the list, delete those keys ' +
       'and import the export (an export of HMACs imports back only under the key that made them)',

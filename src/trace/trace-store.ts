@@ -136,8 +136,9 @@ export function createTraceStore(redis: Redis, prefix: string, retentionMs: numb
       return true;
     },
     async lookup(id) {
+      // A timeline is a list; `ses:…` and `mid:…` name the indexes beside the timelines, no message.
       const queueId =
-        ((await redis.exists(timelineKey(id))) ? id : undefined) ??
+        ((await redis.type(timelineKey(id))) === 'list' ? id : undefined) ??
         (await redis.get(sesKey(id))) ??
         (await redis.get(messageIdKey(id))) ??
         undefined;
