@@ -11,9 +11,11 @@ const REQUEST_TIMEOUT_MS = 4000;
 const WILDCARD_HOSTS = new Set(['', '0.0.0.0', '::']);
 
 const { env } = loadEnvironment();
-const host = WILDCARD_HOSTS.has(env.HTTP_HOST ?? '') ? '127.0.0.1' : env.HTTP_HOST!;
-const port = Number(env.HTTP_PORT || 8080);
-const secure = (env.HTTP_TLS_CERT ?? '') !== '';
+// Trimmed as the gateway's configuration trims them (a CRLF env file, a value with a newline).
+const setting = (name: string) => env[name]?.trim() ?? '';
+const host = WILDCARD_HOSTS.has(setting('HTTP_HOST')) ? '127.0.0.1' : setting('HTTP_HOST');
+const port = Number(setting('HTTP_PORT') || 8080);
+const secure = setting('HTTP_TLS_CERT') !== '';
 
 const request = (secure ? https : http).get(
   {

@@ -13,6 +13,11 @@ export interface CrossCheckedSettings {
   HTTP_TLS_KEY: string | undefined;
   SMTP_REQUIRE_TLS: boolean;
   SMTP_TLS_PORT: number | undefined;
+  SMTP_PORT: number;
+  SMTP_HOST: string;
+  HTTP_PORT: number;
+  HTTP_HOST: string;
+  ROLES: readonly string[];
   SMTP_AUTH_REQUIRED: boolean;
   SMTP_USERS_FILE: string | undefined;
   SMTP_PROXY_PROTOCOL: boolean;
@@ -61,7 +66,38 @@ const notLonger = (shorter: Key, longer: Key, path: Key, why: string): Rule => (
   },
 });
 
+/** Addresses that listen on every interface, and so share a port with any other address. */
+const WILDCARD_HOSTS = new Set(['0.0.0.0', '::']);
+
+/**
+ * HTTP_PORT on an address the SMTP listener of the same process takes too: the second listener
+ * would fail at start-up with EADDRINUSE, as if another process held the port. Port 0 (any free
+ * port) never collides; roles that run in other processes (ROLES) may share a number.
+ */
+function httpPortClash(s: CrossCheckedSettings): string | undefined {
+  if (!s.ROLES.includes('smtp') || !s.ROLES.includes('http') || s.HTTP_PORT === 0) return undefined;
+  const overlap =
+    s.SMTP_HOST === s.HTTP_HOST || WILDCARD_HOSTS.has(s.SMTP_HOST) || WILDCARD_HOSTS.has(s.HTTP_HOST);
+  const smtp =
+    s.SMTP_PORT === s.HTTP_PORT ? 'SMTP_PORT' : s.SMTP_TLS_PORT === s.HTTP_PORT ? 'SMTP_TLS_PORT' : '';
+  if (!overlap || smtp === '') return undefined;
+  return `HTTP_PORT (${s.HTTP_PORT}) is ${smtp} too, on SMTP_HOST ${s.SMTP_HOST} and HTTP_HOST ${s.HTTP_HOST}: give each listener a port of its own`;
+}
+
 const RULES: readonly Rule[] = [
+  {
+    reads: ['SMTP_PORT', 'SMTP_TLS_PORT'],
+    path: 'SMTP_TLS_PORT',
+    problem: (s) =>
+      s.SMTP_TLS_PORT !== undefined && s.SMTP_TLS_PORT !== 0 && s.SMTP_TLS_PORT === s.SMTP_PORT
+        ? `SMTP_TLS_PORT (${s.SMTP_TLS_PORT}) is SMTP_PORT too: implicit TLS needs a port of its own (e.g. 465)`
+        : undefined,
+  },
+  {
+    reads: ['SMTP_PORT', 'SMTP_TLS_PORT', 'HTTP_PORT', 'SMTP_HOST', 'HTTP_HOST', 'ROLES'],
+    path: 'HTTP_PORT',
+    problem: httpPortClash,
+  },
   goTogether('SMTP_TLS_CERT', 'SMTP_TLS_KEY'),
   goTogether('HTTP_TLS_CERT', 'HTTP_TLS_KEY'),
   {

@@ -15,9 +15,10 @@ function resolveSecretFiles(env: EnvInput): { env: EnvInput; problems: string[] 
   const resolved: EnvInput = { ...env };
   const problems: string[] = [];
   for (const key of SECRET_KEYS) {
-    const file = env[`${key}_FILE`];
+    // Trimmed as every other value is: a CRLF env file would otherwise name `secret\r`.
+    const file = env[`${key}_FILE`]?.trim();
     if (file === undefined || file === '') continue;
-    if ((env[key] ?? '') !== '') {
+    if ((env[key] ?? '').trim() !== '') {
       problems.push(`  ${key}_FILE: set together with ${key}; use one of them`);
       continue;
     }
@@ -58,8 +59,19 @@ function describeIssues(issues: z.core.$ZodIssue[], env: EnvInput): string[] {
     const name = typeof issue.path[0] === 'string' ? issue.path[0] : undefined;
     // Echo what was given, except for secrets.
     const given = name === undefined || SECRET_NAMES.has(name) ? undefined : env[name];
-    return `  ${key}: ${issue.message}${given === undefined ? '' : ` (got "${hidePassword(given)}")`}`;
+    return `  ${key}: ${issue.message}${given === undefined ? '' : ` (got "${visible(hidePassword(given))}")`}`;
   });
+}
+
+/**
+ * Control characters written as escapes: a value ending in `\r` (a CRLF env file) would otherwise
+ * send the terminal's cursor back over the message, and a newline would split it.
+ */
+function visible(value: string): string {
+  // eslint-disable-next-line no-control-regex
+  return value.replace(/[\x00-\x1f\x7f]/g, (char) =>
+    char === '\r' ? '\\r' : char === '\n' ? '\\n' : `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  );
 }
 
 /**
@@ -84,6 +96,7 @@ export function hidePassword(value: string): string {
 export function dotenvProblems(text: string, file: string): string[] {
   const problems: string[] = [];
   const lines = text.split(/\r?\n/);
+  const entries: DotenvEntry[] = [];
   for (let index = 0; index < lines.length; index++) {
     const at = `  ${file} line ${index + 1}:`;
     const trimmed = lines[index]!.trim();
@@ -94,6 +107,7 @@ export function dotenvProblems(text: string, file: string): string[] {
       continue;
     }
     const [, name = '', space = '', quote = '', rest = ''] = match;
+    const first = index;
     if (quote === '') {
       // A # right after `=` or after another character is part of the value for Compose, a
       // comment for dotenv; after white space it is a comment for both.
@@ -107,6 +121,34 @@ export function dotenvProblems(text: string, file: string): string[] {
         problems.push(`${at} ${name}: unterminated quote (${quote}): dotenv keeps it in the value`);
       } else index = closing;
     }
+    entries.push({ name, line: first + 1, text: lines.slice(first, index + 1).join('\n') });
+  }
+  return [...problems, ...repeatedNames(entries, file)];
+}
+
+interface DotenvEntry {
+  name: string;
+  line: number;
+  text: string;
+}
+
+/**
+ * Names given twice with different values: dotenv takes the last, without a word, so an operator who
+ * adds a line at the top of a long file changes nothing. The values are not echoed (secrets).
+ * The same value twice is harmless and passes.
+ */
+function repeatedNames(entries: readonly DotenvEntry[], file: string): string[] {
+  const seen = new Map<string, { line: number; value: string | undefined }>();
+  const problems: string[] = [];
+  for (const { name, line, text } of entries) {
+    const value = parseDotenv(text)[name];
+    const earlier = seen.get(name);
+    if (earlier && earlier.value !== value) {
+      problems.push(
+        `  ${file} line ${line}: ${name}: set again with another value (also on line ${earlier.line}); dotenv takes the last: keep one`,
+      );
+    }
+    seen.set(name, { line, value });
   }
   return problems;
 }

@@ -55,14 +55,18 @@ export interface Cidr {
   family: 'ipv4' | 'ipv6';
 }
 
-/** "10.0.0.0/8", "::1/128", or a bare address (a /32 or /128). */
+/**
+ * "10.0.0.0/8", "::1/128", or a bare address (a /32 or /128). The prefix is decimal digits only, and
+ * one: "10.0.0.0/8/16" or "10.0.0.0/1e1" is a typo, not a range.
+ */
 export function parseCidr(value: string): Cidr | undefined {
-  const [address = '', prefixText] = value.split('/');
+  const [address = '', prefixText, ...rest] = value.split('/');
   const version = net.isIP(address);
-  if (version === 0) return undefined;
+  if (version === 0 || rest.length > 0) return undefined;
+  if (prefixText !== undefined && !/^\d{1,3}$/.test(prefixText)) return undefined;
   const family = version === 4 ? 'ipv4' : 'ipv6';
   const maxPrefix = version === 4 ? 32 : 128;
   const prefix = prefixText === undefined ? maxPrefix : Number(prefixText);
-  if (!Number.isInteger(prefix) || prefix < 0 || prefix > maxPrefix || prefixText === '') return undefined;
+  if (prefix > maxPrefix) return undefined;
   return { address, prefix, family };
 }

@@ -33,6 +33,18 @@ const orDefault = <T extends z.ZodType>(schema: T) =>
 const text = (fallback: string) => orDefault(z.string().trim().default(fallback));
 
 /**
+ * One word of a fixed set, read as the other settings are: around white space (a CRLF .env passed to
+ * `docker run --env-file`, a Secret with a trailing newline) and in any case, as booleans and ROLES.
+ */
+const choice = <const T extends readonly [string, ...string[]]>(values: T, fallback: T[number]) =>
+  orDefault(
+    z.preprocess(
+      (value) => (typeof value === 'string' ? value.trim().toLowerCase() : value),
+      z.enum(values).default(fallback),
+    ),
+  );
+
+/**
  * A duration in ms; `min` (duration-floors.ts) refuses shorter ones with its own message, which
  * says why. A bare number is milliseconds, so a bare number below the floor was most likely meant
  * as seconds (Postfix's habit): the message says so, rather than the gateway starting and then
@@ -343,7 +355,7 @@ export const envSchema = z
     COMPLETED_JOB_RETENTION: duration('1d', DURATION_FLOORS.COMPLETED_JOB_RETENTION),
     FAILED_JOB_RETENTION: duration('7d', DURATION_FLOORS.FAILED_JOB_RETENTION),
     TRACE_RETENTION: duration('7d', DURATION_FLOORS.TRACE_RETENTION),
-    SUPPRESSION_ACTION: orDefault(z.enum(['reject', 'drop']).default('reject')),
+    SUPPRESSION_ACTION: choice(['reject', 'drop'], 'reject'),
     SUPPRESSION_HASH_KEY: optionalString,
     SOFT_BOUNCE_LIMIT: integer(3, 1, 1000),
     SOFT_BOUNCE_WINDOW: duration('14d', DURATION_FLOORS.SOFT_BOUNCE_WINDOW),
@@ -376,7 +388,7 @@ export const envSchema = z
     SHUTDOWN_TIMEOUT: duration('30s', DURATION_FLOORS.SHUTDOWN_TIMEOUT, TIMER_CEILING),
     ROLES: roles,
     DEMO_SES_SINK_PORT: port(8005),
-    LOG_LEVEL: orDefault(z.enum(LOG_LEVELS).default('info')),
+    LOG_LEVEL: choice(LOG_LEVELS, 'info'),
   })
   // Run even when single values were refused (zod skips refinements then by default), so one message
   // names every problem; the rules skip settings that were refused.

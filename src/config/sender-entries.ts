@@ -3,7 +3,12 @@
 // stored the same way: "@bücher.de" matches app@bücher.de and app@xn--bcher-kva.de. Pure.
 import { asciiDomain } from '../shared/ascii-domain.js';
 
-const ENTRY = /^[^@\s]*@[^@\s]+$/;
+const ENTRY = /^[^@\s<>]*@[^@\s]+$/;
+/**
+ * A domain MAIL FROM can have once in punycode (smtp/address.ts), in dot-separated labels: an entry
+ * such as `<app@example.com>` or `@example.com.` would be taken and then never match a sender.
+ */
+const DOMAIN = /^[a-z0-9-]+(\.[a-z0-9-]+)*$|^\[[0-9a-f.:]+\]$/;
 
 /** The entry as MAIL FROM is compared with it, or undefined when it is not an address or @domain. */
 export function senderEntry(input: string): string | undefined {
@@ -11,5 +16,5 @@ export function senderEntry(input: string): string | undefined {
   if (!ENTRY.test(entry)) return undefined;
   const at = entry.lastIndexOf('@');
   const domain = asciiDomain(entry.slice(at + 1));
-  return domain === '' ? undefined : `${entry.slice(0, at + 1)}${domain}`;
+  return DOMAIN.test(domain) ? `${entry.slice(0, at + 1)}${domain}` : undefined;
 }

@@ -10,6 +10,7 @@
 // channel.
 import cluster, { type Worker } from 'node:cluster';
 import { createChildSnapshots, type MetricsJson } from '../metrics/child-snapshots.js';
+import { RelayError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { missingNodeFlags } from '../shared/node-flags.js';
 
@@ -23,6 +24,8 @@ const HEALTHY_RUN_MS = 60_000;
 /** How long a scrape waits for a child's metrics before using its last snapshot. */
 const METRICS_TIMEOUT_MS = 2000;
 const START_TIMEOUT_MS = 30_000;
+/** How a gateway process says its configuration was refused (main.ts). */
+const CONFIG_EXIT_CODE = 2;
 
 type Message =
   | { type: 'ses-relay:ready' }
@@ -81,7 +84,17 @@ export async function startSmtpProcesses(count: number, logger: Logger): Promise
       };
       child.once('exit', (code, signal) => {
         clearTimeout(timer);
-        reject(new Error(`SMTP process ${index} exited during start-up (${signal ?? code})`));
+        // Exit code 2: the child refused a setting or a file it names (a certificate whose key does
+        // not match, …; its own message is on stderr). The primary exits 2 too, as one process would.
+        const message = `SMTP process ${index} exited during start-up (${signal ?? code})`;
+        reject(
+          code === CONFIG_EXIT_CODE
+            ? new RelayError(
+                'CONFIG_INVALID',
+                `${message}: its configuration was refused, see its message above`,
+              )
+            : new Error(message),
+        );
       });
     });
     let readyAt: number | undefined;

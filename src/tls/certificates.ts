@@ -57,6 +57,26 @@ async function readPem(filePath: string, variable: string): Promise<string> {
   }
 }
 
+/** A PEM key encrypted with a passphrase: PKCS#8 or the traditional OpenSSL header. */
+const ENCRYPTED_KEY = /-----BEGIN ENCRYPTED PRIVATE KEY-----|^Proc-Type: 4,ENCRYPTED/m;
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
+
+/**
+ * Where in a chain file the certificate of `key` is, when it is not first (a chain concatenated in
+ * the wrong order); undefined when none is, or a block cannot be read.
+ */
+function chainPosition(cert: string, key: ReturnType<typeof createPrivateKey>): number | undefined {
+  const blocks = cert.match(PEM_CERTIFICATE) ?? [];
+  for (let index = 1; index < blocks.length; index++) {
+    try {
+      if (new X509Certificate(blocks[index]!).checkPrivateKey(key)) return index;
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
 /** The settings that named the pair, so a message says which variable to fix. */
 export interface CertificateVariables {
   cert: string;
@@ -87,6 +107,14 @@ export async function loadCertificatePair(
   } catch (err) {
     throw invalid(`${names.cert} ${certPath} is not a PEM certificate: ${errorMessage(err)}`);
   }
+  // OpenSSL's own words for a key it was given no passphrase for ("interrupted or cancelled") do
+  // not say what to do; the gateway takes no passphrase setting, so the key must be stored without one.
+  if (ENCRYPTED_KEY.test(key)) {
+    throw invalid(
+      `${names.key} ${keyPath} is encrypted with a passphrase, which the gateway cannot be given: ` +
+        `store it unencrypted (openssl pkey -in <key> -out <new key>) and readable only by the gateway`,
+    );
+  }
   let privateKey: ReturnType<typeof createPrivateKey>;
   try {
     privateKey = createPrivateKey(key);
@@ -94,7 +122,13 @@ export async function loadCertificatePair(
     throw invalid(`${names.key} ${keyPath} is not an unencrypted PEM private key: ${errorMessage(err)}`);
   }
   if (!x509.checkPrivateKey(privateKey)) {
-    throw invalid(`${names.key} ${keyPath} does not match the certificate in ${names.cert} ${certPath}`);
+    const position = chainPosition(cert, privateKey);
+    throw invalid(
+      position === undefined
+        ? `${names.key} ${keyPath} does not match the certificate in ${names.cert} ${certPath}`
+        : `${names.cert} ${certPath}: the certificate for ${names.key} is number ${position + 1} in the file; ` +
+            `the server's own certificate must come first, then the intermediates`,
+    );
   }
   const material: TlsMaterial = { key, cert, minVersion: TLS_MIN_VERSION };
   let context: tls.SecureContext;

@@ -36,6 +36,16 @@ describe('container health check', () => {
     expect(await healthcheck({ HTTP_PORT: String(await freePort()) })).toBe(1);
   });
 
+  it('reads its settings around white space, as the gateway does (a CRLF env file)', async () => {
+    const gw = await startGateway({ ROLES: 'http', HTTP_HOST: '127.0.0.1\r' }, { ses });
+    try {
+      const env = { HTTP_PORT: `${gw.httpPort}\r`, HTTP_HOST: '127.0.0.1\r', HTTP_TLS_CERT: ' ' };
+      expect(await healthcheck(env)).toBe(0);
+    } finally {
+      await gw.stop();
+    }
+  });
+
   it('speaks HTTPS when HTTP_TLS_CERT is set, as the server then does', async () => {
     const cert = await generateCertificate({ name: 'healthcheck' });
     const gw = await startGateway(
